@@ -1,0 +1,493 @@
+"""Input validation shared by every qed estimator and function.
+
+Every check raises a ``ValueError`` or ``TypeError`` whose message names the argument, the
+problem and the fix, so that bad input never reaches numpy or LAPACK.
+"""
+
+from __future__ import annotations
+
+import numbers
+import warnings
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "NotFittedError",
+    "ConvergenceWarning",
+    "DataConversionWarning",
+    "check_array",
+    "check_X_y",
+    "check_y",
+    "check_is_fitted",
+    "check_sample_weight",
+    "check_scalar",
+    "check_random_state",
+    "check_probability_vector",
+    "column_or_1d",
+]
+
+FLOAT_DTYPES = (np.float64, np.float32)
+
+
+class NotFittedError(ValueError, AttributeError):
+    """Raised when a method that needs a fitted model is called before ``fit``."""
+
+
+class ConvergenceWarning(UserWarning):
+    """An iterative solver stopped at ``max_iter`` before reaching its tolerance."""
+
+
+class DataConversionWarning(UserWarning):
+    """The input was converted, e.g. a column vector y was flattened."""
+
+
+def _estimator_name(estimator: Any) -> str:
+    if estimator is None:
+        return "this function"
+    return type(estimator).__name__ if not isinstance(estimator, str) else estimator
+
+
+def _feature_names(X: Any) -> np.ndarray | None:
+    """Column names of a DataFrame-like X when all are strings, else None."""
+    columns = getattr(X, "columns", None)
+    if columns is None or not hasattr(X, "iloc"):
+        return None
+    names = np.asarray(list(columns), dtype=object)
+    if len(names) and all(isinstance(n, str) for n in names):
+        return names
+    if any(isinstance(n, str) for n in names):
+        raise TypeError(
+            "Feature names are only supported if all input features have string names, but "
+            f"your input has {sorted({type(n).__name__ for n in names})} as feature name / "
+            "column name types; convert all column names to str, e.g. X.columns = "
+            "X.columns.astype(str)."
+        )
+    return None
+
+
+def _to_numeric(X: Any, dtype: Any, input_name: str) -> np.ndarray:
+    """Convert to a float array, turning numpy's conversion errors into clear ones."""
+    if hasattr(X, "iloc") and hasattr(X, "to_numpy"):  # pandas DataFrame or Series
+        try:
+            X = X.to_numpy(dtype=dtype if dtype is not None else None)
+        except (TypeError, ValueError):
+            X = X.to_numpy(dtype=object)
+    if dtype is None:
+        arr = np.asarray(X)
+        if arr.dtype.kind in "fc" or arr.dtype.kind in "iub":
+            target = arr.dtype if arr.dtype in FLOAT_DTYPES else np.float64
+        else:
+            target = np.float64
+    else:
+        target = dtype
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", np.exceptions.ComplexWarning)
+            arr = np.asarray(X)
+            if arr.dtype.kind == "c":
+                raise ValueError(
+                    f"Complex data not supported: {input_name} has a complex dtype; pass its "
+                    "real part (np.real) or its modulus (np.abs) instead."
+                )
+            if arr.dtype.kind in "USO" and arr.dtype.kind != "O":
+                raise ValueError(
+                    f"{input_name} contains strings ({arr.dtype}); qed needs numbers. Encode "
+                    "categorical columns as numbers first (e.g. one-hot encoding)."
+                )
+            return np.asarray(arr, dtype=target)
+    except np.exceptions.ComplexWarning as exc:
+        raise ValueError(
+            f"Complex data not supported: {input_name} holds complex numbers; pass real values."
+        ) from exc
+    except TypeError as exc:
+        raise TypeError(
+            f"{input_name} holds values that are not numbers ({exc}); every entry must be a "
+            "real number: argument must be a string or a number."
+        ) from exc
+    except ValueError as exc:
+        if "Complex data" in str(exc) or "contains strings" in str(exc):
+            raise
+        raise ValueError(
+            f"{input_name} could not be converted to numbers ({exc}); it must be a numeric "
+            "array of consistent shape. Encode text/categorical columns as numbers first."
+        ) from exc
+
+
+def check_array(
+    X: Any,
+    *,
+    input_name: str = "X",
+    dtype: Any = "numeric",
+    ensure_2d: bool = True,
+    allow_nd: bool = False,
+    ensure_min_samples: int = 1,
+    ensure_min_features: int = 1,
+    ensure_finite: bool = True,
+    copy: bool = False,
+    estimator: Any = None,
+    reset: bool | None = None,
+) -> np.ndarray:
+    """Validate an array-like and return it as a float ndarray.
+
+    Parameters
+    ----------
+    X : array-like (list, ndarray, pandas DataFrame)
+    dtype : "numeric" keeps float32/float64 and turns anything else into float64; a numpy
+        dtype forces it; None keeps the array's own dtype.
+    estimator : optional estimator. With ``reset=True`` (fit) its ``n_features_in_`` and
+        ``feature_names_in_`` are recorded; with ``reset=False`` (predict) they are checked.
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_features) when ``ensure_2d``.
+    """
+    if X is None:
+        raise ValueError(
+            f"{input_name} is None; {_estimator_name(estimator)} requires an array-like "
+            f"{input_name} (Expected array-like (array or non-string sequence), got None)."
+        )
+    if isinstance(X, str):
+        raise ValueError(
+            f"{input_name} is the string {X!r}; pass an array of numbers instead "
+            "(Expected 2D array, got a string)."
+        )
+    if hasattr(X, "tocsr") and hasattr(X, "nnz"):
+        raise TypeError(
+            f"Sparse matrices are not supported for {input_name}; convert with X.toarray()."
+        )
+    names = _feature_names(X)
+    if dtype == "numeric":
+        dtype = None
+    arr = _to_numeric(X, dtype, input_name)
+    if arr.dtype not in FLOAT_DTYPES and dtype is None:
+        arr = arr.astype(np.float64)
+    if ensure_2d:
+        if arr.ndim == 0:
+            raise ValueError(
+                f"Expected 2D array, got scalar array instead: {input_name}={arr!r}. Reshape "
+                "your data, e.g. np.array([[value]])."
+            )
+        if arr.ndim == 1:
+            raise ValueError(
+                f"Expected 2D array, got 1D array instead: {input_name} has shape {arr.shape}. "
+                "Reshape your data either using array.reshape(-1, 1) if your data has a single "
+                "feature or array.reshape(1, -1) if it contains a single sample."
+            )
+        if arr.ndim > 2 and not allow_nd:
+            raise ValueError(
+                f"Found array with dim {arr.ndim}: {input_name} has shape {arr.shape}, but a 2D "
+                "array (n_samples, n_features) is expected; reshape it, e.g. X.reshape(len(X), -1)."
+            )
+    if ensure_min_samples > 0 and arr.ndim >= 1:
+        n = arr.shape[0]
+        if n < ensure_min_samples:
+            raise ValueError(
+                f"Found array with {n} sample(s) (shape={arr.shape}) while a minimum of "
+                f"{ensure_min_samples} is required by {_estimator_name(estimator)}; "
+                f"{input_name} needs at least {ensure_min_samples} row(s)."
+            )
+    if ensure_min_features > 0 and arr.ndim == 2:
+        d = arr.shape[1]
+        if d < ensure_min_features:
+            raise ValueError(
+                f"Found array with {d} feature(s) (shape={arr.shape}) while a minimum of "
+                f"{ensure_min_features} is required by {_estimator_name(estimator)}; "
+                f"{input_name} needs at least {ensure_min_features} column(s)."
+            )
+    if ensure_finite and arr.dtype.kind == "f":
+        _assert_all_finite(arr, input_name)
+    if copy and np.may_share_memory(arr, X if isinstance(X, np.ndarray) else arr):
+        arr = arr.copy()
+    if estimator is not None and reset is not None and arr.ndim == 2:
+        _check_features(estimator, arr, names, reset=reset)
+    return arr
+
+
+def _assert_all_finite(arr: np.ndarray, input_name: str) -> None:
+    # sum is one fused pass and is non-finite iff some entry is (overflow aside, checked below)
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = np.sum(arr)
+    if np.isfinite(total):
+        return
+    if np.isnan(arr).any():
+        count = int(np.isnan(arr).sum())
+        raise ValueError(
+            f"Input {input_name} contains NaN ({count} entr{'y' if count == 1 else 'ies'}); "
+            "remove or impute the missing values first (e.g. with column means)."
+        )
+    if np.isinf(arr).any():
+        raise ValueError(
+            f"Input {input_name} contains infinity or a value too large for {arr.dtype}; "
+            "remove or clip the infinite entries first."
+        )
+
+
+def _check_features(estimator: Any, X: np.ndarray, names: np.ndarray | None, *, reset: bool):
+    name = _estimator_name(estimator)
+    if reset:
+        estimator.n_features_in_ = X.shape[1]
+        if names is not None:
+            estimator.feature_names_in_ = names
+        elif hasattr(estimator, "feature_names_in_"):
+            del estimator.feature_names_in_
+        return
+    fitted_names = getattr(estimator, "feature_names_in_", None)
+    if fitted_names is not None and names is None:
+        warnings.warn(
+            f"X does not have valid feature names, but {name} was fitted with feature names",
+            UserWarning,
+            stacklevel=3,
+        )
+    elif fitted_names is None and names is not None:
+        warnings.warn(
+            f"X has feature names, but {name} was fitted without feature names",
+            UserWarning,
+            stacklevel=3,
+        )
+    elif fitted_names is not None and names is not None:
+        if len(fitted_names) != len(names) or np.any(fitted_names != names):
+            unseen = sorted(set(names) - set(fitted_names))
+            missing = sorted(set(fitted_names) - set(names))
+            raise ValueError(
+                "The feature names should match those that were passed during fit. "
+                f"Feature names unseen at fit time: {unseen}. Feature names seen at fit time, "
+                f"yet now missing: {missing}. Pass the columns in the order used in fit."
+            )
+    expected = getattr(estimator, "n_features_in_", None)
+    if expected is not None and X.shape[1] != expected:
+        raise ValueError(
+            f"X has {X.shape[1]} features, but {name} is expecting {expected} features as "
+            "input; pass data with the same columns as in fit."
+        )
+
+
+def column_or_1d(y: Any, *, input_name: str = "y", warn: bool = False) -> np.ndarray:
+    """Ravel a column vector of shape (n, 1) to (n,); reject other 2-D shapes."""
+    y = np.asarray(y)
+    if y.ndim == 2 and y.shape[1] == 1:
+        if warn:
+            warnings.warn(
+                f"A column-vector {input_name} was passed when a 1d array was expected; it was "
+                "flattened. Pass y.ravel() to silence this warning.",
+                DataConversionWarning,
+                stacklevel=3,
+            )
+        return y.ravel()
+    if y.ndim != 1:
+        raise ValueError(
+            f"{input_name} should be a 1d array, got an array of shape {y.shape} instead; "
+            f"pass {input_name}.ravel() for a single target."
+        )
+    return y
+
+
+def check_y(
+    y: Any,
+    *,
+    multi_output: bool = False,
+    y_numeric: bool = True,
+    estimator: Any = None,
+    input_name: str = "y",
+) -> np.ndarray:
+    """Validate a target: numeric and finite when ``y_numeric``, 1-D unless ``multi_output``."""
+    if y is None:
+        raise ValueError(
+            f"{_estimator_name(estimator)} requires y to be passed, but the target y is None; "
+            "pass the targets as the second argument of fit."
+        )
+    if hasattr(y, "to_numpy"):
+        y = y.to_numpy()
+    if y_numeric:
+        y = check_array(
+            y, input_name=input_name, ensure_2d=False, ensure_min_features=0, estimator=estimator
+        )
+    else:
+        y = np.asarray(y)
+        if y.dtype.kind == "f":
+            _assert_all_finite(y, input_name)
+        if y.dtype.kind == "O":
+            for value in y.ravel():
+                if value is None or (isinstance(value, float) and not np.isfinite(value)):
+                    raise ValueError(
+                        f"Input {input_name} contains NaN or None; every sample needs a label."
+                    )
+    if y.ndim == 0:
+        raise ValueError(f"{input_name} must be an array of targets, got the scalar {y!r}.")
+    if multi_output:
+        if y.ndim > 2:
+            raise ValueError(
+                f"{input_name} must be 1-D or 2-D (n_samples, n_targets), got shape {y.shape}."
+            )
+        return y
+    return column_or_1d(y, input_name=input_name, warn=True)
+
+
+def check_X_y(
+    X: Any,
+    y: Any,
+    *,
+    estimator: Any = None,
+    multi_output: bool = False,
+    y_numeric: bool = True,
+    dtype: Any = "numeric",
+    ensure_min_samples: int = 1,
+    reset: bool = True,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Validate X (2-D, numeric, finite) and y (see ``check_y``) and their lengths.
+
+    With an ``estimator`` and ``reset=True``, records ``n_features_in_`` and
+    ``feature_names_in_`` on it (the fit-time half of sklearn's contract).
+    """
+    if y is None:
+        raise ValueError(
+            f"{_estimator_name(estimator)} requires y to be passed, but the target y is None; "
+            "pass the targets as the second argument of fit."
+        )
+    X = check_array(
+        X,
+        dtype=dtype,
+        estimator=estimator,
+        reset=reset if estimator is not None else None,
+        ensure_min_samples=ensure_min_samples,
+    )
+    y = check_y(y, multi_output=multi_output, y_numeric=y_numeric, estimator=estimator)
+    if y.shape[0] != X.shape[0]:
+        raise ValueError(
+            f"Found input variables with inconsistent numbers of samples: X has {X.shape[0]} "
+            f"rows but y has {y.shape[0]}; X and y must describe the same samples."
+        )
+    if y_numeric and y.dtype != X.dtype and y.dtype.kind == "f":
+        y = y.astype(X.dtype, copy=False)
+    return X, y
+
+
+def check_is_fitted(estimator: Any, attributes: str | list[str] | None = None) -> None:
+    """Raise ``NotFittedError`` unless ``estimator`` has its fitted (trailing _) attributes."""
+    if isinstance(estimator, type):
+        raise TypeError(f"{estimator.__name__} is a class, not an instance; call it first.")
+    if attributes is None:
+        fitted = [
+            k for k in vars(estimator) if k.endswith("_") and not k.startswith("__")
+        ]
+    else:
+        attributes = [attributes] if isinstance(attributes, str) else list(attributes)
+        fitted = [a for a in attributes if hasattr(estimator, a)]
+        if len(fitted) != len(attributes):
+            fitted = []
+    if not fitted:
+        name = _estimator_name(estimator)
+        raise NotFittedError(
+            f"This {name} instance is not fitted yet. Call 'fit' with appropriate arguments "
+            "before using this estimator."
+        )
+
+
+def check_sample_weight(
+    sample_weight: Any, X: np.ndarray, *, dtype: Any = None, only_positive: bool = False
+) -> np.ndarray:
+    """Return sample weights of shape (n_samples,): ones when None, else validated."""
+    n = X.shape[0]
+    dtype = X.dtype if dtype is None else dtype
+    if sample_weight is None:
+        return np.ones(n, dtype=dtype)
+    if isinstance(sample_weight, numbers.Number):
+        return np.full(n, float(sample_weight), dtype=dtype)
+    w = check_array(sample_weight, input_name="sample_weight", ensure_2d=False, dtype=dtype)
+    if w.ndim != 1:
+        raise ValueError(
+            f"sample_weight must be 1D array or scalar, got shape {w.shape}; pass one weight "
+            "per sample."
+        )
+    if w.shape[0] != n:
+        raise ValueError(
+            f"sample_weight.shape == {w.shape}, expected ({n},): one weight per sample of X."
+        )
+    if (w < 0).any():
+        raise ValueError("Negative values in data passed to sample_weight; weights must be ≥ 0.")
+    if only_positive and not (w > 0).any():
+        raise ValueError("sample_weight is zero everywhere; at least one weight must be > 0.")
+    return w
+
+
+def check_scalar(
+    value: Any,
+    name: str,
+    *,
+    target_type: type | tuple = numbers.Real,
+    min_val: float | None = None,
+    max_val: float | None = None,
+    include_min: bool = True,
+    include_max: bool = True,
+    allow_inf: bool = True,
+) -> Any:
+    """Check a hyperparameter's type and range; the error names the parameter and the range."""
+    if isinstance(value, bool) and target_type in (numbers.Real, numbers.Integral, float, int):
+        raise TypeError(f"{name} must be a number, got the bool {value!r}.")
+    if not isinstance(value, target_type):
+        expected = getattr(target_type, "__name__", str(target_type))
+        raise TypeError(
+            f"{name} must be an instance of {expected}, got {type(value).__name__} ({value!r})."
+        )
+    if isinstance(value, numbers.Real):
+        if np.isnan(value):
+            raise ValueError(f"{name} is NaN; pass a number.")
+        if not allow_inf and np.isinf(value):
+            raise ValueError(f"{name} = {value} must be finite.")
+        low_ok = min_val is None or (value >= min_val if include_min else value > min_val)
+        high_ok = max_val is None or (value <= max_val if include_max else value < max_val)
+        if not (low_ok and high_ok):
+            lo = "-inf" if min_val is None else min_val
+            hi = "inf" if max_val is None else max_val
+            left = "[" if include_min and min_val is not None else "("
+            right = "]" if include_max and max_val is not None else ")"
+            raise ValueError(f"{name} == {value}, must be in {left}{lo}, {hi}{right}.")
+    return value
+
+
+def check_random_state(seed: Any) -> np.random.Generator:
+    """Turn None, an int, a SeedSequence or a Generator into a ``np.random.Generator``."""
+    if seed is None or isinstance(seed, (numbers.Integral, np.random.SeedSequence)):
+        if isinstance(seed, numbers.Integral) and not isinstance(seed, bool) and seed < 0:
+            raise ValueError(f"random_state must be a non-negative int, got {seed}.")
+        return np.random.default_rng(seed)
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if isinstance(seed, np.random.RandomState):
+        return np.random.default_rng(seed.randint(0, 2**31 - 1))
+    raise TypeError(
+        f"random_state must be None, an int or a numpy Generator, got {type(seed).__name__}."
+    )
+
+
+def check_probability_vector(
+    p: Any, *, name: str = "p", axis: int = 0, normalize: bool = False
+) -> np.ndarray:
+    """Validate a probability vector (or array of them along ``axis``).
+
+    Entries must be finite and ≥ 0 and sum to 1 along ``axis`` within a tolerance that grows
+    with the length (√n·eps·64); with ``normalize=True`` they are divided by their sum instead.
+    """
+    arr = check_array(p, input_name=name, ensure_2d=False, ensure_min_features=0)
+    if arr.ndim == 0:
+        raise ValueError(f"{name} must be an array of probabilities, got a scalar.")
+    if arr.size == 0:
+        raise ValueError(f"{name} is empty; a distribution needs at least one outcome.")
+    if (arr < 0).any():
+        raise ValueError(
+            f"{name} has negative entries (min {arr.min():.3g}); probabilities must be ≥ 0."
+        )
+    total = arr.sum(axis=axis, keepdims=True)
+    if normalize:
+        if (total <= 0).any():
+            raise ValueError(f"{name} sums to 0 along axis {axis}; nothing to normalise.")
+        return arr / total
+    n = arr.shape[axis]
+    tol = 64 * np.finfo(arr.dtype).eps * max(np.sqrt(n), 1.0)
+    worst = np.max(np.abs(total - 1.0))
+    if worst > tol:
+        raise ValueError(
+            f"{name} does not sum to 1 along axis {axis} (off by {worst:.3g}, tolerance "
+            f"{tol:.1g}); pass a normalised distribution or normalize=True."
+        )
+    return arr
