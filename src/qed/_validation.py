@@ -73,24 +73,20 @@ def _to_numeric(X: Any, dtype: Any, input_name: str) -> np.ndarray:
             X = X.to_numpy(dtype=dtype if dtype is not None else None)
         except (TypeError, ValueError):
             X = X.to_numpy(dtype=object)
-    if dtype is None:
-        arr = np.asarray(X)
-        if arr.dtype.kind in "fc" or arr.dtype.kind in "iub":
-            target = arr.dtype if arr.dtype in FLOAT_DTYPES else np.float64
-        else:
-            target = np.float64
-    else:
-        target = dtype
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", np.exceptions.ComplexWarning)
             arr = np.asarray(X)
+            if dtype is None:
+                target = arr.dtype if arr.dtype in FLOAT_DTYPES else np.float64
+            else:
+                target = dtype
             if arr.dtype.kind == "c":
                 raise ValueError(
                     f"Complex data not supported: {input_name} has a complex dtype; pass its "
                     "real part (np.real) or its modulus (np.abs) instead."
                 )
-            if arr.dtype.kind in "USO" and arr.dtype.kind != "O":
+            if arr.dtype.kind in "US":
                 raise ValueError(
                     f"{input_name} contains strings ({arr.dtype}); qed needs numbers. Encode "
                     "categorical columns as numbers first (e.g. one-hot encoding)."

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from typing import Any
 
@@ -24,7 +24,7 @@ class Bunch(dict):
         return list(self.keys())
 
 
-@lru_cache(maxsize=None)
+@cache
 def _read(name: str) -> tuple[tuple[str, ...], np.ndarray]:
     path = resources.files("qed.datasets").joinpath("data", f"{name}.csv.gz")
     with resources.as_file(path) as file:

@@ -1,0 +1,58 @@
+"""BaseEstimator follows scikit-learn's parameter contract."""
+
+import numpy as np
+import pytest
+from sklearn.base import clone as sk_clone
+
+from qed.base import BaseEstimator, RegressorMixin, clone, r2_score
+
+
+class Inner(BaseEstimator):
+    def __init__(self, k=3):
+        self.k = k
+
+
+class Outer(RegressorMixin, BaseEstimator):
+    def __init__(self, alpha=1.0, *, inner=None, solver="auto"):
+        self.alpha = alpha
+        self.inner = inner
+        self.solver = solver
+
+    def fit(self, X, y):
+        self.mean_ = np.mean(y)
+        return self
+
+    def predict(self, X):
+        return np.full(len(X), self.mean_)
+
+
+def test_params_nested_and_set():
+    est = Outer(inner=Inner(k=5))
+    params = est.get_params()
+    assert params["alpha"] == 1.0 and params["inner__k"] == 5
+    est.set_params(alpha=2.0, inner__k=7)
+    assert est.alpha == 2.0 and est.inner.k == 7
+    with pytest.raises(ValueError, match="Invalid parameter 'beta'"):
+        est.set_params(beta=1)
+
+
+def test_repr_shows_non_defaults():
+    assert repr(Outer(alpha=3.0)) == "Outer(alpha=3.0)"
+    assert repr(Outer()) == "Outer()"
+
+
+def test_clone_ours_and_sklearns():
+    est = Outer(alpha=0.1, inner=Inner(2)).fit([[1]], [1.0])
+    for c in (clone(est), sk_clone(est)):
+        assert c.alpha == 0.1 and c.inner.k == 2 and c.inner is not est.inner
+        assert not hasattr(c, "mean_")
+
+
+def test_r2_matches_sklearn():
+    from sklearn.metrics import r2_score as sk_r2
+
+    rng = np.random.default_rng(0)
+    y, p = rng.standard_normal((50, 2)), rng.standard_normal((50, 2))
+    w = rng.random(50)
+    assert r2_score(y, p, w) == pytest.approx(sk_r2(y, p, sample_weight=w), rel=1e-12)
+    assert r2_score(y[:, 0], p[:, 0]) == pytest.approx(sk_r2(y[:, 0], p[:, 0]), rel=1e-12)
