@@ -1,0 +1,319 @@
+"""The differentiable operations of ``Tensor``, each forward next to its local backward.
+
+Every op computes its output with numpy and returns it through ``Tensor._make`` together
+with ``backward(g)``: given g = ∂L/∂out it returns (∂L/∂a, ∂L/∂b, …), one entry per parent
+(None where a parent needs no gradient). Gradients of broadcast operands are returned in
+the broadcast shape; the tape sums them back to the operand's shape. A backward returns
+freshly allocated arrays, or the upstream ``g`` itself (or a view of it) — never an array
+that something else owns — so that the tape may accumulate in place safely.
+
+Non-Tensor operands (Python numbers, ndarrays) are constants. A Python number takes the
+dtype of the tensor it meets, so float32 computations stay float32.
+"""
+
+from __future__ import annotations
+
+import builtins
+from typing import Any
+
+import numpy as np
+from scipy.special import expit
+
+from qed.autograd.tensor import Tensor
+
+__all__ = [
+    "add", "sub", "mul", "div", "neg", "pow", "matmul", "sum", "mean", "exp", "log",
+    "tanh", "sigmoid", "relu", "abs", "reshape", "transpose", "getitem", "astype",
+]
+
+
+def _lift(x: Any, like: Tensor | None) -> Tensor:
+    """``x`` as a Tensor; numbers and integer arrays take ``like``'s dtype."""
+    if isinstance(x, Tensor):
+        return x
+    arr = np.asarray(x)
+    if like is not None and (arr.ndim == 0 or arr.dtype.kind not in "fc"):
+        arr = arr.astype(like.data.dtype, copy=False)
+    return Tensor(arr)
+
+
+def _pair(a: Any, b: Any) -> tuple[Tensor, Tensor]:
+    like = a if isinstance(a, Tensor) else b if isinstance(b, Tensor) else None
+    return _lift(a, like), _lift(b, like)
+
+
+def _need(t: Tensor) -> bool:
+    return t.requires_grad
+
+
+# --- arithmetic -------------------------------------------------------------------------------
+def add(a: Any, b: Any) -> Tensor:
+    """out = a + b  ⇒  ∂L/∂a = g, ∂L/∂b = g (summed over broadcast axes)."""
+    a, b = _pair(a, b)
+
+    def backward(g):
+        return g, g
+
+    return Tensor._make(a.data + b.data, (a, b), backward)
+
+
+def sub(a: Any, b: Any) -> Tensor:
+    """out = a − b  ⇒  ∂L/∂a = g, ∂L/∂b = −g."""
+    a, b = _pair(a, b)
+
+    def backward(g):
+        return g, (-g if _need(b) else None)
+
+    return Tensor._make(a.data - b.data, (a, b), backward)
+
+
+def neg(a: Tensor) -> Tensor:
+    """out = −a  ⇒  ∂L/∂a = −g."""
+
+    def backward(g):
+        return (-g,)
+
+    return Tensor._make(-a.data, (a,), backward)
+
+
+def mul(a: Any, b: Any) -> Tensor:
+    """out = a ⊙ b  ⇒  ∂L/∂a = g ⊙ b, ∂L/∂b = g ⊙ a."""
+    a, b = _pair(a, b)
+
+    def backward(g):
+        return (g * b.data if _need(a) else None), (g * a.data if _need(b) else None)
+
+    return Tensor._make(a.data * b.data, (a, b), backward)
+
+
+def div(a: Any, b: Any) -> Tensor:
+    """out = a / b  ⇒  ∂L/∂a = g / b, ∂L/∂b = −g ⊙ a / b² = −g ⊙ out / b."""
+    a, b = _pair(a, b)
+    out = a.data / b.data
+
+    def backward(g):
+        ga = g / b.data if _need(a) else None
+        gb = -g * out / b.data if _need(b) else None
+        return ga, gb
+
+    return Tensor._make(out, (a, b), backward)
+
+
+def pow(a: Any, p: Any) -> Tensor:  # noqa: A001 (the operator's name)
+    """out = aᵖ  ⇒  ∂L/∂a = g ⊙ p·aᵖ⁻¹, ∂L/∂p = g ⊙ aᵖ·log a (for a tensor exponent)."""
+    if not isinstance(p, Tensor):  # constant exponent: the common case, keep it cheap
+        a = _lift(a, None)
+        p_arr = np.asarray(p)
+        if p_arr.ndim == 0:
+            p_arr = p_arr.astype(a.data.dtype)
+        out = a.data**p_arr
+
+        def backward_const(g):
+            return (g * p_arr * a.data ** (p_arr - 1),)
+
+        return Tensor._make(out, (a,), backward_const)
+    a, p = _pair(a, p)
+    out = a.data**p.data
+
+    def backward(g):
+        ga = g * p.data * a.data ** (p.data - 1) if _need(a) else None
+        gp = g * out * np.log(a.data) if _need(p) else None
+        return ga, gp
+
+    return Tensor._make(out, (a, p), backward)
+
+
+def matmul(a: Any, b: Any) -> Tensor:
+    """W = XY  ⇒  ∂L/∂X = ∂L/∂W·Yᵀ,  ∂L/∂Y = Xᵀ·∂L/∂W  (the notes).
+
+    numpy's rules for 1-D operands (a vector is a row on the left, a column on the right) and
+    for stacks of matrices (batch axes broadcast) apply; both are handled by lifting vectors
+    to matrices for the backward.
+    """
+    a, b = _pair(a, b)
+    out = a.data @ b.data
+
+    def backward(g):
+        x = a.data if a.data.ndim > 1 else a.data[None, :]
+        y = b.data if b.data.ndim > 1 else b.data[:, None]
+        g2 = g
+        if a.data.ndim == 1:
+            g2 = np.expand_dims(g2, -2)
+        if b.data.ndim == 1:
+            g2 = np.expand_dims(g2, -1)
+        ga = gb = None
+        if _need(a):
+            ga = g2 @ np.swapaxes(y, -1, -2)
+            if a.data.ndim == 1:
+                ga = ga.reshape(ga.shape[:-2] + ga.shape[-1:])
+                ga = ga.sum(axis=tuple(range(ga.ndim - 1))) if ga.ndim > 1 else ga
+        if _need(b):
+            gb = np.swapaxes(x, -1, -2) @ g2
+            if b.data.ndim == 1:
+                gb = gb[..., 0]
+                gb = gb.sum(axis=tuple(range(gb.ndim - 1))) if gb.ndim > 1 else gb
+        return ga, gb
+
+    return Tensor._make(out, (a, b), backward)
+
+
+# --- reductions -------------------------------------------------------------------------------
+def _normalise_axis(axis: Any, ndim: int) -> tuple[int, ...]:
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    return tuple(int(ax) % ndim if ndim else 0 for ax in axes)
+
+
+def sum(a: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A001
+    """out = Σ a over ``axis``  ⇒  ∂L/∂a = g broadcast back over the summed axes."""
+    out = np.sum(a.data, axis=axis, keepdims=keepdims)
+    shape = a.data.shape
+    axes = _normalise_axis(axis, a.data.ndim)
+
+    def backward(g):
+        if not keepdims:
+            g = np.expand_dims(g, axes) if axes else g
+        return (np.broadcast_to(g, shape),)
+
+    return Tensor._make(np.asarray(out), (a,), backward)
+
+
+def mean(a: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """out = (1/n) Σ a over ``axis``  ⇒  ∂L/∂a = g / n broadcast back."""
+    out = np.mean(a.data, axis=axis, keepdims=keepdims)
+    shape = a.data.shape
+    axes = _normalise_axis(axis, a.data.ndim)
+    n = 1
+    for ax in axes:
+        n *= shape[ax]
+
+    def backward(g):
+        g = g / np.asarray(n, dtype=g.dtype)
+        if not keepdims:
+            g = np.expand_dims(g, axes) if axes else g
+        return (np.broadcast_to(g, shape),)
+
+    return Tensor._make(np.asarray(out), (a,), backward)
+
+
+# --- elementwise functions --------------------------------------------------------------------
+def exp(a: Tensor) -> Tensor:
+    """out = eᵃ  ⇒  ∂L/∂a = g ⊙ out."""
+    out = np.exp(a.data)
+
+    def backward(g):
+        return (g * out,)
+
+    return Tensor._make(out, (a,), backward)
+
+
+def log(a: Tensor) -> Tensor:
+    """out = log a  ⇒  ∂L/∂a = g / a."""
+    out = np.log(a.data)
+
+    def backward(g):
+        return (g / a.data,)
+
+    return Tensor._make(out, (a,), backward)
+
+
+def tanh(a: Tensor) -> Tensor:
+    """out = tanh a  ⇒  ∂L/∂a = g ⊙ (1 − out²)  (the notes: tanh' = 1 − tanh²)."""
+    out = np.tanh(a.data)
+
+    def backward(g):
+        return (g * (1 - out * out),)
+
+    return Tensor._make(out, (a,), backward)
+
+
+def sigmoid(a: Tensor) -> Tensor:
+    """out = σ(a) = 1/(1 + e⁻ᵃ)  ⇒  ∂L/∂a = g ⊙ out(1 − out)  (σ' = σ(1 − σ)).
+
+    ``scipy.special.expit`` evaluates σ without overflow at ±1000.
+    """
+    out = expit(a.data)
+
+    def backward(g):
+        return (g * out * (1 - out),)
+
+    return Tensor._make(out, (a,), backward)
+
+
+def relu(a: Tensor) -> Tensor:
+    """out = max(a, 0)  ⇒  ∂L/∂a = g ⊙ 1[a > 0]  (ReLU' = 1[z > 0], 0 at z = 0 as PyTorch)."""
+    out = np.maximum(a.data, 0)
+
+    def backward(g):
+        return (g * (a.data > 0),)
+
+    return Tensor._make(out, (a,), backward)
+
+
+def abs(a: Tensor) -> Tensor:  # noqa: A001
+    """out = |a|  ⇒  ∂L/∂a = g ⊙ sign(a)  (0 at a = 0, as PyTorch)."""
+
+    def backward(g):
+        return (g * np.sign(a.data),)
+
+    return Tensor._make(np.abs(a.data), (a,), backward)
+
+
+# --- shape ------------------------------------------------------------------------------------
+def reshape(a: Tensor, shape: Any) -> Tensor:
+    """out = a viewed with ``shape``  ⇒  ∂L/∂a = g reshaped back."""
+    src = a.data.shape
+
+    def backward(g):
+        return (g.reshape(src),)
+
+    return Tensor._make(a.data.reshape(shape), (a,), backward)
+
+
+def transpose(a: Tensor, axes: Any = None) -> Tensor:
+    """out = aᵀ (axes permuted)  ⇒  ∂L/∂a = g with the inverse permutation."""
+    perm = tuple(range(a.data.ndim))[::-1] if axes is None else tuple(axes)
+    inverse = tuple(np.argsort(perm))
+
+    def backward(g):
+        return (g.transpose(inverse),)
+
+    return Tensor._make(a.data.transpose(perm), (a,), backward)
+
+
+def _is_basic_index(index: Any) -> bool:
+    items = index if isinstance(index, tuple) else (index,)
+    return builtins.all(
+        isinstance(i, (int, np.integer, slice)) or i is None or i is Ellipsis for i in items
+    )
+
+
+def getitem(a: Tensor, index: Any) -> Tensor:
+    """out = a[index]  ⇒  ∂L/∂a = g scattered back into zeros; repeated indices add up."""
+    if isinstance(index, Tensor):
+        index = index.data
+    elif isinstance(index, tuple):
+        index = tuple(i.data if isinstance(i, Tensor) else i for i in index)
+    basic = _is_basic_index(index)
+
+    def backward(g):
+        grad = np.zeros_like(a.data)
+        if basic:
+            grad[index] += g
+        else:
+            np.add.at(grad, index, g)
+        return (grad,)
+
+    out = a.data[index]
+    return Tensor._make(np.asarray(out), (a,), backward)
+
+
+def astype(a: Tensor, dtype: Any) -> Tensor:
+    """out = a converted to ``dtype``  ⇒  ∂L/∂a = g converted back to a's dtype."""
+    src = a.data.dtype
+
+    def backward(g):
+        return (g.astype(src),)
+
+    return Tensor._make(a.data.astype(dtype), (a,), backward)
