@@ -1,0 +1,54 @@
+"""Optimizers and learning-rate schedules of the notes (GD, momentum, Nesterov, AdaGrad,
+RMSProp, Adam; the learning-rate decays).
+
+- :mod:`qed.optim.rules` — pure ``(init, update)`` rules written as the notes write them;
+- ``SGD``, ``AdaGrad``, ``RMSProp``, ``Adam``, ``AdamW`` — PyTorch-style stateful shells;
+- :mod:`qed.optim.schedules` — ``step -> lr`` schedules, usable as any optimizer's ``lr``;
+- ``clip_grad_norm`` — clip gradients by their global norm.
+"""
+
+from qed.optim import rules, schedules
+from qed.optim.clip import clip_grad_norm, clip_grad_norm_
+from qed.optim.optimizers import (
+    SGD,
+    AdaGrad,
+    Adagrad,
+    Adam,
+    AdamW,
+    Optimizer,
+    RMSProp,
+    RMSprop,
+)
+from qed.optim.schedules import (
+    constant,
+    cosine,
+    inverse_sqrt,
+    join,
+    linear,
+    plot_schedules,
+    step_decay,
+    warmup,
+)
+
+__all__ = [
+    "Optimizer",
+    "SGD",
+    "AdaGrad",
+    "Adagrad",
+    "RMSProp",
+    "RMSprop",
+    "Adam",
+    "AdamW",
+    "clip_grad_norm",
+    "clip_grad_norm_",
+    "rules",
+    "schedules",
+    "constant",
+    "step_decay",
+    "cosine",
+    "linear",
+    "inverse_sqrt",
+    "warmup",
+    "join",
+    "plot_schedules",
+]

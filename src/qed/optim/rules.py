@@ -1,0 +1,399 @@
+"""Pure update rules: each optimizer of the notes as an ``(init, update)`` pair.
+
+A rule is ``Rule(init, update, grad_point)``:
+
+- ``state = init(params)`` — ``params`` a list of arrays; ``state`` a NamedTuple whose field
+  ``step`` counts the updates done so far (and whose other fields are lists, one array per
+  parameter);
+- ``new_params, new_state = update(grads, state, params)`` — mutates nothing;
+- ``grad_point(state, params)`` — where the gradient must be taken: ``params`` for every rule
+  but the notes' Nesterov, whose gradient is taken at the look-ahead point x + ρv.
+
+``lr`` may be a float or a schedule (any callable ``step -> lr``); the k-th update
+(k = ``state.step`` = 0, 1, …) uses ``lr(k)``.
+
+The rules are written as the notes write them (``gd``, ``momentum``, ``nesterov``, ``adagrad``,
+``rmsprop``, ``adam``). ``sgd`` is PyTorch's parametrisation of momentum (buffer b ← μb + g,
+x ← x − αb), which the stateful shells of :mod:`qed.optim.optimizers` follow; with a constant α
+it is the notes' momentum under v = −αb, and PyTorch's Nesterov is the notes' Nesterov in the
+look-ahead variable y = x + ρv (tests/optim/test_optim_rules.py proves both). AdaGrad, RMSProp
+and Adam put ε outside the square root, as PyTorch and the Adam paper do (ε = 0 gives the
+notes' formulas exactly).
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from qed._validation import check_scalar
+
+__all__ = [
+    "Rule",
+    "GDState",
+    "MomentumState",
+    "SGDState",
+    "AdaGradState",
+    "RMSPropState",
+    "AdamState",
+    "gd",
+    "momentum",
+    "nesterov",
+    "sgd",
+    "adagrad",
+    "rmsprop",
+    "adam",
+    "adamw",
+    "trajectory",
+]
+
+LR = float | Callable[[int], float]
+
+
+class Rule(NamedTuple):
+    """An update rule: ``init(params) -> state``, ``update(grads, state, params)``."""
+
+    init: Callable[[list], Any]
+    update: Callable[[list, Any, list], tuple[list, Any]]
+    grad_point: Callable[[Any, list], list]
+
+
+class GDState(NamedTuple):
+    step: int
+
+
+class MomentumState(NamedTuple):
+    step: int
+    v: list  # the notes' velocity, one array per parameter
+
+
+class SGDState(NamedTuple):
+    step: int
+    momentum_buffer: list  # torch's b (None entries when momentum = 0)
+
+
+class AdaGradState(NamedTuple):
+    step: int
+    sum: list  # Σ g², started at initial_accumulator_value
+
+
+class RMSPropState(NamedTuple):
+    step: int
+    square_avg: list  # E[g²]
+    momentum_buffer: list  # None entries when momentum = 0
+    grad_avg: list  # E[g] (None entries unless centered)
+
+
+class AdamState(NamedTuple):
+    step: int
+    m: list  # first moments
+    v: list  # second moments
+
+
+# ---------------------------------------------------------------- validation (shared by shells)
+
+
+def check_lr(lr: Any, name: str = "lr") -> Any:
+    """A non-negative finite float, or a callable schedule; otherwise ValueError/TypeError."""
+    if callable(lr):
+        return lr
+    if isinstance(lr, bool) or not isinstance(lr, numbers.Real):
+        raise TypeError(f"{name} must be a float or a schedule (step -> lr), got {lr!r}.")
+    check_scalar(lr, name, min_val=0.0, allow_inf=False)
+    return float(lr)
+
+
+def check_unit(value: Any, name: str, *, include_max: bool = False) -> float:
+    """A float in [0, 1) (or [0, 1] with include_max)."""
+    check_scalar(value, name, min_val=0.0, max_val=1.0, include_max=include_max)
+    return float(value)
+
+
+def check_nonneg(value: Any, name: str) -> float:
+    check_scalar(value, name, min_val=0.0, allow_inf=False)
+    return float(value)
+
+
+def check_betas(betas: Any) -> tuple[float, float]:
+    if not isinstance(betas, Sequence) or len(betas) != 2:
+        raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}.")
+    return check_unit(betas[0], "betas[0]"), check_unit(betas[1], "betas[1]")
+
+
+def lr_at(lr: Any, step: int) -> float:
+    """The learning rate of the ``step``-th update (0-based): ``lr(step)`` or ``lr``."""
+    return float(lr(step)) if callable(lr) else lr
+
+
+def _zeros(params: list) -> list:
+    return [np.zeros_like(x) for x in params]
+
+
+def _same(state: Any, params: list) -> list:
+    return params
+
+
+# ---------------------------------------------------------------- per-array kernels (pure)
+# Each returns new arrays. The fused numba twins in _fused.py do the same arithmetic in place,
+# in the same order, so that both give the same bits (tested).
+
+
+def sgd_array(x, g, buf, first, lr, momentum, dampening, nesterov, weight_decay):
+    if weight_decay != 0:
+        g = g + weight_decay * x
+    if momentum != 0:
+        buf = g.copy() if first else momentum * buf + (1 - dampening) * g
+        g = g + momentum * buf if nesterov else buf
+    return x - lr * g, buf
+
+
+def adagrad_array(x, g, acc, t, lr, lr_decay, weight_decay, eps):
+    if weight_decay != 0:
+        g = g + weight_decay * x
+    clr = lr / (1 + (t - 1) * lr_decay)
+    acc = acc + g * g
+    return x - clr * (g / (np.sqrt(acc) + eps)), acc
+
+
+def rmsprop_array(x, g, sq, buf, gavg, lr, alpha, eps, weight_decay, momentum, centered):
+    if weight_decay != 0:
+        g = g + weight_decay * x
+    sq = alpha * sq + (1 - alpha) * g * g
+    if centered:
+        gavg = alpha * gavg + (1 - alpha) * g
+        denom = np.sqrt(sq - gavg * gavg) + eps
+    else:
+        denom = np.sqrt(sq) + eps
+    if momentum > 0:
+        buf = momentum * buf + g / denom
+        return x - lr * buf, sq, buf, gavg
+    return x - lr * (g / denom), sq, buf, gavg
+
+
+def adam_array(x, g, m, v, t, lr, beta1, beta2, eps, weight_decay, decoupled):
+    if weight_decay != 0:
+        if decoupled:
+            x = x * (1 - lr * weight_decay)
+        else:
+            g = g + weight_decay * x
+    m = beta1 * m + (1 - beta1) * g
+    v = beta2 * v + (1 - beta2) * g * g
+    step_size = lr / (1 - beta1**t)  # α/(1 − β₁ᵗ): the bias correction of m
+    bc2_sqrt = (1 - beta2**t) ** 0.5  # √(1 − β₂ᵗ): the bias correction of v, under the root
+    return x - step_size * (m / (np.sqrt(v) / bc2_sqrt + eps)), m, v
+
+
+# ---------------------------------------------------------------- the notes' rules
+
+
+def gd(lr: LR) -> Rule:
+    """Gradient descent: xₜ₊₁ = xₜ − α∇f(xₜ)."""
+    lr = check_lr(lr)
+
+    def init(params):
+        return GDState(0)
+
+    def update(grads, state, params):
+        a = lr_at(lr, state.step)
+        return [x - a * g for x, g in zip(params, grads, strict=True)], GDState(state.step + 1)
+
+    return Rule(init, update, _same)
+
+
+def momentum(lr: LR, rho: float = 0.9) -> Rule:
+    """Momentum, the notes' form: vₜ₊₁ = ρvₜ − α∇f(xₜ),  xₜ₊₁ = xₜ + vₜ₊₁  (v₀ = 0)."""
+    lr, rho = check_lr(lr), check_unit(rho, "rho")
+
+    def init(params):
+        return MomentumState(0, _zeros(params))
+
+    def update(grads, state, params):
+        a = lr_at(lr, state.step)
+        v = [rho * v - a * g for v, g in zip(state.v, grads, strict=True)]
+        return [x + vi for x, vi in zip(params, v, strict=True)], MomentumState(state.step + 1, v)
+
+    return Rule(init, update, _same)
+
+
+def nesterov(lr: LR, rho: float = 0.9) -> Rule:
+    """Nesterov momentum, the notes' look-ahead form:
+
+    vₜ₊₁ = ρvₜ − α∇f(xₜ + ρvₜ),  xₜ₊₁ = xₜ + vₜ₊₁.
+
+    ``grads`` passed to ``update`` must be taken at ``grad_point(state, params)`` = x + ρv.
+    """
+    lr, rho = check_lr(lr), check_unit(rho, "rho")
+
+    def init(params):
+        return MomentumState(0, _zeros(params))
+
+    def grad_point(state, params):
+        return [x + rho * v for x, v in zip(params, state.v, strict=True)]
+
+    def update(grads, state, params):
+        a = lr_at(lr, state.step)
+        v = [rho * v - a * g for v, g in zip(state.v, grads, strict=True)]
+        return [x + vi for x, vi in zip(params, v, strict=True)], MomentumState(state.step + 1, v)
+
+    return Rule(init, update, grad_point)
+
+
+def sgd(
+    lr: LR,
+    momentum: float = 0.0,
+    dampening: float = 0.0,
+    nesterov: bool = False,
+    weight_decay: float = 0.0,
+) -> Rule:
+    """PyTorch's SGD: g ← g + λx; b ← g (first step) or μb + (1 − d)g;
+    x ← x − α(g + μb) with Nesterov, x ← x − αb without (x ← x − αg when μ = 0).
+
+    With constant α and d = 0 this is the notes' momentum under v = −αb, and (Nesterov) the
+    notes' look-ahead Nesterov in the variable y = x + ρv.
+    """
+    lr = check_lr(lr)
+    mu, damp = check_unit(momentum, "momentum"), check_unit(dampening, "dampening", include_max=True)
+    wd = check_nonneg(weight_decay, "weight_decay")
+    if nesterov and (mu == 0 or damp != 0):
+        raise ValueError("nesterov=True needs momentum > 0 and dampening = 0.")
+
+    def init(params):
+        return SGDState(0, _zeros(params) if mu != 0 else [None] * len(params))
+
+    def update(grads, state, params):
+        a, first = lr_at(lr, state.step), state.step == 0
+        out = [sgd_array(x, g, b, first, a, mu, damp, nesterov, wd)
+               for x, g, b in zip(params, grads, state.momentum_buffer, strict=True)]
+        return [o[0] for o in out], SGDState(state.step + 1, [o[1] for o in out])
+
+    return Rule(init, update, _same)
+
+
+def adagrad(
+    lr: LR = 0.01,
+    lr_decay: float = 0.0,
+    weight_decay: float = 0.0,
+    initial_accumulator_value: float = 0.0,
+    eps: float = 1e-10,
+) -> Rule:
+    """AdaGrad: Gₜ = Gₜ₋₁ + gₜ²,  xₜ₊₁ = xₜ − αₜ·gₜ/(√Gₜ + ε),  αₜ = α/(1 + (t − 1)·lr_decay).
+
+    The notes' x ← x − α∇f/√Σ(∇f)²: steep directions slow down, flat ones speed up.
+    """
+    lr = check_lr(lr)
+    lr_decay, wd = check_nonneg(lr_decay, "lr_decay"), check_nonneg(weight_decay, "weight_decay")
+    acc0 = check_nonneg(initial_accumulator_value, "initial_accumulator_value")
+    eps = check_nonneg(eps, "eps")
+
+    def init(params):
+        return AdaGradState(0, [np.full_like(x, acc0) for x in params])
+
+    def update(grads, state, params):
+        a, t = lr_at(lr, state.step), state.step + 1
+        out = [adagrad_array(x, g, s, t, a, lr_decay, wd, eps)
+               for x, g, s in zip(params, grads, state.sum, strict=True)]
+        return [o[0] for o in out], AdaGradState(t, [o[1] for o in out])
+
+    return Rule(init, update, _same)
+
+
+def rmsprop(
+    lr: LR = 0.01,
+    alpha: float = 0.99,
+    eps: float = 1e-8,
+    weight_decay: float = 0.0,
+    momentum: float = 0.0,
+    centered: bool = False,
+) -> Rule:
+    """RMSProp: E[g²]ₜ = αE[g²]ₜ₋₁ + (1 − α)gₜ²,  xₜ₊₁ = xₜ − η·gₜ/(√E[g²]ₜ + ε).
+
+    ``alpha`` is the notes' β (PyTorch's name). ``centered`` divides by √(E[g²] − E[g]²);
+    ``momentum`` μ > 0 keeps b ← μb + g/(√E[g²] + ε) and steps x ← x − ηb (PyTorch's options).
+    """
+    lr = check_lr(lr)
+    alpha, eps = check_unit(alpha, "alpha"), check_nonneg(eps, "eps")
+    wd, mu = check_nonneg(weight_decay, "weight_decay"), check_unit(momentum, "momentum")
+    centered = bool(centered)
+
+    def init(params):
+        n = len(params)
+        return RMSPropState(0, _zeros(params), _zeros(params) if mu > 0 else [None] * n,
+                            _zeros(params) if centered else [None] * n)
+
+    def update(grads, state, params):
+        a = lr_at(lr, state.step)
+        out = [rmsprop_array(x, g, s, b, c, a, alpha, eps, wd, mu, centered)
+               for x, g, s, b, c in zip(params, grads, state.square_avg,
+                                        state.momentum_buffer, state.grad_avg, strict=True)]
+        new = RMSPropState(state.step + 1, [o[1] for o in out], [o[2] for o in out],
+                           [o[3] for o in out])
+        return [o[0] for o in out], new
+
+    return Rule(init, update, _same)
+
+
+def adam(
+    lr: LR = 1e-3,
+    betas: tuple[float, float] = (0.9, 0.999),
+    eps: float = 1e-8,
+    weight_decay: float = 0.0,
+    decoupled: bool = False,
+) -> Rule:
+    """Adam with bias correction (m₀ = v₀ = 0, t = 1, 2, …):
+
+    mₜ = β₁mₜ₋₁ + (1 − β₁)gₜ,   vₜ = β₂vₜ₋₁ + (1 − β₂)gₜ²,
+    m̂ₜ = mₜ/(1 − β₁ᵗ),   v̂ₜ = vₜ/(1 − β₂ᵗ),   xₜ = xₜ₋₁ − α·m̂ₜ/(√v̂ₜ + ε).
+
+    With a constant gradient g, mₜ = (1 − β₁ᵗ)g and vₜ = (1 − β₂ᵗ)g², so m̂ = g, v̂ = g² and
+    every step (the first included) has size α per coordinate (ε → 0). ``weight_decay`` λ adds
+    λx to g (L2), or with ``decoupled=True`` (AdamW) shrinks x ← x(1 − αλ) before the step.
+    """
+    lr = check_lr(lr)
+    b1, b2 = check_betas(betas)
+    eps, wd = check_nonneg(eps, "eps"), check_nonneg(weight_decay, "weight_decay")
+    decoupled = bool(decoupled)
+
+    def init(params):
+        return AdamState(0, _zeros(params), _zeros(params))
+
+    def update(grads, state, params):
+        a, t = lr_at(lr, state.step), state.step + 1
+        out = [adam_array(x, g, m, v, t, a, b1, b2, eps, wd, decoupled)
+               for x, g, m, v in zip(params, grads, state.m, state.v, strict=True)]
+        return [o[0] for o in out], AdamState(t, [o[1] for o in out], [o[2] for o in out])
+
+    return Rule(init, update, _same)
+
+
+def adamw(
+    lr: LR = 1e-3,
+    betas: tuple[float, float] = (0.9, 0.999),
+    eps: float = 1e-8,
+    weight_decay: float = 1e-2,
+) -> Rule:
+    """AdamW: Adam with decoupled weight decay, x ← x(1 − αλ) then the Adam step."""
+    return adam(lr, betas, eps, weight_decay, decoupled=True)
+
+
+def trajectory(
+    rule: Rule, grad: Callable[[np.ndarray], np.ndarray], x0: Any, steps: int
+) -> np.ndarray:
+    """Iterates x₀, x₁, …, x_steps of ``rule`` on one array parameter; shape (steps + 1, *x0.shape).
+
+    grad : x -> ∇f(x), evaluated where the rule asks (the look-ahead point for ``nesterov``).
+    """
+    check_scalar(steps, "steps", target_type=numbers.Integral, min_val=0)
+    x = np.array(x0, dtype=np.result_type(np.asarray(x0).dtype, np.float64)
+                 if np.asarray(x0).dtype.kind != "f" else np.asarray(x0).dtype)
+    params = [x]
+    state = rule.init(params)
+    out = np.empty((steps + 1,) + x.shape, dtype=x.dtype)
+    out[0] = x
+    for k in range(steps):
+        point = rule.grad_point(state, params)
+        params, state = rule.update([np.asarray(grad(point[0]), dtype=x.dtype)], state, params)
+        out[k + 1] = params[0]
+    return out
