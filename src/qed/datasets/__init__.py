@@ -19,6 +19,7 @@ from qed.datasets.loaders import (
     load_digits,
     load_iris,
 )
+from qed.datasets.stream import iter_csv
 
 __all__ = [
     "Bunch",
@@ -30,4 +31,5 @@ __all__ = [
     "make_polynomial_data",
     "make_separable",
     "make_classification",
+    "iter_csv",
 ]
