@@ -422,7 +422,7 @@ def _run_backward(root: Tensor, gradient: np.ndarray) -> None:
                 node.grad += g
             continue
         parent_grads = backward(g)
-        for parent, pg in zip(node._parents, parent_grads):
+        for parent, pg in zip(node._parents, parent_grads, strict=True):
             if pg is None or not parent.requires_grad:
                 continue
             if pg.shape != parent.data.shape:
