@@ -1,0 +1,19 @@
+"""Linear models of the notes: least squares, ridge, polynomial features, kernel ridge.
+
+``LinearRegression`` (the normal equations XᵀXβ = Xᵀy, OLS as the Gaussian MLE),
+``Ridge`` ((XᵀX + λI)β = Xᵀy, primal and dual), ``PolynomialFeatures`` (the overfitting
+design [1 x … x^m]) and ``KernelRidge`` (α = (K + λI)⁻¹y, f(x) = K(x, X)α).
+"""
+
+from qed.linear.kernel_ridge import KernelRidge
+from qed.linear.ordinary import LinearRegression, RankDeficiencyWarning
+from qed.linear.polynomial import PolynomialFeatures
+from qed.linear.ridge import Ridge
+
+__all__ = [
+    "LinearRegression",
+    "Ridge",
+    "PolynomialFeatures",
+    "KernelRidge",
+    "RankDeficiencyWarning",
+]

@@ -1,0 +1,99 @@
+"""The certificate of a (ridge-)regularised least-squares fit: its first-order conditions.
+
+The notes: ∇_β(‖y − Xβ − b‖² + α‖β‖²) = −2[Xᵀ(y − Xβ − b) − αβ] = 0 and, for the
+unpenalised intercept, ∂/∂b = −2Σ(y − Xβ − b) = 0. Weighted: replace the sums by Σwᵢ(·).
+Both residuals are compared with ``scaled_tolerance`` of the size of the terms summed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from qed._validation import check_sample_weight, check_X_y
+from qed.certificate import Certificate, scaled_tolerance
+from qed.linear._solvers import NormalStats, normal_residual
+
+__all__ = ["least_squares_certificate"]
+
+
+def _as_2d(coef: np.ndarray, intercept) -> tuple[np.ndarray, np.ndarray]:
+    """coef_ (d,) or (t, d) → B (d, t); intercept_ scalar or (t,) → (t,)."""
+    B = coef[:, None] if coef.ndim == 1 else coef.T
+    b = np.broadcast_to(np.asarray(intercept, dtype=B.dtype), (B.shape[1],))
+    return B, b
+
+
+def least_squares_certificate(
+    estimator,
+    stats: NormalStats,
+    *,
+    alpha: np.ndarray | float = 0.0,
+    X=None,
+    y=None,
+    sample_weight=None,
+) -> Certificate:
+    """Measure the normal equations (and the intercept condition) of a fitted linear model.
+
+    Without data, they are measured on the sufficient statistics recorded during ``fit``
+    (X_cᵀWX_c, X_cᵀWy_c, the weighted means): this checks the recorded ``coef_`` and
+    ``intercept_`` against the training problem without keeping the training data. With
+    ``X`` and ``y`` they are recomputed from scratch on that data: r = y − Xβ − b,
+    g = XᵀWr − αβ, s = Σwr.
+    """
+    name = type(estimator).__name__
+    B, b = _as_2d(np.asarray(estimator.coef_), estimator.intercept_)
+    dtype = B.dtype
+    alpha_vec = np.broadcast_to(np.asarray(alpha, dtype=dtype), (B.shape[1],))
+    cert = Certificate(name)
+    if X is None and y is None:
+        n = int(stats["n_samples"])
+        value, scale = normal_residual(stats, B, alpha_vec)
+        sw_sum = float(stats["sw_sum"])
+        x_mean, y_mean = stats["x_mean"], stats["y_mean"]
+        intercept_res = sw_sum * np.abs(y_mean - x_mean @ B - b)
+        intercept_scale = sw_sum * float(
+            np.sum(np.abs(y_mean) + np.abs(x_mean) @ np.abs(B) + np.abs(b))
+        )
+    elif X is None or y is None:
+        raise ValueError(
+            f"{name}.certificate needs both X and y (or neither, to use the training data); "
+            "pass certificate(X, y)."
+        )
+    else:
+        X, y = check_X_y(X, y, multi_output=True, dtype=dtype)
+        Y = y.reshape(len(y), -1).astype(dtype, copy=False)
+        if X.shape[1] != B.shape[0] or Y.shape[1] != B.shape[1]:
+            raise ValueError(
+                f"{name} was fitted on {B.shape[0]} features and {B.shape[1]} target(s), but "
+                f"certificate got X with {X.shape[1]} features and y with {Y.shape[1]}."
+            )
+        n = X.shape[0]
+        w = check_sample_weight(sample_weight, X)
+        R = Y - X @ B - b
+        WR = R * w[:, None]
+        g = X.T @ WR - alpha_vec * B
+        value = float(np.linalg.norm(g))
+        root = np.sqrt(w)[:, None]
+        x_norm = float(np.linalg.norm(X * root))
+        y_norm = float(np.linalg.norm(Y * root))
+        beta = float(np.linalg.norm(B))
+        scale = (x_norm * (x_norm * beta + y_norm + np.sqrt(w.sum()) * np.linalg.norm(b))
+                 + float(np.max(alpha_vec, initial=0.0)) * beta)
+        intercept_res = np.abs(WR.sum(axis=0))
+        intercept_scale = float(w @ np.abs(Y).sum(axis=1) + (w @ np.abs(X)) @ np.abs(B).sum(axis=1)
+                                + w.sum() * np.abs(b).sum())
+    has_alpha = bool(np.any(alpha_vec != 0))
+    cert.add(
+        "normal equations",
+        value,
+        scaled_tolerance(scale, dtype=dtype, n=n),
+        "‖XᵀW(y − Xβ − b) − αβ‖ = 0" if has_alpha else "‖XᵀW(y − Xβ − b)‖ = 0",
+    )
+    if getattr(estimator, "fit_intercept", False):
+        cert.add(
+            "intercept",
+            float(np.max(intercept_res, initial=0.0)),
+            scaled_tolerance(intercept_scale, dtype=dtype, n=n),
+            "Σw(y − Xβ − b) = 0 (the unpenalised intercept)",
+        )
+    return cert
