@@ -7,6 +7,7 @@ problem and the fix, so that bad input never reaches numpy or LAPACK.
 from __future__ import annotations
 
 import numbers
+import sys
 import warnings
 from typing import Any
 
@@ -373,10 +374,29 @@ def check_is_fitted(estimator: Any, attributes: str | list[str] | None = None) -
             fitted = []
     if not fitted:
         name = _estimator_name(estimator)
-        raise NotFittedError(
+        raise _not_fitted_error_type()(
             f"This {name} instance is not fitted yet. Call 'fit' with appropriate arguments "
             "before using this estimator."
         )
+
+
+_SKLEARN_NOT_FITTED: type | None = None
+
+
+def _not_fitted_error_type() -> type:
+    """qed's NotFittedError, also an sklearn NotFittedError once scikit-learn is imported.
+
+    scikit-learn's ``check_estimator`` expects its own exception class; subclassing it lazily
+    (only when ``sklearn.exceptions`` is already loaded) keeps qed free of an sklearn import.
+    """
+    global _SKLEARN_NOT_FITTED
+    sk = sys.modules.get("sklearn.exceptions")
+    if sk is None:
+        return NotFittedError
+    if _SKLEARN_NOT_FITTED is None:
+        _SKLEARN_NOT_FITTED = type("NotFittedError", (NotFittedError, sk.NotFittedError),
+                                   {"__module__": __name__})
+    return _SKLEARN_NOT_FITTED
 
 
 def check_sample_weight(
