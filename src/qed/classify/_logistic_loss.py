@@ -1,0 +1,157 @@
+"""The negative log-likelihood of logistic and softmax regression, its gradient and Hessian.
+
+Parameters are packed as Θ of shape (k', d₁): one row per linear score (k' = 1 for two
+classes, k' = k for softmax), the intercept in the last column when ``fit_intercept``
+(d₁ = d + 1), else d₁ = d. With sample weights sᵢ and α = 1/C the objective is
+
+    f(Θ) = Σᵢ sᵢ·(−log pᵢ) + (α/2)·‖W‖²          (W = Θ without the intercept column),
+
+which is scikit-learn's C·Σ −log pᵢ + ½‖W‖² divided by C (the same minimiser; α = 0 is the
+pure MLE of the notes). The notes' derivatives:
+
+- sigmoid: ∇_w f = Σᵢ (σᵢ − yᵢ)xᵢ + αw,  ∇²f = XᵀSX + αI with S = diag(sᵢσᵢ(1 − σᵢ)) ⪰ 0;
+- softmax: ∇_{w_m} f = Σᵢ (p_im − y_im)xᵢ + αw_m, and the (m, l) block of the Hessian is
+  Xᵀ diag(sᵢ p_im(δ_ml − p_il)) X.
+
+Everything is computed stably: log σ by ``log_expit``, log-sum-exp for the softmax.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import expit, log_expit, logsumexp
+
+__all__ = [
+    "scores",
+    "binary_loss_grad",
+    "binary_hessian",
+    "multinomial_loss_grad",
+    "multinomial_hessp",
+    "multinomial_hessian",
+    "hessian_null_space",
+]
+
+
+def scores(Theta: np.ndarray, X: np.ndarray, fit_intercept: bool) -> np.ndarray:
+    """Z = X Wᵀ + b, shape (n_samples, k')."""
+    if fit_intercept:
+        return X @ Theta[:, :-1].T + Theta[:, -1]
+    return X @ Theta.T
+
+
+def _grad_from_residual(R, X, Theta, alpha, fit_intercept):
+    """∇f = Rᵀ[X 1] + α[W 0] for the residual R = S·(P − Y) of shape (n, k')."""
+    G = np.empty_like(Theta)
+    if fit_intercept:
+        G[:, :-1] = R.T @ X
+        G[:, -1] = R.sum(axis=0)
+        G[:, :-1] += alpha * Theta[:, :-1]
+    else:
+        G[:] = R.T @ X
+        G += alpha * Theta
+    return G
+
+
+def _penalty(Theta, alpha, fit_intercept):
+    W = Theta[:, :-1] if fit_intercept else Theta
+    return 0.5 * alpha * float(np.vdot(W, W)) if alpha else 0.0
+
+
+def binary_loss_grad(Theta, X, y, sw, alpha, fit_intercept):
+    """f, ∇f and the IRLS weights sᵢσᵢ(1 − σᵢ) for labels y ∈ {0, 1}.
+
+    Theta : (1, d₁); X : (n, d); y, sw : (n,). Returns (float, (1, d₁), (n,)).
+    −log pᵢ = −log σ(±zᵢ) with the sign +1 for yᵢ = 1, computed without overflow.
+    """
+    z = scores(Theta, X, fit_intercept)[:, 0]
+    sign = 2.0 * y - 1.0
+    f = -float(sw @ log_expit(sign * z)) + _penalty(Theta, alpha, fit_intercept)
+    sig = expit(z)
+    G = _grad_from_residual((sw * (sig - y))[:, None], X, Theta, alpha, fit_intercept)
+    # σ(1 − σ) as σ(z)σ(−z): no cancellation when σ ≈ 1
+    return f, G, sw * sig * expit(-z)
+
+
+def binary_hessian(X, s, alpha, fit_intercept):
+    """∇²f = [X 1]ᵀ diag(s) [X 1] + α·diag(1, …, 1, 0), shape (d₁, d₁)."""
+    d = X.shape[1]
+    Xs = X * np.sqrt(s)[:, None]
+    p = d + int(fit_intercept)
+    H = np.empty((p, p), dtype=X.dtype)
+    H[:d, :d] = Xs.T @ Xs  # numpy dispatches AᵀA to the symmetric rank-k update
+    if fit_intercept:
+        H[:d, d] = H[d, :d] = s @ X
+        H[d, d] = s.sum()
+    H.flat[: d * (p + 1) : p + 1] += alpha
+    return H
+
+
+def multinomial_loss_grad(Theta, X, codes, sw, alpha, fit_intercept):
+    """f, ∇f and the probabilities P for integer labels ``codes`` ∈ {0, …, k−1}.
+
+    Theta : (k, d₁); X : (n, d); codes, sw : (n,). Returns (float, (k, d₁), (n, k)).
+    pᵢ = softmax(zᵢ) by log-sum-exp, so no score is ever exponentiated unshifted.
+    """
+    Z = scores(Theta, X, fit_intercept)
+    lse = logsumexp(Z, axis=1)
+    rows = np.arange(len(codes))
+    f = float(sw @ (lse - Z[rows, codes])) + _penalty(Theta, alpha, fit_intercept)
+    np.subtract(Z, lse[:, None], out=Z)
+    P = np.exp(Z, out=Z)
+    R = P * sw[:, None]
+    R[rows, codes] -= sw
+    return f, _grad_from_residual(R, X, Theta, alpha, fit_intercept), P
+
+
+def multinomial_hessp(V, X, P, sw, alpha, fit_intercept):
+    """The Hessian-vector product ∇²f·V without forming ∇²f (V has Θ's shape (k, d₁)).
+
+    With U = [X 1]Vᵀ, row i of the residual is sᵢ·(pᵢ ⊙ uᵢ − pᵢ(pᵢᵀuᵢ)), and ∇²f·V = Rᵀ[X 1].
+    """
+    U = scores(V, X, fit_intercept)
+    U *= P
+    U -= P * U.sum(axis=1, keepdims=True)
+    U *= sw[:, None]
+    return _grad_from_residual(U, X, V, alpha, fit_intercept)
+
+
+def multinomial_hessian(X, P, sw, alpha, fit_intercept, *, chunk=4096):
+    """The (k·d₁ × k·d₁) Hessian, block (m, l) = X̃ᵀ diag(sᵢp_im(δ_ml − p_il)) X̃, X̃ = [X 1].
+
+    Assembled as Σᵢ sᵢ(diag(pᵢ) − pᵢpᵢᵀ) ⊗ x̃ᵢx̃ᵢᵀ over row chunks: the rank-one part is one
+    symmetric product AᵀA with rows √sᵢ·(pᵢ ⊗ x̃ᵢ), the diagonal part k products of size d₁.
+    """
+    n, d = X.shape
+    k = P.shape[1]
+    p = d + int(fit_intercept)
+    H = np.zeros((k * p, k * p), dtype=X.dtype)
+    D = np.zeros((p, k * p), dtype=X.dtype)
+    for start in range(0, n, chunk):
+        Xc = X[start : start + chunk]
+        if fit_intercept:
+            Xc = np.hstack([Xc, np.ones((len(Xc), 1), dtype=X.dtype)])
+        root = np.sqrt(sw[start : start + chunk])[:, None]
+        B = (P[start : start + chunk, :, None] * Xc[:, None, :]).reshape(len(Xc), k * p)
+        B *= root
+        D += Xc.T @ (B * root)
+        H -= B.T @ B
+    for m in range(k):
+        H[m * p : (m + 1) * p, m * p : (m + 1) * p] += D[:, m * p : (m + 1) * p]
+    W_idx = np.arange(k * p).reshape(k, p)[:, :d].ravel()
+    H[W_idx, W_idx] += alpha
+    return H
+
+
+def hessian_null_space(k, p, d, alpha, fit_intercept):
+    """Orthonormal basis of the shared-shift directions of the softmax, shape (k·p, p).
+
+    Adding the same vector v to every class's parameters leaves every pᵢ unchanged, so along
+    (v, …, v) the Hessian is only the penalty: 0 for the intercepts, α for the weights (0 when
+    C = ∞). These directions span an invariant subspace of ∇²f, and ∇f stays orthogonal to it
+    from Θ = 0 on (Σ_m ∇_{w_m}f = αΣ_m w_m = 0 there), so Newton works in its orthogonal
+    complement: exact, and rid of the tiny eigenvalue α that makes CG crawl.
+    """
+    del alpha, fit_intercept, d
+    basis = np.zeros((k, p, p))
+    basis[:, np.arange(p), np.arange(p)] = 1.0 / np.sqrt(k)
+    return basis.reshape(k * p, p)

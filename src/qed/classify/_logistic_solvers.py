@@ -1,0 +1,261 @@
+"""Solvers for the logistic / softmax objective of ``_logistic_loss``: Newton, L-BFGS, GD, SGD.
+
+Each solver takes a ``LogisticProblem`` and returns a ``SolverResult``. The stopping rule is
+scikit-learn's: the largest entry of the gradient of the *averaged* objective f/Σsᵢ falls
+below ``tol``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.linalg import LinAlgError, cho_factor, cho_solve
+from scipy.optimize import minimize
+
+from qed.classify import _logistic_loss as L
+
+__all__ = ["LogisticProblem", "SolverResult", "newton", "lbfgs"]
+
+# explicit Hessians up to this many parameters (k·d₁); beyond, Newton-CG on Hessian-vector
+# products is cheaper than assembling the n·(k·d₁)² block Hessian
+EXPLICIT_HESSIAN_MAX = 160
+# rebuild the Newton-CG preconditioner once CG needs more steps than this with the old one
+REBUILD_AFTER = 6
+
+
+@dataclass
+class LogisticProblem:
+    """The data of one fit. ``y`` holds 0/1 for the sigmoid (k = 2) or codes 0 … k−1."""
+
+    X: np.ndarray
+    y: np.ndarray
+    sw: np.ndarray
+    alpha: float
+    fit_intercept: bool
+    n_classes: int
+
+    @property
+    def binary(self) -> bool:
+        return self.n_classes == 2
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        k = 1 if self.binary else self.n_classes
+        return k, self.X.shape[1] + int(self.fit_intercept)
+
+    def loss_grad(self, Theta):
+        fn = L.binary_loss_grad if self.binary else L.multinomial_loss_grad
+        return fn(Theta, self.X, self.y, self.sw, self.alpha, self.fit_intercept)
+
+    def hessian(self, aux):
+        if self.binary:
+            return L.binary_hessian(self.X, aux, self.alpha, self.fit_intercept)
+        return L.multinomial_hessian(self.X, aux, self.sw, self.alpha, self.fit_intercept)
+
+    def null_space(self) -> np.ndarray:
+        """Orthonormal flat directions of the objective (softmax only), (k·d₁, m)."""
+        k, p = self.shape
+        if self.binary:
+            return np.zeros((p, 0))
+        return L.hessian_null_space(k, p, self.X.shape[1], self.alpha, self.fit_intercept)
+
+    def separates(self, Theta) -> bool:
+        """True when Θ classifies every weighted sample strictly correctly (α = 0 ⇒ no MLE)."""
+        Z = L.scores(Theta, self.X, self.fit_intercept)
+        keep = self.sw > 0
+        if self.binary:
+            return bool(np.all((Z[:, 0] * (2 * self.y - 1))[keep] > 0))
+        rows = np.arange(len(self.y))
+        own = Z[rows, self.y]
+        Z[rows, self.y] = -np.inf
+        return bool(np.all((own - Z.max(axis=1))[keep] > 0))
+
+    def gradient_floor(self) -> float:
+        """Rounding level of ‖∇f‖∞: eps·Σᵢ sᵢ·max|x̃ᵢ| (the terms summed into each entry)."""
+        scale = max(float(np.abs(self.X).max(initial=0.0)), 1.0 if self.fit_intercept else 0.0)
+        return 1e3 * np.finfo(self.X.dtype).eps * float(self.sw.sum()) * max(scale, 1e-300)
+
+
+@dataclass
+class SolverResult:
+    Theta: np.ndarray
+    n_iter: int
+    converged: bool
+    loss_curve: list[float] = field(default_factory=list)
+    separated: bool = False
+
+
+def _newton_direction(problem, G, aux, null, cache):
+    """Solve ∇²f·Δ = −∇f: Cholesky on the (block) Hessian, or CG on Hessian-vector products.
+
+    The flat directions N (shared shifts of the softmax parameters) are lifted by adding NNᵀ,
+    which makes the system positive definite without changing Δ, because ∇f ⟂ N.
+    """
+    k, p = problem.shape
+    if problem.binary or k * p <= EXPLICIT_HESSIAN_MAX:
+        H = problem.hessian(aux)
+        if null.shape[1]:
+            H += null @ null.T
+        g = G.ravel()
+        shift = 0.0
+        for _ in range(30):
+            try:
+                factor = cho_factor(H, lower=True, check_finite=False)
+                return -cho_solve(factor, g, check_finite=False).reshape(G.shape)
+            except LinAlgError:
+                # numerically singular (e.g. α = 0 and saturated probabilities): regularise
+                shift = max(2 * shift, np.finfo(H.dtype).eps * np.trace(H))
+                H.flat[:: H.shape[0] + 1] += shift
+        return -G
+    return _newton_cg(problem, G, aux, null, cache)
+
+
+def _newton_cg(problem, G, aux, null, cache, max_cg=250):
+    """Truncated Newton: CG on ∇²f·Δ = −∇f with exact products, block-Jacobi preconditioned.
+
+    The preconditioner (the k diagonal blocks of ∇²f, factored) costs k Hessian-sized
+    products, so it is reused across Newton steps while CG still converges in a few steps
+    with it, and rebuilt at the current probabilities when it no longer does.
+    Stops at the relative residual min(½, √‖g‖)·‖g‖ (Eisenstat–Walker forcing, which keeps
+    Newton's superlinear rate) or when a direction of non-positive curvature appears.
+    """
+    X, P, sw = problem.X, aux, problem.sw
+    if cache.get("block") is None or cache.get("cg_steps", 0) > REBUILD_AFTER:
+        cache["block"] = _block_jacobi(problem, P)
+    block = cache["block"]
+
+    def precond(R):
+        return _project(block(R), null)
+
+    def hessp(V):
+        HV = L.multinomial_hessp(V, X, P, sw, problem.alpha, problem.fit_intercept)
+        return _project(HV, null)
+
+    g = _project(G, null)
+    gnorm = np.linalg.norm(g)
+    target = min(0.5, np.sqrt(gnorm / max(float(sw.sum()), 1.0))) * gnorm
+    D = np.zeros_like(g)
+    R = -g
+    Zr = precond(R)
+    S = Zr.copy()
+    rz = np.vdot(R, Zr)
+    for _cg in range(max_cg):
+        HS = hessp(S)
+        curv = np.vdot(S, HS)
+        if curv <= 0:
+            break
+        step = rz / curv
+        D += step * S
+        R -= step * HS
+        if np.linalg.norm(R) <= target:
+            break
+        Zr = precond(R)
+        rz_new = np.vdot(R, Zr)
+        S = Zr + (rz_new / rz) * S
+        rz = rz_new
+    cache["cg_steps"] = _cg + 1
+    return D if np.any(D) else -g
+
+
+def _project(V, null):
+    if not null.shape[1]:
+        return V
+    v = V.ravel()
+    return (v - null @ (null.T @ v)).reshape(V.shape)
+
+
+def _block_jacobi(problem, P):
+    """The inverse of the k diagonal blocks X̃ᵀdiag(sᵢp_im(1 − p_im))X̃ + αI (Cholesky each).
+
+    When every row of P is the same (Θ = 0 starts with pᵢ = 1/k) the blocks are multiples of
+    one Gram matrix X̃ᵀdiag(s)X̃, which is then formed once instead of k times.
+    """
+    X, sw, fi = problem.X, problem.sw, problem.fit_intercept
+    k, p = problem.shape
+    d = X.shape[1]
+    uniform = bool(np.all(P == P[0]))
+    gram = L.binary_hessian(X, sw, 0.0, fi) if uniform else None
+    factors = []
+    for m in range(k):
+        if uniform:
+            B = gram * (P[0, m] * (1.0 - P[0, m]))
+            B.flat[: d * (p + 1) : p + 1] += problem.alpha
+        else:
+            B = L.binary_hessian(X, sw * P[:, m] * (1.0 - P[:, m]), problem.alpha, fi)
+        if fi:
+            B[d, d] += 1.0 / k  # lift the shared-intercept direction, as NNᵀ does for H
+        B.flat[:: p + 1] += np.finfo(X.dtype).eps * max(np.trace(B), 1.0)
+        factors.append(cho_factor(B, lower=True, check_finite=False))
+
+    def apply(R):
+        return np.stack([cho_solve(f, R[m], check_finite=False) for m, f in enumerate(factors)])
+
+    return apply
+
+
+def newton(problem: LogisticProblem, Theta0: np.ndarray, tol: float, max_iter: int):
+    """Damped Newton (IRLS): Θ ← Θ + tΔ with ∇²f·Δ = −∇f and t halved until Armijo holds.
+
+    The line search makes every step decrease f, so Newton never diverges even far from the
+    optimum, where the full step can overshoot; near it t = 1 and convergence is quadratic.
+    """
+    Theta = Theta0.copy()
+    total = float(problem.sw.sum())
+    null = problem.null_space()
+    floor = problem.gradient_floor()
+    f, G, aux = problem.loss_grad(Theta)
+    curve = [f / total]
+    cache: dict = {}
+    for it in range(1, max_iter + 1):
+        gmax = np.abs(G).max()
+        if gmax <= max(tol * total, floor):
+            return SolverResult(Theta, it - 1, True, curve)
+        if problem.alpha == 0 and problem.separates(Theta):
+            return SolverResult(Theta, it - 1, False, curve, separated=True)
+        D = _newton_direction(problem, G, aux, null, cache)
+        slope = float(np.vdot(G, D))
+        if slope >= 0:  # not a descent direction (rounding): fall back to steepest descent
+            D, slope = -G, -float(np.vdot(G, G))
+        t = 1.0
+        for _ in range(60):
+            f_new, G_new, aux_new = problem.loss_grad(Theta + t * D)
+            if f_new <= f + 1e-4 * t * slope:
+                break
+            t *= 0.5
+        else:
+            # no decrease at any step length: f is flat to rounding, Θ is optimal to precision
+            return SolverResult(Theta, it, gmax <= 1e3 * floor, curve)
+        Theta = Theta + t * D
+        f, G, aux = f_new, G_new, aux_new
+        curve.append(f / total)
+    converged = np.abs(G).max() <= max(tol * total, floor)
+    separated = problem.alpha == 0 and problem.separates(Theta)
+    return SolverResult(Theta, max_iter, bool(converged), curve, separated=separated)
+
+
+def lbfgs(problem: LogisticProblem, Theta0: np.ndarray, tol: float, max_iter: int):
+    """scipy's L-BFGS-B on f/Σsᵢ with the analytic gradient (scikit-learn's default solver)."""
+    shape = Theta0.shape
+    total = float(problem.sw.sum())
+    curve: list[float] = []
+
+    def fun(theta):
+        f, G, _ = problem.loss_grad(theta.reshape(shape))
+        return f / total, G.ravel() / total
+
+    def record(intermediate_result):
+        curve.append(float(intermediate_result.fun))
+
+    res = minimize(
+        fun, Theta0.ravel(), jac=True, method="L-BFGS-B", callback=record,
+        options={"maxiter": max_iter, "maxls": 50, "gtol": tol,
+                 "ftol": 64 * np.finfo(float).eps},
+    )
+    Theta = res.x.reshape(shape)
+    _, G, _ = problem.loss_grad(Theta)
+    converged = np.abs(G).max() <= max(tol * total, problem.gradient_floor()) or (
+        res.status == 0 and res.nit < max_iter
+    )
+    separated = problem.alpha == 0 and problem.separates(Theta)
+    return SolverResult(Theta, int(res.nit), bool(converged), curve, separated=separated)

@@ -1,0 +1,236 @@
+"""Logistic regression (two classes, sigmoid) and softmax regression (k classes) by penalised MLE.
+
+The notes: p(yᵢ | xᵢ, w) = σ(wᵀxᵢ)^yᵢ (1 − σ(wᵀxᵢ))^(1−yᵢ); the negative log-likelihood has
+gradient Σ(σᵢ − yᵢ)xᵢ and Hessian XᵀSX ⪰ 0, so it is convex and has a global minimum
+(when one exists); for k classes pₖ = softmax(z)ₖ and ∇_{w_m} = Σᵢ(p_im − y_im)xᵢ.
+"""
+
+from __future__ import annotations
+
+import numbers
+import warnings
+from typing import Any
+
+import numpy as np
+from scipy.linalg import eigvalsh
+from scipy.special import expit, log_expit, log_softmax
+
+from qed._validation import (
+    ConvergenceWarning,
+    check_array,
+    check_random_state,
+    check_sample_weight,
+    check_scalar,
+    check_X_y,
+)
+from qed.base import BaseEstimator, ClassifierMixin
+from qed.certificate import Certificate, scaled_tolerance
+from qed.classify import _logistic_solvers as S
+from qed.classify._labels import encode_labels
+
+__all__ = ["LogisticRegression", "logistic_objective"]
+
+SOLVERS = ("newton", "lbfgs", "gd", "sgd")
+
+
+def logistic_objective(model: LogisticRegression, X: Any, y: Any, sample_weight: Any = None):
+    """scikit-learn's objective C·Σᵢ sᵢ(−log p(yᵢ | xᵢ)) + ½‖W‖² at the model's parameters.
+
+    With C = ∞ it is the pure negative log-likelihood Σᵢ sᵢ(−log pᵢ). Works for any fitted
+    object with ``coef_``, ``intercept_``, ``classes_`` and ``C`` (a scikit-learn model too).
+    """
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y)
+    sw = np.ones(len(X)) if sample_weight is None else np.asarray(sample_weight, float)
+    coef = np.asarray(model.coef_, dtype=np.float64)
+    Z = X @ coef.T + np.asarray(model.intercept_, dtype=np.float64)
+    codes = np.searchsorted(model.classes_, y)
+    if Z.shape[1] == 1:
+        nll = -float(sw @ log_expit((2.0 * codes - 1.0) * Z[:, 0]))
+    else:
+        nll = -float(sw @ log_softmax(Z, axis=1)[np.arange(len(y)), codes])
+    C = float(model.C)
+    return nll if np.isinf(C) else C * nll + 0.5 * float(np.vdot(coef, coef))
+
+
+class LogisticRegression(ClassifierMixin, BaseEstimator):
+    """Penalised maximum likelihood: minimise C·Σᵢ −log pᵢ + ½‖W‖² (intercept unpenalised).
+
+    Two classes use the sigmoid σ(wᵀx + b) (one weight vector, ``coef_`` of shape (1, d));
+    k > 2 classes the softmax (``coef_`` of shape (k, d)). ``C=np.inf`` is the notes' pure MLE,
+    which has no finite solution when the classes are linearly separable: ``fit`` then raises.
+
+    Parameters
+    ----------
+    C : float > 0 or np.inf — inverse regularisation strength, as scikit-learn's.
+    solver : "newton" (damped Newton/IRLS, Cholesky on XᵀSX; for many softmax parameters
+        truncated Newton-CG on exact Hessian-vector products), "lbfgs" (scipy L-BFGS-B with
+        the analytic gradient), "gd" (full-batch gradient steps) or "sgd" (mini-batches).
+    max_iter : Newton/L-BFGS iterations, or epochs for "gd"/"sgd".
+    tol : stop when the largest entry of the gradient of the averaged objective is ≤ tol.
+    optimizer : for "gd"/"sgd", a ``qed.optim`` optimizer class or a factory
+        ``params -> optimizer`` (default: ``qed.optim.Adam`` with lr=0.01).
+    batch_size : mini-batch size for "sgd" (default min(200, n_samples)).
+    random_state : seed or Generator for the "sgd" shuffles.
+
+    Attributes
+    ----------
+    classes_ (k,), coef_ (1 or k, n_features), intercept_ (1 or k,), n_iter_ (1,),
+    loss_curve_ (averaged objective f/n after each iteration/epoch), n_features_in_.
+    """
+
+    def __init__(
+        self,
+        C: float = 1.0,
+        *,
+        fit_intercept: bool = True,
+        solver: str = "newton",
+        max_iter: int = 100,
+        tol: float = 1e-8,
+        optimizer: Any = None,
+        batch_size: int | None = None,
+        random_state: Any = None,
+    ):
+        self.C = C
+        self.fit_intercept = fit_intercept
+        self.solver = solver
+        self.max_iter = max_iter
+        self.tol = tol
+        self.optimizer = optimizer
+        self.batch_size = batch_size
+        self.random_state = random_state
+
+    def _validate_params(self) -> None:
+        check_scalar(self.C, "C", min_val=0.0, include_min=False)
+        check_scalar(self.tol, "tol", min_val=0.0)
+        check_scalar(self.max_iter, "max_iter", target_type=numbers.Integral, min_val=1)
+        if self.solver not in SOLVERS:
+            raise ValueError(
+                f"solver={self.solver!r} is not supported; choose one of {SOLVERS}."
+            )
+        if self.batch_size is not None:
+            check_scalar(self.batch_size, "batch_size", target_type=numbers.Integral, min_val=1)
+        if not isinstance(self.fit_intercept, (bool, np.bool_)):
+            raise TypeError(f"fit_intercept must be a bool, got {self.fit_intercept!r}.")
+
+    def _problem(self, X, y, sample_weight) -> S.LogisticProblem:
+        X, y = check_X_y(X, y, estimator=self, y_numeric=False)
+        self.classes_, codes = encode_labels(y, type(self).__name__)
+        sw = check_sample_weight(sample_weight, X, dtype=np.float64)
+        alpha = 0.0 if np.isinf(self.C) else 1.0 / float(self.C)
+        return S.LogisticProblem(X, codes, sw, alpha, bool(self.fit_intercept), len(self.classes_))
+
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> LogisticRegression:
+        """Fit by the chosen solver from Θ = 0. X (n, d); y (n,) of any label type."""
+        self._validate_params()
+        problem = self._problem(X, y, sample_weight)
+        Theta0 = np.zeros(problem.shape, dtype=problem.X.dtype)
+        if self.solver == "newton":
+            result = S.newton(problem, Theta0, self.tol, self.max_iter)
+        elif self.solver == "lbfgs":
+            result = S.lbfgs(problem, Theta0, self.tol, self.max_iter)
+        else:
+            from qed.classify import _logistic_sgd
+
+            rng = check_random_state(self.random_state)
+            result = _logistic_sgd.first_order(
+                problem, Theta0, self.tol, self.max_iter, optimizer=self.optimizer,
+                batch_size=None if self.solver == "gd" else self.batch_size, rng=rng,
+            )
+        if result.separated:
+            raise ValueError(
+                f"LogisticRegression(C=inf) has no finite optimum on this data: the classes are "
+                f"linearly separable (the weights after {result.n_iter} iterations classify all "
+                f"{len(problem.y)} training samples correctly, and scaling them up lowers the "
+                "negative log-likelihood towards 0 without bound); use a finite C, e.g. C=1.0."
+            )
+        if not result.converged:
+            hint = (" With C=inf the MLE may not exist (quasi-separable classes); try a finite C."
+                    if problem.alpha == 0 else "")
+            warnings.warn(
+                f"LogisticRegression(solver={self.solver!r}) stopped at max_iter="
+                f"{self.max_iter} before the gradient reached tol={self.tol}; increase "
+                f"max_iter or scale the features.{hint}",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
+        Theta = result.Theta
+        d = problem.X.shape[1]
+        self.coef_ = np.ascontiguousarray(Theta[:, :d])
+        self.intercept_ = Theta[:, d].copy() if problem.fit_intercept else np.zeros(
+            len(Theta), dtype=Theta.dtype)
+        self.n_iter_ = np.array([result.n_iter], dtype=np.int32)
+        self.loss_curve_ = list(result.loss_curve)
+        return self
+
+    def decision_function(self, X: Any) -> np.ndarray:
+        """Scores Xwᵀ + b: shape (n,) for two classes (the log-odds), else (n, k)."""
+        self._check_fitted("coef_")
+        X = check_array(X, estimator=self, reset=False)
+        Z = X @ self.coef_.T + self.intercept_
+        return Z[:, 0] if Z.shape[1] == 1 else Z
+
+    def predict_log_proba(self, X: Any) -> np.ndarray:
+        """log p(class | x), shape (n, k): log σ(±z), or log-softmax, never log of 0 by underflow."""
+        Z = self.decision_function(X)
+        if Z.ndim == 1:
+            return np.column_stack([log_expit(-Z), log_expit(Z)])
+        return log_softmax(Z, axis=1)
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """p(class | x), shape (n, k); rows sum to 1; finite for any finite input."""
+        Z = self.decision_function(X)
+        if Z.ndim == 1:
+            p = expit(Z)
+            return np.column_stack([expit(-Z), p])
+        return np.exp(log_softmax(Z, axis=1))
+
+    def predict(self, X: Any) -> np.ndarray:
+        """The most probable class, shape (n,), in the type of ``classes_``."""
+        Z = self.decision_function(X)
+        idx = (Z > 0).astype(np.intp) if Z.ndim == 1 else Z.argmax(axis=1)
+        return self.classes_[idx]
+
+    def certificate(self, X: Any, y: Any, sample_weight: Any = None) -> Certificate:
+        """The notes' optimality argument, checked on (X, y) (normally the training data).
+
+        1. stationarity: ‖∇(f/Σsᵢ)‖∞ ≤ max(tol, rounding level eps·√n·max|x̃|);
+        2. convexity: λ_min(∇²f/Σsᵢ) ≥ −ε, the Hessian XᵀSX (+ αI) is positive semidefinite,
+           with ε = eps·‖∇²f/Σsᵢ‖·dim scaled; this is why the stationary point is the global
+           minimum.
+        """
+        self._check_fitted("coef_")
+        problem = self._problem_for_certificate(X, y, sample_weight)
+        Theta = np.column_stack([self.coef_, self.intercept_]) if problem.fit_intercept \
+            else self.coef_.copy()
+        Theta = Theta.astype(problem.X.dtype)
+        total = float(problem.sw.sum())
+        _, G, aux = problem.loss_grad(Theta)
+        gmax = float(np.abs(G).max()) / total
+        floor = problem.gradient_floor() / total
+        H = problem.hessian(aux) / total
+        lam = float(eigvalsh(H, subset_by_index=[0, 0], check_finite=False)[0])
+        dim = H.shape[0]
+        cert = Certificate(f"LogisticRegression(C={self.C}, solver={self.solver!r})")
+        cert.add("‖∇f‖∞ / n", gmax, max(float(self.tol), floor),
+                 "gradient Σᵢ(pᵢ − yᵢ)x̃ᵢ + W/C of the averaged objective is zero")
+        cert.add("−λ_min(∇²f) / n", max(-lam, 0.0),
+                 scaled_tolerance(float(np.abs(H).max(initial=0.0)), dtype=H.dtype, n=dim),
+                 f"Hessian X̃ᵀSX̃ + I/C is positive semidefinite (λ_min = {lam:.3e})")
+        return cert
+
+    def _problem_for_certificate(self, X, y, sample_weight) -> S.LogisticProblem:
+        X = check_array(X, estimator=self, reset=False)
+        y = np.asarray(y)
+        unknown = np.setdiff1d(np.unique(y), self.classes_)
+        if len(unknown):
+            raise ValueError(f"y contains labels {unknown!r} not seen in fit ({self.classes_}).")
+        codes = np.searchsorted(self.classes_, y)
+        sw = check_sample_weight(sample_weight, X, dtype=np.float64)
+        alpha = 0.0 if np.isinf(self.C) else 1.0 / float(self.C)
+        return S.LogisticProblem(X, codes, sw, alpha, bool(self.fit_intercept), len(self.classes_))
+
+    def __sklearn_tags__(self):  # noqa: ANN204
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = True
+        return tags
