@@ -246,7 +246,7 @@ def cross_rows(P, Q):
     return sp, sq, bad, inf, acc
 
 
-@numba.njit(cache=True, error_model="numpy")
+@numba.njit(**_JIT)  # the same flags as the kernels, so the accuracy tests see their code
 def log_array(x):
     """Elementwise ``log`` of positive finite entries (exposed for the accuracy tests)."""
     out = np.empty_like(x)
@@ -255,7 +255,7 @@ def log_array(x):
     return out
 
 
-@numba.njit(cache=True, error_model="numpy")
+@numba.njit(**_JIT)
 def log_ratio_array(x, y):
     """Elementwise ``log_ratio`` (exposed for the accuracy tests)."""
     out = np.empty_like(x)
