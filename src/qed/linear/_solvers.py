@@ -88,8 +88,16 @@ def centered_gram(
     large against the spread, so the function measures diag(XᵀX)/diag(X_cᵀX_c) and, beyond
     a factor 16, recomputes from an explicitly centered copy. Weighted problems always copy.
 
+    Non-finite entries of X propagate to diag(gram) silently (no floating-point warnings):
+    the caller checks that diagonal instead of scanning X.
+
     Returns a ``NormalStats`` with ``gram`` (d, d) and ``xty`` (d, t).
     """
+    with np.errstate(over="ignore", invalid="ignore"):
+        return _centered_gram(X, Y, sw, fit_intercept)
+
+
+def _centered_gram(X, Y, sw, fit_intercept) -> NormalStats:
     n = X.shape[0]
     if sw is not None:
         Xc, Yc, x_mean, y_mean = centered_copy(X, Y, sw, fit_intercept)

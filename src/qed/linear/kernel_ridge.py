@@ -121,7 +121,7 @@ class KernelRidge(RegressorMixin, BaseEstimator):
                 f"kernel='precomputed' needs the square training kernel K(X, X) as X, got "
                 f"shape {X.shape}."
             )
-        sw = None if sample_weight is None else check_sample_weight(sample_weight, X)
+        sw = None if sample_weight is None else check_sample_weight(sample_weight, X, only_positive=True)
         K = self._get_kernel(X)
         if K is X:  # precomputed: the user's matrix is not ours to overwrite
             K = X.copy()
@@ -154,7 +154,7 @@ class KernelRidge(RegressorMixin, BaseEstimator):
         else:
             X, y = check_X_y(X, y, multi_output=True)
             Y = y.reshape(len(y), -1)
-            w = None if sample_weight is None else check_sample_weight(sample_weight, X)
+            w = None if sample_weight is None else check_sample_weight(sample_weight, X, only_positive=True)
         A = self.dual_coef_.reshape(len(self.dual_coef_), -1)
         if X.shape[0] != A.shape[0] or Y.shape[1] != A.shape[1]:
             raise ValueError(

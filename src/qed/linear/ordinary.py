@@ -16,6 +16,7 @@ from qed._validation import check_array, check_sample_weight, check_X_y
 from qed.base import BaseEstimator, RegressorMixin
 from qed.certificate import Certificate
 from qed.linear._certify import least_squares_certificate
+from qed.linear._checks import assert_finite, assert_finite_gram, check_fit_data
 from qed.linear._solvers import (
     NormalStats,
     centered_copy,
@@ -75,9 +76,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
             raise ValueError(
                 f"solver={self.solver!r} is not supported; choose one of {_SOLVERS}."
             )
-        X, y = check_X_y(X, y, estimator=self, multi_output=True, y_numeric=True)
-        y = y.astype(X.dtype, copy=False)
-        sw = None if sample_weight is None else check_sample_weight(sample_weight, X)
+        X, y, sw = check_fit_data(self, X, y, sample_weight)
         Y = y.reshape(len(y), -1)
         n, d = X.shape
         fit_intercept = bool(self.fit_intercept)
@@ -105,6 +104,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
     def _fit_normal(self, X, Y, sw, fit_intercept):
         """Cholesky on the centered Gram; (None, stats, rcond) when it must not be trusted."""
         stats = centered_gram(X, Y, sw, fit_intercept)
+        assert_finite_gram(X, stats["gram"])
         try:
             coef, rcond = spd_solve(stats["gram"], stats["xty"], scale=True)
         except np.linalg.LinAlgError:
@@ -130,6 +130,8 @@ class LinearRegression(RegressorMixin, BaseEstimator):
     def _fit_factorised(self, X, Y, sw, fit_intercept):
         """QR or SVD on the centered, weighted copy of X."""
         n, d = X.shape
+        if self.solver not in ("auto", "normal") or n < d:  # else checked by _fit_normal
+            assert_finite(X)
         Xc, Yc, x_mean, y_mean = centered_copy(X, Y, sw, fit_intercept)
         if n >= d:
             stats = NormalStats(gram=Xc.T @ Xc, xty=Xc.T @ Yc)

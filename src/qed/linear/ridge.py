@@ -13,10 +13,11 @@ from typing import Any
 
 import numpy as np
 
-from qed._validation import check_array, check_sample_weight, check_X_y
+from qed._validation import check_array
 from qed.base import BaseEstimator, RegressorMixin
 from qed.certificate import Certificate
 from qed.linear._certify import least_squares_certificate
+from qed.linear._checks import assert_finite, assert_finite_gram, check_fit_data
 from qed.linear._solvers import (
     NormalStats,
     centered_copy,
@@ -82,21 +83,21 @@ class Ridge(RegressorMixin, BaseEstimator):
         """Solve the ridge normal equations. X (n_samples, n_features); y (n[, n_targets])."""
         if self.solver not in _SOLVERS:
             raise ValueError(f"solver={self.solver!r} is not supported; choose one of {_SOLVERS}.")
-        X, y = check_X_y(X, y, estimator=self, multi_output=True, y_numeric=True)
-        y = y.astype(X.dtype, copy=False)
+        X, y, sw = check_fit_data(self, X, y, sample_weight)
         Y = y.reshape(len(y), -1)
         alpha = _check_alpha(self.alpha, Y.shape[1])
-        sw = None if sample_weight is None else check_sample_weight(sample_weight, X)
         n, d = X.shape
         fit_intercept = bool(self.fit_intercept)
         dual = self.solver == "dual" or (self.solver == "auto" and d > n)
         if dual:
+            assert_finite(X)
             Xw, Yw, x_mean, y_mean = centered_copy(X, Y, sw, fit_intercept)
             stats = NormalStats(xw=Xw, yw=Yw, x_mean=x_mean, y_mean=y_mean, n_samples=n,
                                 sw_sum=float(n if sw is None else sw.sum()),
                                 yty=np.einsum("ij,ij->j", Yw, Yw))
         else:
             stats = centered_gram(X, Y, sw, fit_intercept)
+            assert_finite_gram(X, stats["gram"])
         try:
             if dual:
                 coef = ridge_dual(stats["xw"], stats["yw"], alpha)

@@ -1,0 +1,128 @@
+"""qed.linear against scikit-learn: OLS, ridge and RBF kernel ridge fits on the same data.
+
+    python benchmarks/bench_linear.py [--quick]
+
+Same process, same data, same BLAS threads for both. Each fit is repeated and the best
+(minimum) wall time kept, since the machine is shared. Targets (issue 2):
+
+- OLS, 200,000 × 100 float64: qed ≥ 5× faster than sklearn LinearRegression; also printed
+  against the floor n·d² flops (one syrk for XᵀX) at this machine's measured matmul rate.
+- Ridge, same data: ≥ 1.5× sklearn Ridge.
+- KernelRidge, RBF, n = 4,000: ≥ 1.2× sklearn KernelRidge.
+
+Each row also reports the largest relative difference of the coefficients (exactness is
+part of the contract, not traded for speed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+
+N, D = 200_000, 100
+N_KRR, D_KRR = 4_000, 20
+
+
+def _best(fn, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
+def matmul_gflops(repeats: int = 3, size: int = 2000) -> float:
+    """Measured float64 GEMM rate (2·size³ flops per product), GFLOP/s."""
+    rng = np.random.default_rng(0)
+    A, B = rng.standard_normal((size, size)), rng.standard_normal((size, size))
+    return 2 * size**3 / _best(lambda: A @ B, repeats) / 1e9
+
+
+def _regression_data(seed: int = 0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((N, D))
+    y = X @ rng.standard_normal(D) + 0.5 * rng.standard_normal(N) + 3.0
+    return X, y
+
+
+def _rel(a, b) -> float:
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    return float(np.max(np.abs(a - b)) / max(np.max(np.abs(b)), 1e-300))
+
+
+def bench_ols(X, y, repeats: int, gflops: float) -> dict:
+    from sklearn.linear_model import LinearRegression as SkLR
+
+    from qed.linear import LinearRegression
+
+    qed_s = _best(lambda: LinearRegression().fit(X, y), repeats)
+    peer_s = _best(lambda: SkLR().fit(X, y), repeats)
+    err = _rel(LinearRegression().fit(X, y).coef_, SkLR().fit(X, y).coef_)
+    floor_s = N * D * D / (gflops * 1e9)  # syrk: n·d² flops
+    return {"name": f"OLS fit {N}x{D}", "qed_s": qed_s, "peer_s": peer_s,
+            "ratio": peer_s / qed_s, "target": 5.0, "max_rel_diff": err,
+            "floor_s": floor_s, "x_floor": qed_s / floor_s}
+
+
+def bench_ridge(X, y, repeats: int) -> dict:
+    from sklearn.linear_model import Ridge as SkRidge
+
+    from qed.linear import Ridge
+
+    qed_s = _best(lambda: Ridge(alpha=1.0).fit(X, y), repeats)
+    peer_s = _best(lambda: SkRidge(alpha=1.0).fit(X, y), repeats)
+    err = _rel(Ridge(alpha=1.0).fit(X, y).coef_, SkRidge(alpha=1.0).fit(X, y).coef_)
+    return {"name": f"Ridge fit {N}x{D}", "qed_s": qed_s, "peer_s": peer_s,
+            "ratio": peer_s / qed_s, "target": 1.5, "max_rel_diff": err}
+
+
+def bench_kernel_ridge(repeats: int) -> dict:
+    from sklearn.kernel_ridge import KernelRidge as SkKRR
+
+    from qed.linear import KernelRidge
+
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((N_KRR, D_KRR))
+    y = np.sin(X[:, 0]) + 0.1 * rng.standard_normal(N_KRR)
+    params = {"alpha": 0.1, "kernel": "rbf", "gamma": 0.05}
+    qed_s = _best(lambda: KernelRidge(**params).fit(X, y), repeats)
+    peer_s = _best(lambda: SkKRR(**params).fit(X, y), repeats)
+    err = _rel(KernelRidge(**params).fit(X, y).dual_coef_, SkKRR(**params).fit(X, y).dual_coef_)
+    return {"name": f"KernelRidge rbf fit n={N_KRR}", "qed_s": qed_s, "peer_s": peer_s,
+            "ratio": peer_s / qed_s, "target": 1.2, "max_rel_diff": err}
+
+
+def run(quick: bool = False) -> list[dict]:
+    """Rows with keys name, qed_s, peer_s, ratio, target (plus max_rel_diff)."""
+    repeats = 3 if quick else 7
+    gflops = matmul_gflops(2 if quick else 5)
+    X, y = _regression_data()
+    rows = [bench_ols(X, y, repeats, gflops), bench_ridge(X, y, repeats)]
+    del X, y
+    rows.append(bench_kernel_ridge(repeats))
+    rows[0]["gflops"] = gflops
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repeats")
+    args = parser.parse_args()
+    rows = run(quick=args.quick)
+    print(f"matmul rate: {rows[0]['gflops']:.1f} GFLOP/s (float64 GEMM)")
+    print(f"{'benchmark':<30}{'qed s':>10}{'sklearn s':>11}{'ratio':>8}{'target':>8}  "
+          f"{'max rel diff':>12}")
+    for r in rows:
+        ok = "ok" if r["ratio"] >= r["target"] else "MISSED"
+        print(f"{r['name']:<30}{r['qed_s']:>10.4f}{r['peer_s']:>11.4f}{r['ratio']:>7.2f}×"
+              f"{r['target']:>7.1f}×  {r['max_rel_diff']:>12.1e}  {ok}")
+    ols = rows[0]
+    print(f"OLS floor (n·d² = {N * D * D:.1e} flops at the GEMM rate): {ols['floor_s']:.4f} s; "
+          f"qed takes {ols['x_floor']:.2f}× the floor")
+
+
+if __name__ == "__main__":
+    main()

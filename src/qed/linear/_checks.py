@@ -1,0 +1,60 @@
+"""Input checks of the linear estimators' ``fit``, with the finiteness test folded into XᵀX.
+
+Scanning X for NaN/inf is a full pass over the data; on the normal-equations path the
+diagonal of XᵀX (Σᵢ xᵢⱼ², NaN or inf as soon as one entry is) already tells, for free. So
+``check_fit_data`` validates everything but finiteness, and the solver path then calls
+``assert_finite_gram`` (normal equations) or ``assert_finite`` (every other path).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from qed._validation import check_array, check_sample_weight, check_y
+
+__all__ = ["check_fit_data", "assert_finite", "assert_finite_gram"]
+
+
+def check_fit_data(
+    estimator: Any, X: Any, y: Any, sample_weight: Any
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Validate X (2-D numeric, finiteness deferred), y (1-D or 2-D numeric) and weights.
+
+    Records n_features_in_/feature_names_in_ on the estimator. y is cast to X's dtype
+    (float32 stays float32). Returns (X, y, sample weights or None).
+    """
+    if y is None:
+        raise ValueError(
+            f"{type(estimator).__name__} requires y to be passed, but the target y is None; "
+            "pass the targets as the second argument of fit."
+        )
+    X = check_array(X, estimator=estimator, reset=True, ensure_finite=False)
+    y = check_y(y, multi_output=True, estimator=estimator)
+    if y.shape[0] != X.shape[0]:
+        raise ValueError(
+            f"Found input variables with inconsistent numbers of samples: X has {X.shape[0]} "
+            f"rows but y has {y.shape[0]}; X and y must describe the same samples."
+        )
+    y = y.astype(X.dtype, copy=False)
+    sw = None
+    if sample_weight is not None:
+        sw = check_sample_weight(sample_weight, X, only_positive=True)
+    return X, y, sw
+
+
+def assert_finite(X: np.ndarray) -> None:
+    """Raise the usual NaN/inf ValueError of ``check_array`` if X has one."""
+    check_array(X, input_name="X", ensure_finite=True)
+
+
+def assert_finite_gram(X: np.ndarray, gram: np.ndarray) -> None:
+    """X is finite iff diag(XᵀX) is (unless XᵀX overflowed, which is reported as such)."""
+    if np.all(np.isfinite(gram.diagonal())):
+        return
+    assert_finite(X)
+    raise ValueError(
+        f"XᵀX overflows {X.dtype} (max |X| = {np.max(np.abs(X)):.3g}); rescale the features "
+        "(e.g. standardise them) before fitting."
+    )
