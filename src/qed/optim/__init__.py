@@ -30,7 +30,11 @@ from qed.optim.schedules import (
     warmup,
 )
 
+# Name -> class, for estimators whose ``optimizer`` hyperparameter is a string.
+OPTIMIZERS = {"sgd": SGD, "adagrad": AdaGrad, "rmsprop": RMSProp, "adam": Adam, "adamw": AdamW}
+
 __all__ = [
+    "OPTIMIZERS",
     "Optimizer",
     "SGD",
     "AdaGrad",
