@@ -386,8 +386,8 @@ def trajectory(
     grad : x -> ∇f(x), evaluated where the rule asks (the look-ahead point for ``nesterov``).
     """
     check_scalar(steps, "steps", target_type=numbers.Integral, min_val=0)
-    x = np.array(x0, dtype=np.result_type(np.asarray(x0).dtype, np.float64)
-                 if np.asarray(x0).dtype.kind != "f" else np.asarray(x0).dtype)
+    x = np.asarray(x0)
+    x = np.array(x, dtype=x.dtype if x.dtype.kind == "f" else np.float64)  # a copy
     params = [x]
     state = rule.init(params)
     out = np.empty((steps + 1,) + x.shape, dtype=x.dtype)
