@@ -316,6 +316,9 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         self._validate_params()
         continuing = self.warm_start and hasattr(self, "module_")
         X, y = check_X_y(X, y, estimator=self, y_numeric=False, reset=not continuing)
+        if y.dtype.kind == "f" and np.any(y != np.round(y)):
+            raise ValueError("Unknown label type: continuous. MLPClassifier needs class labels; "
+                             "for a continuous target use MLPRegressor.")
         if continuing:
             unseen = np.setdiff1d(np.unique(y), self.classes_)
             if len(unseen):
@@ -345,8 +348,9 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         return np.searchsorted(self.classes_, y)
 
     def decision_function(self, X: Any) -> np.ndarray:
-        """The logits, shape (n, n_classes)."""
-        return self._forward(X)
+        """The logits, shape (n, n_classes); for two classes the log-odds z₁ − z₀, shape (n,)."""
+        z = self._forward(X)
+        return z[:, 1] - z[:, 0] if z.shape[1] == 2 else z
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Softmax of the logits, shape (n, n_classes); rows sum to 1."""
@@ -363,7 +367,8 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
 
     def predict(self, X: Any) -> np.ndarray:
         """The most probable class, shape (n,)."""
-        return self.classes_[np.argmax(self._forward(X), axis=1)]
+        scores = self._forward(X)
+        return self.classes_[np.argmax(scores, axis=1)]
 
     def __sklearn_tags__(self):  # noqa: ANN204
         tags = super().__sklearn_tags__()

@@ -261,6 +261,26 @@ class Module:
             np.copyto(target, value, casting="unsafe")
         return IncompatibleKeys(missing, unexpected)
 
+    # --- qed.save / qed.load ---------------------------------------------------------------
+    def __qed_state__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        # the archive may store a 0-d buffer (num_batches_tracked) as 1-d: keep the shapes
+        state["__buffer_shapes__"] = {
+            name: tuple(self.__dict__[name].shape) for name in self._buffer_names
+            if self.__dict__[name] is not None
+        }
+        return state
+
+    @classmethod
+    def __qed_restore__(cls, state: dict[str, Any]) -> Module:
+        state = dict(state)
+        shapes = state.pop("__buffer_shapes__", {})
+        obj = cls.__new__(cls)
+        obj.__dict__.update(state)
+        for name, shape in shapes.items():
+            obj.__dict__[name] = np.asarray(obj.__dict__[name]).reshape(shape)
+        return obj
+
     # --- calling ----------------------------------------------------------------------------
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__} must define forward().")
