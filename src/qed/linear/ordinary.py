@@ -118,13 +118,6 @@ class LinearRegression(RegressorMixin, BaseEstimator):
                     stacklevel=3,
                 )
             return coef, stats, rcond
-        if self.solver == "normal":
-            warnings.warn(
-                "solver='normal': XᵀX is singular (X is rank deficient), so Cholesky fails; "
-                "solved by SVD instead (minimum-norm solution).",
-                RankDeficiencyWarning,
-                stacklevel=3,
-            )
         return None, stats, rcond
 
     def _fit_factorised(self, X, Y, sw, fit_intercept):
@@ -154,6 +147,13 @@ class LinearRegression(RegressorMixin, BaseEstimator):
                 f"column); solver={self.solver!r} switched to SVD and returned the "
                 "minimum-norm least-squares solution.",
                 RankDeficiencyWarning,
+                stacklevel=3,
+            )
+        elif self.solver == "normal" and n >= d:
+            warnings.warn(
+                "solver='normal': Cholesky of XᵀX failed (numerically singular, κ(X)² beyond "
+                "1/eps) although X has full rank; solved by SVD instead.",
+                RuntimeWarning,
                 stacklevel=3,
             )
         self.rank_ = rank
