@@ -186,7 +186,7 @@ def kl_rows(P, Q):
                 py = y > 0.0
                 z += 1 if (px and not py) else 0
                 lr = log_ratio(x if px else 1.0, y if py else 1.0)
-                bh += x * lr if px else 0.0
+                bh += x * lr if (px and py) else 0.0
             s += bs
             t += bt
             h += bh
@@ -234,7 +234,7 @@ def cross_rows(P, Q):
                 py = y > 0.0
                 z += 1 if (px and not py) else 0
                 lq = log(y if py else 1.0)
-                bh += x * lq if px else 0.0
+                bh += x * lq if (px and py) else 0.0
             s += bs
             t += bt
             h += bh
