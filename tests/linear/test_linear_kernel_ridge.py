@@ -1,0 +1,136 @@
+"""KernelRidge against scikit-learn's, and the notes' kernel identity."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.kernel_ridge import KernelRidge as SkKernelRidge
+
+from qed.kernels import rbf_kernel
+from qed.linear import KernelRidge, Ridge
+
+
+def _data(seed, n, d, n_targets=None):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d))
+    y = np.sin(X @ rng.standard_normal(d))
+    if n_targets is not None:
+        y = np.column_stack([y * (k + 1) for k in range(n_targets)])
+    y = y + 0.1 * rng.standard_normal(y.shape)
+    return X, y, rng.uniform(0.2, 2.0, n), rng.standard_normal((7, d))
+
+
+def _close(a, b, rtol=1e-8):
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    np.testing.assert_allclose(a, b, rtol=rtol, atol=rtol * max(np.max(np.abs(b)), 1.0))
+
+
+PARAMS = [
+    {"kernel": "linear"},
+    {"kernel": "rbf"},
+    {"kernel": "rbf", "gamma": 0.3},
+    {"kernel": "poly", "degree": 2, "coef0": 0.5},
+    {"kernel": "polynomial", "degree": 3, "gamma": 0.2},
+]
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("shape", [(60, 3, None), (30, 8, 2)])
+@pytest.mark.parametrize("params", PARAMS)
+@pytest.mark.parametrize("weighted", [False, True])
+def test_matches_sklearn(seed, shape, params, weighted):
+    """dual_coef_ = (K + λI)⁻¹y and K(x, X)α equal sklearn's KernelRidge to ~1e-8."""
+    X, y, w, X_new = _data(seed, *shape)
+    sw = w if weighted else None
+    ours = KernelRidge(alpha=0.7, **params).fit(X, y, sw)
+    ref = SkKernelRidge(alpha=0.7, **params).fit(X, y, sample_weight=sw)
+    assert ours.dual_coef_.shape == ref.dual_coef_.shape
+    _close(ours.dual_coef_, ref.dual_coef_)
+    _close(ours.predict(X_new), ref.predict(X_new))
+    np.testing.assert_array_equal(ours.X_fit_, X)
+    assert ours.certificate().holds
+
+
+def test_alpha_per_target_and_precomputed():
+    X, y, _, X_new = _data(2, 40, 3, n_targets=3)
+    alpha = np.array([0.1, 1.0, 5.0])
+    ours = KernelRidge(alpha=alpha, kernel="rbf").fit(X, y)
+    ref = SkKernelRidge(alpha=alpha, kernel="rbf").fit(X, y)
+    _close(ours.dual_coef_, ref.dual_coef_)
+    K, K_new = rbf_kernel(X, gamma=0.4), rbf_kernel(X_new, X, gamma=0.4)
+    K_before = K.copy()
+    pre = KernelRidge(alpha=0.5, kernel="precomputed").fit(K, y)
+    np.testing.assert_array_equal(K, K_before)  # the user's matrix is not overwritten
+    direct = KernelRidge(alpha=0.5, kernel="rbf", gamma=0.4).fit(X, y)
+    _close(pre.dual_coef_, direct.dual_coef_, rtol=1e-12)
+    _close(pre.predict(K_new), direct.predict(X_new), rtol=1e-12)
+    assert pre.certificate().holds
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("shape", [(50, 4), (15, 30)])
+def test_linear_kernel_equals_ridge_without_intercept(seed, shape):
+    """Notes: β* = φ(X)(φ(X)ᵀφ(X) + λI)⁻¹y, so Xᵀα is ridge's β and K(x, X)α = xᵀβ."""
+    X, y, _, X_new = _data(seed, *shape)
+    krr = KernelRidge(alpha=1.3, kernel="linear").fit(X, y)
+    ridge = Ridge(alpha=1.3, fit_intercept=False).fit(X, y)
+    _close(X.T @ krr.dual_coef_, ridge.coef_, rtol=1e-9)
+    _close(krr.predict(X_new), ridge.predict(X_new), rtol=1e-9)
+
+
+def test_callable_kernel_matches_sklearn():
+    X, y, _, X_new = _data(0, 25, 2)
+
+    def quadratic(a, b, c=1.0):
+        return float((a @ b + c) ** 2)
+
+    ours = KernelRidge(kernel=quadratic, kernel_params={"c": 2.0}).fit(X, y)
+    ref = SkKernelRidge(kernel=quadratic, kernel_params={"c": 2.0}).fit(X, y)
+    _close(ours.dual_coef_, ref.dual_coef_)
+    _close(ours.predict(X_new), ref.predict(X_new))
+
+
+def test_float32_stays_float32():
+    X, y, _, X_new = _data(1, 50, 3)
+    ours = KernelRidge(kernel="rbf").fit(X.astype(np.float32), y.astype(np.float32))
+    assert ours.dual_coef_.dtype == np.float32
+    assert ours.predict(X_new.astype(np.float32)).dtype == np.float32
+    ref = SkKernelRidge(kernel="rbf").fit(X, y)
+    np.testing.assert_allclose(ours.dual_coef_, ref.dual_coef_, rtol=1e-3, atol=1e-4)
+
+
+def test_singular_system_falls_back_with_warning():
+    X, y, _, _ = _data(0, 20, 2)
+    X = np.vstack([X, X[:3]])  # repeated points: K singular when alpha = 0
+    y = np.concatenate([y, y[:3]])
+    with pytest.warns(RuntimeWarning, match="least-squares"):
+        ours = KernelRidge(alpha=0.0, kernel="linear").fit(X, y)
+    with pytest.warns(UserWarning):
+        ref = SkKernelRidge(alpha=0.0, kernel="linear").fit(X, y)
+    _close(ours.predict(X), ref.predict(X), rtol=1e-6)
+
+
+def test_certificate_fails_when_perturbed_and_checks_given_data():
+    X, y, w, _ = _data(3, 40, 3)
+    model = KernelRidge(alpha=0.5, kernel="rbf").fit(X, y, w)
+    assert model.certificate().holds
+    assert model.certificate(X, y, w).holds
+    assert not model.certificate(X, y + 1e-3, w).holds
+    model.dual_coef_ = model.dual_coef_ * (1 + 1e-6)
+    assert not model.certificate().holds
+    with pytest.raises(ValueError, match="training samples"):
+        model.certificate(X[:10], y[:10])
+
+
+def test_bad_input():
+    X, y, _, _ = _data(0, 10, 2)
+    with pytest.raises(ValueError, match="not supported"):
+        KernelRidge(kernel="chi3").fit(X, y)
+    with pytest.raises(ValueError, match="square training kernel"):
+        KernelRidge(kernel="precomputed").fit(X, y)
+    with pytest.raises(ValueError, match="alpha must be finite"):
+        KernelRidge(alpha=-1).fit(X, y)
+    with pytest.raises(ValueError, match="not fitted yet"):
+        KernelRidge().predict(X)
+    with pytest.raises(ValueError, match="expecting 2 features"):
+        KernelRidge().fit(X, y).predict(X[:, :1])

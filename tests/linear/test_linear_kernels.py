@@ -1,0 +1,113 @@
+"""qed.kernels against sklearn.metrics.pairwise, and the defining kernel properties."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn.metrics import pairwise
+
+from qed.kernels import linear_kernel, pairwise_kernel, polynomial_kernel, rbf_kernel
+
+CASES = [
+    (linear_kernel, pairwise.linear_kernel, {}),
+    (polynomial_kernel, pairwise.polynomial_kernel, {}),
+    (polynomial_kernel, pairwise.polynomial_kernel, {"degree": 2, "gamma": 0.3, "coef0": 0.5}),
+    (polynomial_kernel, pairwise.polynomial_kernel, {"degree": 4, "gamma": 1.0, "coef0": 0.0}),
+    (rbf_kernel, pairwise.rbf_kernel, {}),
+    (rbf_kernel, pairwise.rbf_kernel, {"gamma": 0.05}),
+    (rbf_kernel, pairwise.rbf_kernel, {"gamma": 3.0}),
+]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("shapes", [((30, 4), (11, 4)), ((5, 20), (50, 20)), ((1, 1), (3, 1))])
+@pytest.mark.parametrize("ours, ref, params", CASES)
+def test_matches_sklearn_pairwise(seed, shapes, ours, ref, params):
+    """K(X, Y) and K(X) equal sklearn's to ~1e-8 relative, γ defaulting to 1/n_features."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal(shapes[0]) + 0.5
+    Y = rng.standard_normal(shapes[1])
+    for got, want in ((ours(X, Y, **params), ref(X, Y, **params)),
+                      (ours(X, **params), ref(X, **params))):
+        assert got.shape == want.shape and got.dtype == np.float64
+        np.testing.assert_allclose(got, want, rtol=1e-8, atol=1e-12 * np.abs(want).max())
+
+
+@pytest.mark.parametrize("ours, ref, params", CASES)
+def test_float32_in_float32_out(ours, ref, params):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((20, 3)).astype(np.float32)
+    got = ours(X, X[:7], **params)
+    assert got.dtype == np.float32
+    np.testing.assert_allclose(got, ref(X, X[:7], **params), rtol=1e-4, atol=1e-5)
+
+
+def test_rbf_diagonal_is_exactly_one_and_values_in_unit_interval():
+    X = np.random.default_rng(1).standard_normal((40, 6)) * 100
+    K = rbf_kernel(X, gamma=1e-4)
+    assert np.all(np.diag(K) == 1.0)
+    assert np.all((K >= 0) & (K <= 1))
+
+
+@settings(max_examples=30, deadline=None)
+@given(n=st.integers(1, 25), d=st.integers(1, 5), seed=st.integers(0, 2**16),
+       gamma=st.floats(1e-3, 10.0))
+def test_kernel_matrices_are_symmetric_psd(n, d, seed, gamma):
+    """Property: K(X, X) = φ(X)ᵀφ(X) is symmetric positive semi-definite (Mercer)."""
+    X = np.random.default_rng(seed).standard_normal((n, d))
+    for K in (linear_kernel(X), rbf_kernel(X, gamma=gamma),
+              polynomial_kernel(X, degree=2, gamma=gamma, coef0=1.0)):
+        np.testing.assert_allclose(K, K.T, rtol=1e-12, atol=1e-12)
+        eig = np.linalg.eigvalsh(K)
+        assert eig.min() >= -1e-9 * max(eig.max(), 1.0)
+
+
+def test_polynomial_kernel_is_a_feature_map():
+    """(xᵀy + 1)² = φ(x)ᵀφ(y) with φ(x) = (1, √2x₁, √2x₂, x₁², √2x₁x₂, x₂²)."""
+    rng = np.random.default_rng(0)
+    X, Y = rng.standard_normal((6, 2)), rng.standard_normal((4, 2))
+
+    def phi(Z):
+        a, b = Z[:, 0], Z[:, 1]
+        r = np.sqrt(2)
+        return np.column_stack([np.ones(len(Z)), r * a, r * b, a * a, r * a * b, b * b])
+
+    np.testing.assert_allclose(polynomial_kernel(X, Y, degree=2, gamma=1.0, coef0=1.0),
+                               phi(X) @ phi(Y).T, rtol=1e-12, atol=1e-14)
+
+
+def test_pairwise_kernel_dispatch_and_callable():
+    rng = np.random.default_rng(3)
+    X, Y = rng.standard_normal((8, 3)), rng.standard_normal((5, 3))
+    np.testing.assert_array_equal(pairwise_kernel(X, Y, "rbf", gamma=0.2, degree=9),
+                                  rbf_kernel(X, Y, gamma=0.2))
+
+    def laplace(x, y, scale=1.0):
+        return float(np.exp(-np.abs(x - y).sum() / scale))
+
+    got = pairwise_kernel(X, Y, laplace, scale=2.0)
+    want = pairwise.pairwise_kernels(X, Y, metric=laplace, scale=2.0)
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+    np.testing.assert_allclose(pairwise_kernel(X, None, laplace),
+                               pairwise.pairwise_kernels(X, metric=laplace), rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "call, error, match",
+    [
+        (lambda X: linear_kernel(X, X[:, :2]), ValueError, "Incompatible dimension"),
+        (lambda X: rbf_kernel(X, gamma=-1.0), ValueError, "gamma == -1.0"),
+        (lambda X: rbf_kernel(X, gamma=0.0), ValueError, "gamma"),
+        (lambda X: polynomial_kernel(X, degree=-2), ValueError, "degree"),
+        (lambda X: rbf_kernel(X[:, 0]), ValueError, "Expected 2D array"),
+        (lambda X: linear_kernel(np.where(X > 0, np.nan, X)), ValueError, "NaN"),
+        (lambda X: pairwise_kernel(X, kernel="cosine"), ValueError, "Unknown kernel"),
+        (lambda X: pairwise_kernel(X, kernel=3), TypeError, "string or a callable"),
+    ],
+)
+def test_bad_input(call, error, match):
+    X = np.random.default_rng(0).standard_normal((5, 3))
+    with pytest.raises(error, match=match):
+        call(X)
