@@ -101,6 +101,8 @@ def test_normalize_needs_positive_sums():
         info.kl_divergence([1.0, 1.0], [0.0, 0.0], normalize=True)
     with pytest.raises(ValueError, match="negative"):
         info.entropy([2.0, -1.0], normalize=True)  # normalising does not excuse negatives
+    with pytest.raises(ValueError, match="overflows"):
+        info.entropy([1e308, 1e308], normalize=True)
 
 
 @pytest.mark.parametrize("p", [[-0.1], [1.5], [np.nan]])

@@ -144,8 +144,14 @@ class BetaBernoulli(BaseEstimator):
     def _check_prior(self) -> tuple[float, float]:
         # a prior pseudo-count must be a finite number > 0 (Beta(a, b) is improper otherwise)
         for name in ("a", "b"):
-            check_scalar(getattr(self, name), name, min_val=0, include_min=False,
-                         allow_inf=False)
+            try:
+                check_scalar(getattr(self, name), name, min_val=0, include_min=False,
+                             allow_inf=False)
+            except ValueError as exc:
+                raise ValueError(
+                    f"{exc} BetaBernoulli's prior Beta(a, b) needs finite pseudo-counts a > 0 "
+                    "and b > 0; use a = b = 1 for the uniform prior."
+                ) from None
         return float(self.a), float(self.b)
 
     def fit(self, x: Any, y: Any = None) -> BetaBernoulli:

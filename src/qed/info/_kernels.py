@@ -34,7 +34,11 @@ _TINY = 2.2250738585072014e-308  # smallest normal float64
 _TWO54 = 18014398509481984.0
 _SQRT2 = 1.4142135623730951
 _SQRT1_2 = 0.7071067811865476
-# fdlibm e_log.c: ln 2 split in a high part (exact product with k) and a low part
+# The logarithm's constants and evaluation order follow fdlibm's e_log.c, whose notice asks
+# to be kept: "Copyright (C) 1993 by Sun Microsystems, Inc. All rights reserved. Developed at
+# SunSoft, a Sun Microsystems, Inc. business. Permission to use, copy, modify, and distribute
+# this software is freely granted, provided that this notice is preserved."
+# ln 2 is split in a high part (exact product with k) and a low part.
 _LN2_HI = 6.93147180369123816490e-01
 _LN2_LO = 1.90821492927058770002e-10
 _LG1 = 6.666666666666735130e-01

@@ -114,6 +114,11 @@ def _check_sums(sums: np.ndarray, n: int, dtype: np.dtype, name: str, axis: Any,
     if normalize:
         if (sums <= 0).any():
             raise ValueError(f"{name} sums to 0 {where}; there is nothing to normalise.")
+        if not np.isfinite(sums).all():
+            raise ValueError(
+                f"the sum of {name} {where} overflows float64; divide {name} by its largest "
+                "entry first."
+            )
         return
     tol = _sum_tolerance(n, dtype)
     worst = float(np.max(np.abs(sums - 1.0)))
