@@ -71,10 +71,11 @@ class LogisticProblem:
         Z[rows, self.y] = -np.inf
         return bool(np.all((own - Z.max(axis=1))[keep] > 0))
 
-    def gradient_floor(self) -> float:
-        """Rounding level of ‖∇f‖∞: eps·Σᵢ sᵢ·max|x̃ᵢ| (the terms summed into each entry)."""
+    def gradient_floor(self, dtype=np.float64) -> float:
+        """Rounding level of ‖∇f‖∞: eps·Σᵢ sᵢ·max|x̃ᵢ| (the terms summed into each entry),
+        with eps of ``dtype`` (the precision the parameters are stored in)."""
         scale = max(float(np.abs(self.X).max(initial=0.0)), 1.0 if self.fit_intercept else 0.0)
-        return 1e3 * np.finfo(self.X.dtype).eps * float(self.sw.sum()) * max(scale, 1e-300)
+        return 1e3 * np.finfo(dtype).eps * float(self.sw.sum()) * max(scale, 1e-300)
 
 
 @dataclass

@@ -27,6 +27,7 @@ from qed.base import BaseEstimator, ClassifierMixin
 from qed.certificate import Certificate, scaled_tolerance
 from qed.classify import _logistic_solvers as S
 from qed.classify._labels import encode_labels
+from qed.classify._separable import separating_direction
 
 __all__ = ["LogisticRegression", "logistic_objective"]
 
@@ -51,6 +52,24 @@ def logistic_objective(model: LogisticRegression, X: Any, y: Any, sample_weight:
         nll = -float(sw @ log_softmax(Z, axis=1)[np.arange(len(y)), codes])
     C = float(model.C)
     return nll if np.isinf(C) else C * nll + 0.5 * float(np.vdot(coef, coef))
+
+
+def _suspect_separation(problem: S.LogisticProblem, result: S.SolverResult) -> bool:
+    """Cheap trigger for the exact LP test: no convergence, or some pᵢ(yᵢ) within 1e-10 of 1.
+
+    At a finite MLE the fitted probabilities of the observed labels stay below 1; along a
+    separating direction they run to 1 exponentially fast.
+    """
+    if not result.converged:
+        return True
+    d = problem.X.shape[1]
+    Theta = result.Theta
+    z = problem.X @ Theta[:, :d].T + (Theta[:, d] if problem.fit_intercept else 0.0)
+    if problem.binary:
+        nll = -log_expit((2.0 * problem.y - 1.0) * z[:, 0])
+    else:
+        nll = -log_softmax(z, axis=1)[np.arange(len(z)), problem.y]
+    return bool(nll[problem.sw > 0].min(initial=1.0) < 1e-10)
 
 
 class LogisticRegression(ClassifierMixin, BaseEstimator):
@@ -113,18 +132,21 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         if not isinstance(self.fit_intercept, (bool, np.bool_)):
             raise TypeError(f"fit_intercept must be a bool, got {self.fit_intercept!r}.")
 
-    def _problem(self, X, y, sample_weight) -> S.LogisticProblem:
+    def _problem(self, X, y, sample_weight) -> tuple[S.LogisticProblem, np.dtype]:
         X, y = check_X_y(X, y, estimator=self, y_numeric=False)
         self.classes_, codes = encode_labels(y, type(self).__name__)
-        sw = check_sample_weight(sample_weight, X, dtype=np.float64)
+        sw = check_sample_weight(sample_weight, X, dtype=np.float64, only_positive=True)
         alpha = 0.0 if np.isinf(self.C) else 1.0 / float(self.C)
-        return S.LogisticProblem(X, codes, sw, alpha, bool(self.fit_intercept), len(self.classes_))
+        # solve in float64 whatever the input; coef_ is stored in the input's dtype
+        problem = S.LogisticProblem(np.asarray(X, dtype=np.float64), codes, sw, alpha,
+                                    bool(self.fit_intercept), len(self.classes_))
+        return problem, X.dtype
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> LogisticRegression:
         """Fit by the chosen solver from Θ = 0. X (n, d); y (n,) of any label type."""
         self._validate_params()
-        problem = self._problem(X, y, sample_weight)
-        Theta0 = np.zeros(problem.shape, dtype=problem.X.dtype)
+        problem, dtype = self._problem(X, y, sample_weight)
+        Theta0 = np.zeros(problem.shape)
         if self.solver == "newton":
             result = S.newton(problem, Theta0, self.tol, self.max_iter)
         elif self.solver == "lbfgs":
@@ -135,7 +157,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             rng = check_random_state(self.random_state)
             result = _logistic_sgd.first_order(
                 problem, Theta0, self.tol, self.max_iter, optimizer=self.optimizer,
-                batch_size=None if self.solver == "gd" else self.batch_size, rng=rng,
+                batch_size=None if self.solver == "gd" else (
+                    self.batch_size or min(200, len(problem.y))), rng=rng,
             )
         if result.separated:
             raise ValueError(
@@ -143,6 +166,14 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
                 f"linearly separable (the weights after {result.n_iter} iterations classify all "
                 f"{len(problem.y)} training samples correctly, and scaling them up lowers the "
                 "negative log-likelihood towards 0 without bound); use a finite C, e.g. C=1.0."
+            )
+        if problem.alpha == 0 and _suspect_separation(problem, result) and separating_direction(
+                problem.X, problem.y, problem.n_classes, problem.fit_intercept):
+            raise ValueError(
+                "LogisticRegression(C=inf) has no finite optimum on this data: the classes are "
+                "quasi-separable (a direction of the weights classifies some samples ever more "
+                "confidently without hurting any other, so the negative log-likelihood has no "
+                "minimiser and ‖w‖ → ∞); use a finite C, e.g. C=1.0."
             )
         if not result.converged:
             hint = (" With C=inf the MLE may not exist (quasi-separable classes); try a finite C."
@@ -156,9 +187,9 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             )
         Theta = result.Theta
         d = problem.X.shape[1]
-        self.coef_ = np.ascontiguousarray(Theta[:, :d])
-        self.intercept_ = Theta[:, d].copy() if problem.fit_intercept else np.zeros(
-            len(Theta), dtype=Theta.dtype)
+        self.coef_ = np.ascontiguousarray(Theta[:, :d], dtype=dtype)
+        self.intercept_ = Theta[:, d].astype(dtype) if problem.fit_intercept else np.zeros(
+            len(Theta), dtype=dtype)
         self.n_iter_ = np.array([result.n_iter], dtype=np.int32)
         self.loss_curve_ = list(result.loss_curve)
         return self
@@ -203,11 +234,11 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         problem = self._problem_for_certificate(X, y, sample_weight)
         Theta = np.column_stack([self.coef_, self.intercept_]) if problem.fit_intercept \
             else self.coef_.copy()
-        Theta = Theta.astype(problem.X.dtype)
+        Theta = Theta.astype(np.float64)
         total = float(problem.sw.sum())
         _, G, aux = problem.loss_grad(Theta)
         gmax = float(np.abs(G).max()) / total
-        floor = problem.gradient_floor() / total
+        floor = problem.gradient_floor(self.coef_.dtype) / total
         H = problem.hessian(aux) / total
         lam = float(eigvalsh(H, subset_by_index=[0, 0], check_finite=False)[0])
         dim = H.shape[0]
@@ -228,7 +259,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         codes = np.searchsorted(self.classes_, y)
         sw = check_sample_weight(sample_weight, X, dtype=np.float64)
         alpha = 0.0 if np.isinf(self.C) else 1.0 / float(self.C)
-        return S.LogisticProblem(X, codes, sw, alpha, bool(self.fit_intercept), len(self.classes_))
+        return S.LogisticProblem(np.asarray(X, dtype=np.float64), codes, sw, alpha,
+                                 bool(self.fit_intercept), len(self.classes_))
 
     def __sklearn_tags__(self):  # noqa: ANN204
         tags = super().__sklearn_tags__()
