@@ -134,24 +134,19 @@ def matmul(a: Any, b: Any) -> Tensor:
     out = a.data @ b.data
 
     def backward(g):
+        if a.data.ndim == 1 and b.data.ndim == 1:  # inner product: out = Σ aᵢbᵢ
+            return (g * b.data if _need(a) else None), (g * a.data if _need(b) else None)
         x = a.data if a.data.ndim > 1 else a.data[None, :]
         y = b.data if b.data.ndim > 1 else b.data[:, None]
-        g2 = g
-        if a.data.ndim == 1:
-            g2 = np.expand_dims(g2, -2)
-        if b.data.ndim == 1:
-            g2 = np.expand_dims(g2, -1)
+        g2 = g if a.data.ndim > 1 else np.expand_dims(g, -2)
+        g2 = g2 if b.data.ndim > 1 else np.expand_dims(g2, -1)
         ga = gb = None
         if _need(a):
             ga = g2 @ np.swapaxes(y, -1, -2)
-            if a.data.ndim == 1:
-                ga = ga.reshape(ga.shape[:-2] + ga.shape[-1:])
-                ga = ga.sum(axis=tuple(range(ga.ndim - 1))) if ga.ndim > 1 else ga
+            ga = ga if a.data.ndim > 1 else ga[..., 0, :]  # batch axes: the tape sums them
         if _need(b):
             gb = np.swapaxes(x, -1, -2) @ g2
-            if b.data.ndim == 1:
-                gb = gb[..., 0]
-                gb = gb.sum(axis=tuple(range(gb.ndim - 1))) if gb.ndim > 1 else gb
+            gb = gb if b.data.ndim > 1 else gb[..., 0]
         return ga, gb
 
     return Tensor._make(out, (a, b), backward)
