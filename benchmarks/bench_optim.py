@@ -113,6 +113,19 @@ def run(quick: bool = False) -> list[dict]:
                           lambda p: torch.optim.SGD(p, lr=0.01, momentum=0.9), repeats)
         rows.append(dict(name="SGD momentum step, 1e7 float32", qed_s=q3, peer_s=t3,
                          ratio=t3 / q3, target=None))
+        import numba
+
+        nb, nt = numba.get_num_threads(), torch.get_num_threads()
+        numba.set_num_threads(1)
+        torch.set_num_threads(1)
+        try:
+            q5, t5, _, _ = _pair(N_BIG, lambda p: qo.Adam(p), lambda p: torch.optim.Adam(p),
+                                 repeats)
+        finally:
+            numba.set_num_threads(nb)
+            torch.set_num_threads(nt)
+        rows.append(dict(name="Adam step, 1e7 float32, both on 1 thread", qed_s=q5, peer_s=t5,
+                         ratio=t5 / q5, target=None))
         q4, t4, _, _ = _pair(1000, lambda p: qo.Adam(p), lambda p: torch.optim.Adam(p),
                           repeats * 10, n_params=6)
         rows.append(dict(name="Adam step, 6 params of 1e3 (per-call overhead)", qed_s=q4,

@@ -357,3 +357,23 @@ def test_clip_grad_norm_equals_torch(norm_type, max_norm):
     for p, t in zip(ours, theirs, strict=False):
         np.testing.assert_allclose(p.grad, t.grad.numpy(), rtol=1e-12)
     assert ours[-1].grad is None
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_non_contiguous_parameter_takes_the_pure_path_in_place(name):
+    """A Fortran-ordered parameter cannot use the fused kernel: fused=None falls back to the
+    pure rule (updating .data in place, same numbers), fused=True refuses at construction."""
+    cls, _, kw = _random_hyper(name, 6)
+    rng = np.random.default_rng(6)
+    x0, grads = rng.standard_normal((5, 4)), [rng.standard_normal((5, 4)) for _ in range(5)]
+    a, b = Param(np.asfortranarray(x0)), Param(x0.copy())
+    data_a = a.data
+    oa, ob = cls([a], **kw), cls([b], fused=True, **kw)
+    for g in grads:
+        a.grad, b.grad = np.asfortranarray(g), g
+        oa.step()
+        ob.step()
+    assert a.data is data_a and a.data.flags.f_contiguous
+    np.testing.assert_array_equal(a.data, b.data)
+    with pytest.raises(ValueError, match="fused=True"):
+        cls([Param(np.asfortranarray(x0))], fused=True, **kw)
