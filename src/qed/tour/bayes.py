@@ -1,0 +1,74 @@
+"""Chapter 2 — Bayes' rule and the coin: Bernoulli likelihood, Beta prior, MLE and MAP."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from qed.tour._common import new_figure
+
+TITLE = "Bayes: Bernoulli likelihood, Beta prior, MLE and MAP"
+SECTION = "prior / likelihood / evidence / posterior; Bernoulli R.V. (coin toss); Beta(α, β)"
+FORMULA = (
+    "p(θ | data) = p(data | θ)·p(θ) / p(data)\n"
+    "p(x | θ) = θ^Σxᵢ (1 − θ)^(n − Σxᵢ)  ⇒  θ_MLE = Σxᵢ / n\n"
+    "Beta(α, β) = Γ(α + β)/(Γ(α)Γ(β)) x^(α−1)(1 − x)^(β−1)\n"
+    "7 heads, 3 tails:  uniform prior ⇒ posterior Beta(8, 4), θ_MAP = θ_MLE = 0.7;  "
+    "prior Beta(2, 2) ⇒ Beta(9, 5), θ_MAP = 8/12 = 0.666…"
+)
+
+
+def run(ctx) -> None:
+    from qed.bayes import BetaBernoulli, bernoulli_mle
+    from qed.datasets import load_breast_cancer
+
+    flips = np.array([1] * 7 + [0] * 3)
+    uniform = BetaBernoulli(1.0, 1.0).fit(flips)
+    informed = BetaBernoulli(2.0, 2.0).fit(flips)
+    ctx.compare("θ_MLE (7 heads, 3 tails)", bernoulli_mle(flips), 0.7, "the notes")
+    ctx.compare("θ_MAP under Beta(1, 1)", uniform.map_, 0.7, "the notes")
+    ctx.compare("θ_MAP under Beta(2, 2)", informed.map_, 2 / 3, "the notes")
+    ctx.compare("posterior under Beta(2, 2): (a, b)", [informed.a_, informed.b_], [9.0, 5.0],
+                "the notes")
+    grid = np.linspace(0.01, 0.99, 99)
+
+    def scipy_pdf():
+        from scipy.stats import beta
+
+        return beta(9, 5).pdf(grid)
+
+    ctx.compare("posterior density Beta(9, 5) on a grid", informed.posterior_.pdf(grid), scipy_pdf,
+                "scipy.stats.beta", rtol=1e-12)
+
+    def scipy_interval():
+        from scipy.stats import beta
+
+        return beta(9, 5).interval(0.95)
+
+    ctx.compare("95% credible interval", informed.interval(0.95), scipy_interval,
+                "scipy.stats.beta.interval", rtol=1e-10)
+    ctx.compare("P(next toss = heads) = a/(a + b)", informed.predictive(), 9 / 14, "closed form")
+    ctx.certificate("BetaBernoulli(2, 2) on 7H3T", informed.certificate())
+
+    _, y = load_breast_cancer(return_X_y=True)
+    cancer = BetaBernoulli(1.0, 1.0).fit(y)
+    lo, hi = cancer.interval(0.95)
+    ctx.note(f"Breast cancer: {int(y.sum())} of {y.size} samples are labelled 1; θ_MLE = "
+             f"{cancer.mle_:.4f}, posterior Beta({cancer.a_:g}, {cancer.b_:g}), 95% credible "
+             f"interval [{lo:.4f}, {hi:.4f}].")
+    ctx.compare("θ_MLE on breast cancer labels", cancer.mle_, float(np.mean(y)), "numpy mean")
+    ctx.certificate("BetaBernoulli(1, 1) on breast-cancer labels", cancer.certificate())
+
+    fig, axes = new_figure(1, 2, width=10.0)
+    t = np.linspace(0.0, 1.0, 400)
+    for ax, model, prior in [(axes[0], uniform, (1, 1)), (axes[1], informed, (2, 2))]:
+        from scipy.stats import beta
+
+        ax.plot(t, beta(*prior).pdf(t), ls="--", label=f"prior Beta{prior}")
+        ax.plot(t, model.posterior_.pdf(t), label=f"posterior Beta({model.a_:g}, {model.b_:g})")
+        ax.axvline(model.mle_, color="C2", ls=":", label=f"MLE = {model.mle_:.3f}")
+        ax.axvline(model.map_, color="C3", ls="-.", label=f"MAP = {model.map_:.3f}")
+        ax.set(xlabel="θ", ylabel="density", title=f"7 heads, 3 tails, prior Beta{prior}")
+        ax.legend(fontsize="x-small")
+    ctx.figure(fig, "Beta prior and posterior, MLE and MAP",
+               "The coin of the notes. Under the uniform prior the MAP equals the MLE (0.7); the "
+               "Beta(2, 2) prior pulls it to 2/3.")

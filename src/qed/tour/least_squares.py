@@ -1,0 +1,86 @@
+"""Chapter 1 — least squares and maximum likelihood, on the diabetes data."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from qed.tour._common import new_figure
+
+TITLE = "Least squares and maximum likelihood"
+SECTION = "Least Square Estimate; Maximum Likelihood Estimate (Y = Xβ + ε)"
+FORMULA = (
+    "‖y − Xβ‖² = yᵀy − yᵀXβ − βᵀXᵀy + βᵀXᵀXβ,   ∇_β = −2Xᵀy + 2XᵀXβ = 0  ⇒  XᵀXβ = Xᵀy\n"
+    "∇_β βᵀAβ = (A + Aᵀ)β\n"
+    "Y = Xβ + ε ~ N(Xβ, σ²I):  p(y) = (2π)^(−n/2) σ^(−n) exp(−‖y − Xβ‖²/(2σ²))  ⇒  "
+    "β_MLE = β_LS,  σ²_MLE = RSS/n"
+)
+
+
+def run(ctx) -> None:
+    from qed.datasets import load_diabetes
+    from qed.linear import LinearRegression
+
+    X, y = load_diabetes(return_X_y=True)
+    n, d = X.shape
+    model = LinearRegression().fit(X, y)
+    pred = model.predict(X)
+    rss = float(np.sum((y - pred) ** 2))
+    ctx.note(f"Diabetes: n = {n} patients, d = {d} features; the normal equations solved by "
+             f"Cholesky give R² = {model.score(X, y):.4f}.")
+
+    def sk_fit():
+        from sklearn.linear_model import LinearRegression as SkLR
+
+        return SkLR().fit(X, y)
+
+    ctx.compare("coefficients β", model.coef_, lambda: sk_fit().coef_,
+                "scikit-learn LinearRegression", rtol=1e-8)
+    ctx.compare("intercept b", model.intercept_, lambda: sk_fit().intercept_,
+                "scikit-learn LinearRegression", rtol=1e-8)
+    A = np.column_stack([np.ones(n), X])
+    ctx.compare("β from the QR solver", LinearRegression(solver="qr").fit(X, y).coef_,
+                np.linalg.lstsq(A, y, rcond=None)[0][1:], "numpy.linalg.lstsq (SVD)", rtol=1e-8)
+    ctx.compare("σ²_MLE = RSS/n", model.sigma2_, rss / n, "closed form", rtol=1e-10)
+
+    def scipy_loglik():
+        from scipy.stats import norm
+
+        return norm.logpdf(y, loc=pred, scale=np.sqrt(rss / n)).sum()
+
+    ctx.compare("Gaussian log-likelihood at the MLE", model.log_likelihood(X, y), scipy_loglik,
+                "scipy.stats.norm.logpdf", rtol=1e-10)
+
+    def torch_quadratic_gradient():
+        import torch
+
+        rng = np.random.default_rng(0)
+        Am, beta = rng.standard_normal((4, 4)), rng.standard_normal(4)
+        b = torch.tensor(beta, requires_grad=True)
+        (b @ torch.tensor(Am) @ b).backward()
+        return (Am + Am.T) @ beta, b.grad.numpy()
+
+    try:
+        mine, theirs = torch_quadratic_gradient()
+        ctx.compare("∇_β βᵀAβ = (A + Aᵀ)β (random 4×4 A)", mine, theirs, "PyTorch autograd",
+                    rtol=1e-12)
+    except ImportError:
+        ctx.note("PyTorch is not installed: the gradient identity was not cross-checked.")
+    ctx.certificate("LinearRegression on diabetes", model.certificate(X, y))
+
+    fig, (ax, ax2) = new_figure(1, 2, width=9.5)
+    ax.scatter(y, pred, s=10, alpha=0.6)
+    lims = [min(y.min(), pred.min()), max(y.max(), pred.max())]
+    ax.plot(lims, lims, color="k", lw=0.8)
+    ax.set(xlabel="disease progression y", ylabel="prediction Xβ + b",
+           title=f"least squares fit (R² = {model.score(X, y):.3f})")
+    resid = y - pred
+    ax2.hist(resid, bins=30, density=True, alpha=0.6, label="residuals")
+    grid = np.linspace(resid.min(), resid.max(), 200)
+    s = np.sqrt(model.sigma2_)
+    ax2.plot(grid, np.exp(-grid**2 / (2 * s**2)) / (s * np.sqrt(2 * np.pi)),
+             label=f"N(0, σ²_MLE), σ = {s:.1f}")
+    ax2.set(xlabel="y − Xβ − b", ylabel="density", title="residuals and the Gaussian MLE")
+    ax2.legend(fontsize="small")
+    ctx.figure(fig, "Least squares on diabetes",
+               "Left: predictions against the truth. Right: the residuals with the Gaussian "
+               "noise model whose maximum-likelihood variance is RSS/n.")
