@@ -7,6 +7,8 @@ import math
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import qed
 from qed.optim import schedules as S
@@ -156,3 +158,22 @@ def test_plot_schedules_returns_a_figure():
     fig2 = S.plot_schedules({"inv": S.inverse_sqrt(1.0)}, 10, ax=ax)
     assert fig2 is fig and len(ax.lines) == 3
     plt.close(fig)
+
+
+@settings(max_examples=40, deadline=None)
+@given(lr0=st.floats(1e-6, 10.0), T=st.integers(1, 500), frac=st.floats(0.0, 1.0),
+       gamma=st.floats(0.01, 1.0), ms=st.lists(st.integers(0, 600), max_size=4),
+       w=st.integers(0, 50))
+def test_decays_are_monotone_and_bounded(lr0, T, frac, gamma, ms, w):
+    """Every decay of the notes is non-increasing in t, starts at α₀ and stays in
+    [floor, α₀]; a warm-up rises to the inner schedule's start."""
+    lr_min = frac * lr0
+    for s, floor in ((S.cosine(lr0, T, lr_min), lr_min), (S.linear(lr0, T), 0.0),
+                     (S.step_decay(lr0, ms, gamma), 0.0), (S.inverse_sqrt(lr0), 0.0)):
+        values = np.array([s(t) for t in range(0, 2 * T + 2)])
+        if not isinstance(s, S.StepDecay) or 0 not in ms:
+            assert values[0] == lr0
+        assert np.all(np.diff(values) <= 1e-15 * lr0)
+        assert np.all((values >= floor * (1 - 1e-12)) & (values <= lr0))
+    up = np.array([S.warmup(S.constant(lr0), w)(t) for t in range(w + 2)])
+    assert np.all(np.diff(up) >= 0) and up[w] == lr0
