@@ -131,8 +131,8 @@ def _features(frame: Any, columns: list[str], path: Path) -> np.ndarray:
            or pd.api.types.is_bool_dtype(frame[c])]
     if bad:
         c = bad[0]
-        first = frame[c][pd.to_numeric(frame[c], errors="coerce").isna()].iloc[0] \
-            if frame[c].dtype == object else frame[c].iloc[0]
+        failing = frame[c][pd.to_numeric(frame[c], errors="coerce").isna() & frame[c].notna()]
+        first = failing.iloc[0] if len(failing) else frame[c].iloc[0]
         raise CLIError(f"non-numeric feature column(s) {', '.join(map(repr, bad))} in {path} "
                        f"(e.g. {first!r} in {c!r}); qed fits numbers only: encode or drop them")
     X = frame[columns].to_numpy(dtype=np.float64)
@@ -334,6 +334,9 @@ def predict(
     data: Annotated[Path, typer.Argument(help="CSV with the model's feature columns.")],
     out: Annotated[Path | None, typer.Option(
         "--out", "-o", help="Write here (default: stdout).")] = None,
+    target: Annotated[str | None, typer.Option(
+        "--target", "-t", help="A column to ignore (default: the target used by `qed fit`).")
+    ] = None,
 ) -> None:
     """Predict for every row of DATA.csv: a `prediction` column (and one probability column
     per class for classifiers). The target column is ignored if present."""
@@ -341,11 +344,13 @@ def predict(
     model = bundle["model"]
     frame = _read_csv(data)
     features = bundle["features"]
-    if features is None:
-        features = [c for c in frame.columns if c != bundle.get("target")]
+    if features is None:  # a model saved from Python on a plain array: all columns but target
+        ignore = target or bundle.get("target")
+        features = [c for c in frame.columns if c != ignore]
         n_in = getattr(model, "n_features_in_", len(features))
         if len(features) != n_in:
-            raise CLIError(f"{data} has {len(features)} columns but the model expects {n_in}")
+            raise CLIError(f"{data} has {len(features)} feature columns but the model expects "
+                           f"{n_in}; pass --target COL to name a column to ignore")
     X = _features(frame, list(features), data)
     import pandas as pd
 

@@ -129,6 +129,8 @@ def plot_race(race: dict[str, Any]) -> Any:
         for label, gap in r["gap"].items():
             ax2.semilogy(np.maximum(gap, 1e-30), lw=1.0, label=label)
         ax2.set(xlabel="step t", ylabel="f(x_t) − f*")
-        ax2.set_ylim(1e-30, None)
+        finite = np.concatenate([g[np.isfinite(g) & (g > 0)] for g in r["gap"].values()])
+        if finite.size:  # show the range the curves span, floored where rounding takes over
+            ax2.set_ylim(max(1e-30, 0.3 * finite.min()), 3 * finite.max())
     axes[0, 0].legend(fontsize="x-small")
     return fig

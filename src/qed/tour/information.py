@@ -7,7 +7,7 @@ import numpy as np
 from qed.tour._common import new_figure
 
 TITLE = "Entropy, KL divergence, mutual information"
-SECTION = "엔트로피 (entropy); KL Divergence; Jensen; Mutual Information; Cross Entropy"
+SECTION = "Entropy; KL Divergence; Jensen; Mutual Information; Cross Entropy"
 FORMULA = (
     "h(x) = −log p(x),   H(X) = E[−log p(X)] ≥ 0,   H(X, Y) = H(X) + H(Y | X)\n"
     "D_KL(P ‖ Q) = Σ p(x) log(p(x)/q(x)) ≥ 0  (Jensen; not symmetric, no triangle inequality)\n"

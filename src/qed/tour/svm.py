@@ -7,7 +7,7 @@ import numpy as np
 from qed.tour._common import new_figure, standardize
 
 TITLE = "Support vector machine"
-SECTION = "SVM 평면 wᵀx + b = 0; conditions ① ②; Lagrangian dual; support vectors"
+SECTION = "SVM hyperplane wᵀx + b = 0; conditions ① ②; Lagrangian dual; support vectors"
 FORMULA = (
     "yᵢ(wᵀxᵢ + b) ≥ 1,   margin d = |wᵀx + b|/‖w‖ = 1/‖w‖  ⇒  minimize ½‖w‖²\n"
     "min_{w,b} max_{α≥0} ½‖w‖² + Σᵢ αᵢ(1 − yᵢ(wᵀxᵢ + b))  ≥  max_{α≥0} min_{w,b} [ … ]\n"
