@@ -46,7 +46,16 @@ def report(tmp_path_factory):
     return result, page, parser
 
 
-def test_tour_succeeds_and_prints_a_summary(report):
+def test_tour_report(report):
+    """One run of the tour (it is the slow part), checked from every side."""
+    check_summary(report)
+    check_well_formed(report)
+    check_chapters(report)
+    check_figures(report)
+    check_agreement(report)
+
+
+def check_summary(report):
     result, _, _ = report
     assert result.exit_code == 0, result.output
     assert "qed tour" in result.stdout and "report:" in result.stdout
@@ -54,13 +63,13 @@ def test_tour_succeeds_and_prints_a_summary(report):
         assert f"{number}. " in result.stdout
 
 
-def test_html_is_well_formed(report):
+def check_well_formed(report):
     _, page, parser = report
     assert page.lstrip().startswith("<!DOCTYPE html>")
     assert parser.errors == [] and parser.stack == []
 
 
-def test_every_chapter_is_present_in_the_notes_order(report):
+def check_chapters(report):
     _, page, parser = report
     chapter_ids = [i for i in parser.ids if i in tour.CHAPTERS]
     assert chapter_ids == list(tour.CHAPTERS)
@@ -71,7 +80,7 @@ def test_every_chapter_is_present_in_the_notes_order(report):
         assert "status pending" not in section and "status error" not in section, key
 
 
-def test_figures_are_embedded_and_at_least_twelve(report):
+def check_figures(report):
     _, page, parser = report
     assert len(parser.images) >= 12
     assert all(src.startswith("data:image/png;base64,") for src in parser.images)
@@ -83,7 +92,7 @@ def test_figures_are_embedded_and_at_least_twelve(report):
         assert re.search(re.escape(title), page, re.IGNORECASE), title
 
 
-def test_every_value_agrees_and_every_certificate_holds(report):
+def check_agreement(report):
     _, page, _ = report
     assert page.count('class="bad"') == 0
     assert page.count("<h4>Certificate") >= 10
@@ -96,8 +105,8 @@ def test_a_failing_chapter_does_not_stop_the_others(monkeypatch):
     def broken(ctx):
         raise ValueError("boom")
 
-    monkeypatch.setattr(tour.bayes, "run", missing)
-    monkeypatch.setattr(tour.backprop, "run", broken)
+    monkeypatch.setattr("qed.tour.bayes.run", missing)
+    monkeypatch.setattr("qed.tour.backprop.run", broken)
     result = tour.run_tour(None, chapters=["bayes", "backprop", "schedules"])
     assert [c.status for c in result.chapters] == ["pending", "error", "ok"]
     assert "not written yet" in result.chapters[0].message

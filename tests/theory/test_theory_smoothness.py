@@ -61,8 +61,9 @@ def test_logistic_beta_bounds_the_hessian_everywhere_and_is_attained_at_zero(see
         assert lam <= beta * (1 + 1e-12)
 
 
-@pytest.mark.parametrize("method", ["dense", "eigsh", "power"])
-@pytest.mark.parametrize("dim", [2, 40, 600])
+@pytest.mark.parametrize("method, dim", [("dense", 2), ("dense", 40), ("dense", 200),
+                                         ("eigsh", 2), ("eigsh", 40), ("eigsh", 600),
+                                         ("power", 2), ("power", 40), ("power", 600)])
 def test_eigensolvers_agree_with_lapack(method, dim):
     """max|λ(H)| by ARPACK, power iteration and dense LAPACK, for an indefinite symmetric H."""
     rng = np.random.default_rng(dim)
