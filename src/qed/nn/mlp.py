@@ -13,9 +13,7 @@ and random generator, so 2 + 2 epochs give the same bits as 4 epochs, also after
 
 from __future__ import annotations
 
-import contextlib
 import numbers
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -24,99 +22,14 @@ from qed._validation import check_array, check_random_state, check_scalar, check
 from qed.autograd.tensor import Tensor, no_grad
 from qed.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from qed.certificate import Certificate, scaled_tolerance
-from qed.nn.batchnorm import BatchNorm1d
-from qed.nn.layers import INITS, Identity, Linear, ReLU, Sigmoid, Tanh
+from qed.nn.layers import INITS
 from qed.nn.losses import cross_entropy, mse_loss
-from qed.nn.module import Module, Sequential
+from qed.nn.training import ACTIVATIONS, batches, build_mlp, progress, train_epochs
 
-__all__ = ["MLPClassifier", "MLPRegressor", "build_mlp", "train_epochs"]
+__all__ = ["MLPClassifier", "MLPRegressor"]
 
-_ACTIVATIONS: dict[str, type[Module]] = {
-    "relu": ReLU, "tanh": Tanh, "sigmoid": Sigmoid, "logistic": Sigmoid, "identity": Identity,
-}
 _OPTIMIZERS = ("adam", "sgd", "rmsprop", "adagrad")
 _SCHEDULES = ("constant", "cosine", "linear", "inverse_sqrt")
-
-
-def build_mlp(n_in: int, hidden: tuple[int, ...], n_out: int, *, activation: str = "relu",
-              init: str = "he", batch_norm: bool = False, rng: Any = None,
-              dtype: Any = np.float64) -> Sequential:
-    """Linear(n_in, h₁) → [BatchNorm1d] → act → … → Linear(h_last, n_out), drawn from ``rng``."""
-    gen = check_random_state(rng)
-    layers: list[Module] = []
-    width = n_in
-    for h in hidden:
-        layers.append(Linear(width, h, init=init, rng=gen, dtype=dtype))
-        if batch_norm:
-            layers.append(BatchNorm1d(h, dtype=dtype))
-        layers.append(_ACTIVATIONS[activation]())
-        width = h
-    layers.append(Linear(width, n_out, init=init, rng=gen, dtype=dtype))
-    return Sequential(*layers)
-
-
-def _batches(n: int, batch_size: int, avoid_singleton: bool) -> list[tuple[int, int]]:
-    starts = list(range(0, n, batch_size))
-    # batch norm cannot normalise a batch of one sample: fold it into the previous batch
-    if avoid_singleton and len(starts) > 1 and n - starts[-1] == 1:
-        starts.pop()
-    ends = starts[1:] + [n]
-    return list(zip(starts, ends, strict=True))
-
-
-def train_epochs(net: Module, optimizer: Any, loss_fn: Callable[[Tensor, np.ndarray], Tensor],
-                 X: np.ndarray, Y: np.ndarray, *, batch_size: int, epochs: int,
-                 rng: np.random.Generator, avoid_singleton: bool = False,
-                 on_epoch: Callable[[int, float], None] | None = None) -> list[float]:
-    """Mini-batch training: each epoch shuffles with ``rng`` and steps once per batch.
-
-    Returns the loss of each epoch (the batch losses averaged with the batch sizes).
-    """
-    n = len(X)
-    batches = _batches(n, min(batch_size, n), avoid_singleton)
-    curve = []
-    net.train()
-    for epoch in range(epochs):
-        order = rng.permutation(n)
-        total = 0.0
-        for start, end in batches:
-            idx = order[start:end]
-            optimizer.zero_grad()
-            loss = loss_fn(net(Tensor(X[idx])), Y[idx])
-            loss.backward()
-            optimizer.step()
-            total += float(loss.data) * (end - start)
-        curve.append(total / n)
-        if not np.isfinite(curve[-1]):
-            raise FloatingPointError(
-                f"the training loss became {curve[-1]} at epoch {epoch + 1}; lower "
-                "learning_rate or standardise the features."
-            )
-        if on_epoch is not None:
-            on_epoch(epoch, curve[-1])
-    net.eval()
-    return curve
-
-
-@contextlib.contextmanager
-def _progress(epochs: int, enabled: bool, name: str) -> Iterator[Callable[[int, float], None]]:
-    """A progress bar with the loss per epoch (rich if installed, else plain lines)."""
-    if not enabled:
-        yield lambda epoch, loss: None
-        return
-    try:
-        from rich.progress import Progress
-    except ImportError:  # rich is an optional extra
-        yield lambda epoch, loss: print(f"{name} epoch {epoch + 1}/{epochs}: loss {loss:.6g}")
-        return
-    with Progress(transient=False) as bar:
-        task = bar.add_task(f"{name} training", total=epochs)
-
-        def update(epoch: int, loss: float) -> None:
-            bar.update(task, advance=1, description=f"{name} loss {loss:.5g}")
-
-        yield update
-
 
 class _BaseMLP(BaseEstimator):
     """Shared fitting logic; subclasses define the targets, output size and loss."""
@@ -153,9 +66,9 @@ class _BaseMLP(BaseEstimator):
 
     def _validate_params(self) -> None:
         self._hidden()
-        if self.activation not in _ACTIVATIONS:
+        if self.activation not in ACTIVATIONS:
             raise ValueError(f"activation={self.activation!r} is unknown; use one of "
-                             f"{sorted(_ACTIVATIONS)}.")
+                             f"{sorted(ACTIVATIONS)}.")
         if self.init != "auto" and self.init not in INITS:
             raise ValueError(f"init={self.init!r} is unknown; use 'auto' or one of "
                              f"{sorted(INITS)}.")
@@ -203,7 +116,7 @@ class _BaseMLP(BaseEstimator):
             self.module_ = build_mlp(X.shape[1], self._hidden(), n_out,
                                      activation=self.activation, init=init,
                                      batch_norm=bool(self.batch_norm), rng=rng, dtype=X.dtype)
-            n_batches = len(_batches(len(X), min(self.batch_size, len(X)), bool(self.batch_norm)))
+            n_batches = len(batches(len(X), min(self.batch_size, len(X)), bool(self.batch_norm)))
             self.optimizer_ = self._make_optimizer(list(self.module_.parameters()),
                                                    self._lr(n_batches * int(self.epochs)))
             self._rng = rng
@@ -214,7 +127,7 @@ class _BaseMLP(BaseEstimator):
         else:
             X = X.astype(self._dtype(), copy=False)
             Y = Y.astype(self._dtype(), copy=False) if Y.dtype.kind == "f" else Y
-        with _progress(int(self.epochs), bool(self.verbose), type(self).__name__) as update:
+        with progress(int(self.epochs), bool(self.verbose), type(self).__name__) as update:
             curve = train_epochs(self.module_, self.optimizer_, self._loss, X, Y,
                                  batch_size=int(self.batch_size), epochs=int(self.epochs),
                                  rng=self._rng, avoid_singleton=bool(self.batch_norm),
