@@ -2,6 +2,8 @@
 
 import html.parser
 import re
+import shutil
+import subprocess
 
 import pytest
 from typer.testing import CliRunner
@@ -43,7 +45,7 @@ def report(tmp_path_factory):
     parser = StrictParser()
     parser.feed(page)
     parser.close()
-    return result, page, parser
+    return result, page, parser, out
 
 
 def test_tour_report(report):
@@ -53,10 +55,27 @@ def test_tour_report(report):
     check_chapters(report)
     check_figures(report)
     check_agreement(report)
+    if shutil.which("chromium"):  # an extra where Debian's chromium is installed
+        check_chromium_renders(report)
+
+
+def check_chromium_renders(report):
+    """Headless Chromium loads the page, builds every chapter and paints a screenshot."""
+    out = report[3]
+    url = (out / "index.html").resolve().as_uri()
+    flags = ["--headless", "--no-sandbox", "--disable-gpu"]
+    dom = subprocess.run(["chromium", *flags, "--dump-dom", url], capture_output=True,
+                         text=True, timeout=120)
+    for key in tour.CHAPTERS:
+        assert f'id="{key}"' in dom.stdout, key
+    shot = out / "tour.png"
+    subprocess.run(["chromium", *flags, f"--screenshot={shot}", "--window-size=1280,2000", url],
+                   capture_output=True, timeout=120)
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def check_summary(report):
-    result, _, _ = report
+    result, _, _, _ = report
     assert result.exit_code == 0, result.output
     assert "qed tour" in result.stdout and "report:" in result.stdout
     for number in range(1, len(tour.CHAPTERS) + 1):
@@ -64,13 +83,13 @@ def check_summary(report):
 
 
 def check_well_formed(report):
-    _, page, parser = report
+    _, page, parser, _ = report
     assert page.lstrip().startswith("<!DOCTYPE html>")
     assert parser.errors == [] and parser.stack == []
 
 
 def check_chapters(report):
-    _, page, parser = report
+    _, page, parser, _ = report
     chapter_ids = [i for i in parser.ids if i in tour.CHAPTERS]
     assert chapter_ids == list(tour.CHAPTERS)
     assert len(tour.CHAPTERS) == 14
@@ -81,7 +100,7 @@ def check_chapters(report):
 
 
 def check_figures(report):
-    _, page, parser = report
+    _, page, parser, _ = report
     assert len(parser.images) >= 12
     assert all(src.startswith("data:image/png;base64,") for src in parser.images)
     assert "http://" not in page and "https://" not in page  # self-contained
@@ -93,7 +112,7 @@ def check_figures(report):
 
 
 def check_agreement(report):
-    _, page, _ = report
+    _, page, _, _ = report
     assert page.count('class="bad"') == 0
     assert page.count("<h4>Certificate") >= 10
 
