@@ -532,9 +532,31 @@ def _num(value: Any, pattern: str = "{:.4g}") -> str:
     return "—" if value is None else str(value)
 
 
-def main() -> None:
-    """Entry point of the ``qed`` console script."""
-    app(prog_name="qed")
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the ``qed`` console script.
+
+    Runs the typer app outside click's standalone mode so that a usage mistake (an unknown
+    option, a missing argument) is also one ``error:`` line rather than a framed panel.
+    """
+    try:  # recent typer vendors its own click; older ones use click itself
+        from typer._click import exceptions as cx
+    except ImportError:  # pragma: no cover - depends on the installed typer
+        from click import exceptions as cx
+
+    command = typer.main.get_command(app)
+    try:
+        code = command.main(args=argv, prog_name="qed", standalone_mode=False)
+    except cx.NoArgsIsHelpError as exc:  # plain `qed`: the help
+        typer.echo(exc.ctx.get_help() if exc.ctx else str(exc))
+        sys.exit(0)
+    except cx.UsageError as exc:
+        hint = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx else ""
+        typer.echo("error: " + " ".join(exc.format_message().split()) + hint, err=True)
+        sys.exit(2)
+    except (getattr(cx, "Abort", KeyboardInterrupt), KeyboardInterrupt):
+        typer.echo("error: aborted", err=True)
+        sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

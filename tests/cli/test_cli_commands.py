@@ -247,3 +247,7 @@ def test_as_a_subprocess(files, tmp_path):
     err = _run("fit", "ridge", tmp_path / "absent.csv", "-t", "y", "-o", out, cwd=tmp_path)
     assert err.returncode == 1 and err.stderr.startswith("error: no such file")
     assert "Traceback" not in err.stderr
+    usage = _run("fit", "ridge", files / "reg.csv", "-o", out, cwd=tmp_path)  # no --target
+    assert usage.returncode == 2 and "Traceback" not in usage.stderr
+    assert usage.stderr.strip().splitlines() == [
+        "error: Missing option '--target' / '-t'. (see `qed fit --help`)"]
