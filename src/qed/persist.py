@@ -73,6 +73,21 @@ def _import_subpackages() -> None:
             continue
 
 
+def _implicit_estimator(name: str) -> type | None:
+    """The already-imported qed BaseEstimator subclass called ``name`` (they are saveable
+    implicitly, so a fresh process must be able to load them too); imports nothing."""
+    from qed.base import BaseEstimator
+
+    stack = list(BaseEstimator.__subclasses__())
+    while stack:
+        cls = stack.pop()
+        stack.extend(cls.__subclasses__())
+        if cls.__module__.startswith("qed.") and _type_name(cls) == name:
+            _REGISTRY[name] = cls
+            return cls
+    return None
+
+
 def _is_registered(obj: Any) -> bool:
     name = _type_name(type(obj))
     if name in _REGISTRY:
@@ -99,10 +114,14 @@ class _Encoder:
         if isinstance(value, float):
             return value if np.isfinite(value) else {"__kind__": "float", "value": repr(value)}
         if isinstance(value, np.ndarray):
+            if value.dtype.hasobject and all(isinstance(v, str) for v in value.flat):
+                # e.g. feature_names_in_: strings travel as JSON, never as a pickled array
+                return {"__kind__": "strarray", "shape": list(value.shape),
+                        "items": [str(v) for v in value.flat]}
             if value.dtype.hasobject:
                 raise TypeError(
-                    "qed.save cannot store object arrays (they would need pickle); convert to "
-                    "a numeric or string dtype first."
+                    "qed.save cannot store object arrays other than arrays of str (they would "
+                    "need pickle); convert to a numeric or string dtype first."
                 )
             key = f"a{len(self.arrays)}.npy"
             self.arrays[key] = value
@@ -175,6 +194,13 @@ class _Decoder:
             return float(node["value"])
         if kind == "array":
             return self._array(node["ref"])
+        if kind == "strarray":
+            items = node["items"]
+            if not all(isinstance(v, str) for v in items):
+                raise ValueError("corrupted qed file: a string array holds non-strings")
+            out = np.empty(len(items), dtype=object)
+            out[:] = items
+            return out.reshape(node["shape"])
         if kind == "scalar":
             dtype = np.dtype(node["dtype"])
             if dtype.hasobject:
@@ -226,7 +252,7 @@ class _Decoder:
         cls = _REGISTRY.get(name)
         if cls is None:
             _import_subpackages()
-            cls = _REGISTRY.get(name)
+            cls = _REGISTRY.get(name) or _implicit_estimator(name)
         if cls is None:
             raise ValueError(
                 f"qed file names the type {name!r}, which is not a registered qed type; "
@@ -262,7 +288,7 @@ def save(obj: Any, path: str | os.PathLike) -> None:
             zf.writestr("meta.json", json.dumps(meta, allow_nan=False))
             for key, array in encoder.arrays.items():
                 buf = io.BytesIO()
-                np.save(buf, np.ascontiguousarray(array), allow_pickle=False)
+                np.save(buf, array, allow_pickle=False)
                 zf.writestr(key, buf.getvalue())
         os.replace(tmp, path)
     except BaseException:

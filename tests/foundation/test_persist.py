@@ -161,3 +161,39 @@ def test_save_does_not_leave_temporaries(tmp_path):
     qed.save(_fitted_toy(), tmp_path / "a.qed")
     qed.save(_fitted_toy(), tmp_path / "a.qed")
     assert sorted(os.listdir(tmp_path)) == ["a.qed"]
+
+
+def test_zero_d_and_string_arrays_round_trip(tmp_path):
+    t = Toy()
+    t.scalar_ = np.array(3.5)
+    t.names_ = np.array(["a", "bb", "ccc"], dtype=object)
+    t.grid_ = np.array([["x", "y"], ["z", "w"]], dtype=object)
+    qed.save(t, tmp_path / "s.qed")
+    u = qed.load(tmp_path / "s.qed")
+    assert u.scalar_.shape == () and u.scalar_ == 3.5
+    assert u.names_.dtype == object and list(u.names_) == ["a", "bb", "ccc"]
+    assert u.grid_.shape == (2, 2) and u.grid_[1, 0] == "z"
+
+
+def test_estimator_fitted_on_a_dataframe_loads_in_a_fresh_process(tmp_path):
+    """Implicitly registered estimators load where nothing was saved before (a new process)."""
+    import subprocess
+    import sys
+
+    import pandas as pd
+
+    from qed.linear import LinearRegression
+
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame(rng.standard_normal((20, 2)), columns=["u", "v"])
+    model = LinearRegression().fit(df, df["u"] * 2 - df["v"])
+    qed.save(model, tmp_path / "lr.qed")
+    code = (
+        "import json, sys, qed; m = qed.load(sys.argv[1]); "
+        "print(json.dumps([type(m).__name__, list(m.feature_names_in_), m.coef_.tolist()]))"
+    )
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "lr.qed")],
+                         capture_output=True, text=True, check=True).stdout
+    name, names, coef = json.loads(out)
+    assert name == "LinearRegression" and names == ["u", "v"]
+    assert coef == model.coef_.tolist()
