@@ -26,6 +26,7 @@ __all__ = [
     "check_random_state",
     "check_probability_vector",
     "column_or_1d",
+    "encode_labels",
 ]
 
 FLOAT_DTYPES = (np.float64, np.float32)
@@ -507,3 +508,33 @@ def check_probability_vector(
             f"{tol:.1g}); pass a normalised distribution or normalize=True."
         )
     return arr
+
+
+def encode_labels(y: np.ndarray, estimator: Any = None) -> tuple[np.ndarray, np.ndarray]:
+    """Class labels of any single type → ``(classes, codes)`` with ``classes[codes] == y``.
+
+    y : ndarray of shape (n_samples,). Raises ValueError for continuous (non-integer float)
+    targets and for fewer than 2 classes, TypeError for labels of mixed types.
+    """
+    name = _estimator_name(estimator)
+    y = np.asarray(y)
+    if y.dtype.kind == "f" and np.any(y != np.round(y)):
+        raise ValueError(
+            f"Unknown label type: continuous. {name} is a classifier and needs discrete class "
+            "labels; for a real-valued target use a regressor, or bin y into classes."
+        )
+    if y.dtype.kind == "O":
+        kinds = {type(v) for v in y.ravel()}
+        if len({str if issubclass(k, str) else "number" for k in kinds}) > 1:
+            raise TypeError(
+                f"Unknown label type: {name} got labels of mixed types "
+                f"{sorted(k.__name__ for k in kinds)}; use labels of a single type (all str "
+                "or all numbers)."
+            )
+    classes, codes = np.unique(y, return_inverse=True)
+    if len(classes) < 2:
+        raise ValueError(
+            f"{name} needs samples of at least 2 classes in the data, but the data contains "
+            f"only one class: {classes[0]!r}. Add samples of another class."
+        )
+    return classes, codes.reshape(-1).astype(np.intp)

@@ -18,7 +18,13 @@ from typing import Any
 
 import numpy as np
 
-from qed._validation import check_array, check_random_state, check_scalar, check_X_y
+from qed._validation import (
+    check_array,
+    check_random_state,
+    check_scalar,
+    check_X_y,
+    encode_labels,
+)
 from qed.autograd.tensor import Tensor, no_grad
 from qed.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from qed.certificate import Certificate, scaled_tolerance
@@ -229,20 +235,14 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         self._validate_params()
         continuing = self.warm_start and hasattr(self, "module_")
         X, y = check_X_y(X, y, estimator=self, y_numeric=False, reset=not continuing)
-        if y.dtype.kind == "f" and np.any(y != np.round(y)):
-            raise ValueError("Unknown label type: continuous. MLPClassifier needs class labels; "
-                             "for a continuous target use MLPRegressor.")
+        classes, codes = encode_labels(y, self)
         if continuing:
-            unseen = np.setdiff1d(np.unique(y), self.classes_)
+            unseen = np.setdiff1d(classes, self.classes_)
             if len(unseen):
                 raise ValueError(f"warm_start: y has labels {unseen!r} not seen in the first "
                                  f"fit (classes_ = {self.classes_!r}); refit from scratch.")
             codes = np.searchsorted(self.classes_, y)
         else:
-            classes, codes = np.unique(y, return_inverse=True)
-            if len(classes) < 2:
-                raise ValueError(f"MLPClassifier needs samples of at least 2 classes, but y "
-                                 f"has only 1 class ({classes[0]!r}).")
             self.classes_ = classes
         self._fit(X, codes.astype(np.intp), len(self.classes_))
         return self
