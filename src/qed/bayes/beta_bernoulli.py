@@ -100,7 +100,11 @@ def beta_mode(a: float, b: float) -> float:
     - a = b = 1 (uniform): every θ is a mode; 0.5 is returned.
     - a < 1 and b < 1 (U-shaped, both ends infinite) or a < 1 = b / a = 1 > b: the
       supremum is at an end, 0 if a < b and 1 if b < a.
+
+    Raises ValueError unless a > 0 and b > 0 (finite).
     """
+    for name, value in (("a", a), ("b", b)):
+        check_scalar(value, name, min_val=0.0, include_min=False, allow_inf=False)
     if a > 1 and b > 1:
         return (a - 1) / (a + b - 2)
     if a <= 1 < b:
