@@ -77,7 +77,11 @@ def softmax(x: Any, axis: int = -1) -> Tensor:
 def log_softmax(x: Any, axis: int = -1) -> Tensor:
     """log sⱼ = xⱼ − log Σₖ exp(xₖ) (log-sum-exp) ⇒ ∂L/∂x = g − softmax(x)·Σₖ gₖ."""
     x = as_tensor(x)
-    out = x.data - _logsumexp(x.data, axis)
+    m = np.max(x.data, axis=axis, keepdims=True)
+    z = x.data - np.where(np.isfinite(m), m, 0)
+    # (x − m) − log Σ exp(x − m): subtracting the max first keeps the small result exact,
+    # where x − (m + log Σ) would round it to the spacing of |m| (±1000 in float32)
+    out = z - np.log(np.sum(np.exp(z), axis=axis, keepdims=True))
 
     def backward(g):
         return (g - np.exp(out) * np.sum(g, axis=axis, keepdims=True),)
