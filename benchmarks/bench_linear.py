@@ -2,7 +2,7 @@
 
     python benchmarks/bench_linear.py [--quick]
 
-Same process, same data, same BLAS threads for both. Each fit is repeated, alternating qed and
+Same process, same data, same BLAS threads for both (``--threads``, default 1). Each fit is repeated, alternating qed and
 sklearn, and the best (minimum) wall time kept, since the machine is shared. Targets (issue 2):
 
 - OLS, 200,000 × 100 float64: qed ≥ 5× faster than sklearn LinearRegression; also printed
@@ -106,14 +106,24 @@ def bench_kernel_ridge(repeats: int) -> dict:
             "ratio": peer_s / qed_s, "target": 1.2, "max_rel_diff": err}
 
 
-def run(quick: bool = False) -> list[dict]:
-    """Rows with keys name, qed_s, peer_s, ratio, target (plus max_rel_diff)."""
+def run(quick: bool = False, threads: int | None = 1) -> list[dict]:
+    """Rows with keys name, qed_s, peer_s, ratio, target (plus max_rel_diff).
+
+    ``threads`` caps the BLAS threads of both libraries (threadpoolctl); 1 by default, the
+    fair setting on a shared 2-core machine, where OpenBLAS threads that share a core with
+    another busy process spin and slow down by 10× or more (measured). None = BLAS default.
+    """
+    from threadpoolctl import threadpool_limits
+
     repeats = 3 if quick else 7
-    gflops = matmul_gflops(2 if quick else 5)
-    X, y = _regression_data()
-    rows = [bench_ols(X, y, repeats, gflops), bench_ridge(X, y, repeats)]
-    del X, y
-    rows.append(bench_kernel_ridge(repeats))
+    with threadpool_limits(limits=threads, user_api="blas"):
+        gflops = matmul_gflops(2 if quick else 5)
+        X, y = _regression_data()
+        rows = [bench_ols(X, y, repeats, gflops), bench_ridge(X, y, repeats)]
+        del X, y
+        rows.append(bench_kernel_ridge(repeats))
+    for row in rows:
+        row["threads"] = threads
     rows[0]["gflops"] = gflops
     return rows
 
@@ -121,9 +131,12 @@ def run(quick: bool = False) -> list[dict]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="BLAS threads for both libraries (0 = BLAS default)")
     args = parser.parse_args()
-    rows = run(quick=args.quick)
-    print(f"matmul rate: {rows[0]['gflops']:.1f} GFLOP/s (float64 GEMM)")
+    rows = run(quick=args.quick, threads=args.threads or None)
+    print(f"BLAS threads: {args.threads or 'default'}; matmul rate: {rows[0]['gflops']:.1f} "
+          "GFLOP/s (float64 GEMM)")
     print(f"{'benchmark':<30}{'qed s':>10}{'sklearn s':>11}{'ratio':>8}{'target':>8}  "
           f"{'max rel diff':>12}")
     for r in rows:

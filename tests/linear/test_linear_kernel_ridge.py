@@ -134,3 +134,43 @@ def test_bad_input():
         KernelRidge().predict(X)
     with pytest.raises(ValueError, match="expecting 2 features"):
         KernelRidge().fit(X, y).predict(X[:, :1])
+
+
+@pytest.mark.parametrize(
+    "kernel, alpha",
+    [("rbf", 1.0), ("rbf", 1e-3), ("linear", 1.0), ("linear", 1e-3),
+     ("rbf", 1e-5)],  # κ(K + λI) ≈ 2e7 > 1/eps32: refinement declines, float64 Cholesky
+)
+def test_large_n_mixed_precision_path_matches_sklearn(kernel, alpha):
+    """n ≥ 500 solves by float32 Cholesky + float64 refinement (dsposv's scheme) when
+    K + λI is well conditioned, and in float64 when not: both agree with sklearn."""
+    X, y, w, X_new = _data(5, 600, 4)
+    for sw in (None, w):
+        ours = KernelRidge(alpha=alpha, kernel=kernel).fit(X, y, sw)
+        ref = SkKernelRidge(alpha=alpha, kernel=kernel).fit(X, y, sample_weight=sw)
+        scale = np.abs(ref.predict(X_new)).max()
+        np.testing.assert_allclose(ours.predict(X_new), ref.predict(X_new), rtol=1e-8,
+                                   atol=1e-8 * scale)
+        assert ours.certificate().holds
+
+
+def test_refined_solve_is_double_precision_or_declines():
+    """spd_solve_refined reaches float64's backward error, or returns None (κ ≳ 1/eps32)."""
+    from scipy import linalg
+
+    from qed.linear._solvers import spd_solve_refined
+
+    rng = np.random.default_rng(0)
+    Q = np.linalg.qr(rng.standard_normal((300, 300)))[0]
+    B = rng.standard_normal((300, 2))
+    for cond, solvable in ((1e2, True), (1e5, True), (1e12, False)):
+        A = (Q * np.geomspace(1.0, 1.0 / cond, 300)) @ Q.T
+        A = 0.5 * (A + A.T)
+        X = spd_solve_refined(A, B)
+        if not solvable:
+            assert X is None
+            continue
+        exact = linalg.cho_solve(linalg.cho_factor(A), B)
+        np.testing.assert_allclose(X, exact, rtol=cond * 1e-13, atol=0)
+        residual = np.abs(B - A @ X).max() / (np.abs(A).sum(axis=1).max() * np.abs(X).max())
+        assert residual <= np.sqrt(300) * np.finfo(float).eps

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from qed._blockwise import is_dask_collection
 from qed._validation import check_array, check_sample_weight, check_X_y
 from qed.base import BaseEstimator, RegressorMixin
 from qed.certificate import Certificate
@@ -72,6 +73,10 @@ class LinearRegression(RegressorMixin, BaseEstimator):
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> LinearRegression:
         """Fit by the chosen solver. X (n_samples, n_features); y (n_samples[, n_targets])."""
+        if is_dask_collection(X) or is_dask_collection(y):
+            from qed.linear._dask import fit_dask  # row blocks reduced on the cluster
+
+            return fit_dask(self, X, y, sample_weight)
         if self.solver not in _SOLVERS:
             raise ValueError(
                 f"solver={self.solver!r} is not supported; choose one of {_SOLVERS}."
@@ -166,9 +171,24 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         self._check_fitted("singular_")
         return self.singular_
 
+    def partial_fit(self, X: Any, y: Any, sample_weight: Any = None) -> LinearRegression:
+        """Add one chunk of rows (numpy or dask) to the fit: streaming data, one pass.
+
+        The chunks' sufficient statistics (Σw, means, centered co-moments) are merged by
+        Chan's pairwise update and the normal equations re-solved, so after any sequence of
+        chunks the model equals ``fit`` on all of them together (see ``qed.linear._dask``).
+        """
+        from qed.linear._dask import partial_fit
+
+        return partial_fit(self, X, y, sample_weight)
+
     def predict(self, X: Any) -> np.ndarray:
         """ŷ = Xβ + b, shape (n_samples,) or (n_samples, n_targets)."""
         self._check_fitted("coef_")
+        if is_dask_collection(X):
+            from qed.linear._dask import predict_dask
+
+            return predict_dask(self, X)
         X = check_array(X, estimator=self, reset=False)
         coef = self.coef_.astype(X.dtype, copy=False)
         return X @ coef.T + self.intercept_

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from qed._blockwise import is_dask_collection
 from qed._validation import check_array
 from qed.base import BaseEstimator, RegressorMixin
 from qed.certificate import Certificate
@@ -81,6 +82,10 @@ class Ridge(RegressorMixin, BaseEstimator):
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> Ridge:
         """Solve the ridge normal equations. X (n_samples, n_features); y (n[, n_targets])."""
+        if is_dask_collection(X) or is_dask_collection(y):
+            from qed.linear._dask import fit_dask  # row blocks reduced on the cluster
+
+            return fit_dask(self, X, y, sample_weight)
         if self.solver not in _SOLVERS:
             raise ValueError(f"solver={self.solver!r} is not supported; choose one of {_SOLVERS}.")
         X, y, sw = check_fit_data(self, X, y, sample_weight)
@@ -126,9 +131,24 @@ class Ridge(RegressorMixin, BaseEstimator):
             self.intercept_ = float(intercept[0]) if y.ndim == 1 else intercept
         return self
 
+    def partial_fit(self, X: Any, y: Any, sample_weight: Any = None) -> Ridge:
+        """Add one chunk of rows (numpy or dask) to the fit: streaming data, one pass.
+
+        The chunks' sufficient statistics (Σw, means, centered co-moments) are merged by
+        Chan's pairwise update and the normal equations re-solved, so after any sequence of
+        chunks the model equals ``fit`` on all of them together (see ``qed.linear._dask``).
+        """
+        from qed.linear._dask import partial_fit
+
+        return partial_fit(self, X, y, sample_weight)
+
     def predict(self, X: Any) -> np.ndarray:
         """ŷ = Xβ + b, shape (n_samples,) or (n_samples, n_targets)."""
         self._check_fitted("coef_")
+        if is_dask_collection(X):
+            from qed.linear._dask import predict_dask
+
+            return predict_dask(self, X)
         X = check_array(X, estimator=self, reset=False)
         return X @ self.coef_.astype(X.dtype, copy=False).T + self.intercept_
 
