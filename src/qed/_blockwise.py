@@ -63,13 +63,16 @@ def row_blocks_aligned(X: Any, *others: Any) -> list:
     return aligned
 
 
-def map_reduce_rows(fn: Callable, X: Any, *arrays: Any, args: tuple = ()) -> Any:
+def map_reduce_rows(
+    fn: Callable, X: Any, *arrays: Any, args: tuple = (), combine: Callable = add_stats
+) -> Any:
     """Σ over row blocks of ``fn(X_b, *arrays_b, *args)``, computed where the blocks live.
 
     X : ndarray or dask array of shape (n_samples, n_features); ``arrays`` have n_samples rows
     (or are None). For a numpy X this is a single call. For a dask X each block's result is a
     delayed task, the results are summed pairwise on the cluster, and only the (small) total
-    comes back to the client.
+    comes back to the client. ``combine(a, b)`` replaces the sum by any associative merge
+    (e.g. Chan's update of means and co-moments, or a union of labels).
     """
     if not is_dask_collection(X):
         return fn(X, *arrays, *args)
@@ -82,5 +85,5 @@ def map_reduce_rows(fn: Callable, X: Any, *arrays: Any, args: tuple = ()) -> Any
     ]
     task = dask.delayed(fn, pure=True)
     parts = [task(xb, *(ob[i] for ob in other_blocks), *args) for i, xb in enumerate(x_blocks)]
-    total = _tree_sum(parts, dask.delayed(add_stats, pure=True))
+    total = _tree_sum(parts, dask.delayed(combine, pure=True))
     return dask.compute(total)[0]
