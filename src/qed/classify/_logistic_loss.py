@@ -13,18 +13,21 @@ pure MLE of the notes). The notes' derivatives:
 - softmax: ∇_{w_m} f = Σᵢ (p_im − y_im)xᵢ + αw_m, and the (m, l) block of the Hessian is
   Xᵀ diag(sᵢ p_im(δ_ml − p_il)) X.
 
-Everything is computed stably: log σ by ``log_expit``, log-sum-exp for the softmax.
+Everything is computed stably (``_logistic_kernels``): log σ(±z) = −log1p(e^{−|z|}) − max(∓z, 0),
+and log-sum-exp for the softmax.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import expit, log_expit, logsumexp
+
+from qed.classify import _logistic_kernels as K
 
 __all__ = [
     "scores",
     "binary_loss_grad",
     "binary_hessian",
+    "binary_hessp",
     "multinomial_loss_grad",
     "multinomial_hessp",
     "multinomial_hessian",
@@ -63,13 +66,14 @@ def binary_loss_grad(Theta, X, y, sw, alpha, fit_intercept):
     Theta : (1, d₁); X : (n, d); y, sw : (n,). Returns (float, (1, d₁), (n,)).
     −log pᵢ = −log σ(±zᵢ) with the sign +1 for yᵢ = 1, computed without overflow.
     """
-    z = scores(Theta, X, fit_intercept)[:, 0]
-    sign = 2.0 * y - 1.0
-    f = -float(sw @ log_expit(sign * z)) + _penalty(Theta, alpha, fit_intercept)
-    sig = expit(z)
-    G = _grad_from_residual((sw * (sig - y))[:, None], X, Theta, alpha, fit_intercept)
-    # σ(1 − σ) as σ(z)σ(−z): no cancellation when σ ≈ 1
-    return f, G, sw * sig * expit(-z)
+    d = X.shape[1]
+    b = float(Theta[0, d]) if fit_intercept else 0.0
+    nll, g, w = K.binary_pass(X, Theta[0, :d], b, np.asarray(y, dtype=np.float64), sw)
+    G = np.empty_like(Theta)
+    G[0, :d] = g[:d] + alpha * Theta[0, :d]
+    if fit_intercept:
+        G[0, d] = g[d]
+    return nll + _penalty(Theta, alpha, fit_intercept), G, w
 
 
 def binary_hessian(X, s, alpha, fit_intercept):
@@ -86,6 +90,17 @@ def binary_hessian(X, s, alpha, fit_intercept):
     return H
 
 
+def binary_hessp(V, X, s, alpha, fit_intercept):
+    """∇²f·V = X̃ᵀ(s ⊙ X̃v) + α[v_w, 0] for V of Θ's shape (1, d₁), without forming ∇²f."""
+    d = X.shape[1]
+    g = K.binary_hessp_pass(X, V[0, :d], float(V[0, d]) if fit_intercept else 0.0, s)
+    HV = np.empty_like(V)
+    HV[0, :d] = g[:d] + alpha * V[0, :d]
+    if fit_intercept:
+        HV[0, d] = g[d]
+    return HV
+
+
 def multinomial_loss_grad(Theta, X, codes, sw, alpha, fit_intercept):
     """f, ∇f and the probabilities P for integer labels ``codes`` ∈ {0, …, k−1}.
 
@@ -93,14 +108,9 @@ def multinomial_loss_grad(Theta, X, codes, sw, alpha, fit_intercept):
     pᵢ = softmax(zᵢ) by log-sum-exp, so no score is ever exponentiated unshifted.
     """
     Z = scores(Theta, X, fit_intercept)
-    lse = logsumexp(Z, axis=1)
-    rows = np.arange(len(codes))
-    f = float(sw @ (lse - Z[rows, codes])) + _penalty(Theta, alpha, fit_intercept)
-    np.subtract(Z, lse[:, None], out=Z)
-    P = np.exp(Z, out=Z)
-    R = P * sw[:, None]
-    R[rows, codes] -= sw
-    return f, _grad_from_residual(R, X, Theta, alpha, fit_intercept), P
+    nll, P, R = K.softmax_terms(Z, codes, sw)
+    G = _grad_from_residual(R, X, Theta, alpha, fit_intercept)
+    return nll + _penalty(Theta, alpha, fit_intercept), G, P
 
 
 def multinomial_hessp(V, X, P, sw, alpha, fit_intercept):
@@ -108,10 +118,7 @@ def multinomial_hessp(V, X, P, sw, alpha, fit_intercept):
 
     With U = [X 1]Vᵀ, row i of the residual is sᵢ·(pᵢ ⊙ uᵢ − pᵢ(pᵢᵀuᵢ)), and ∇²f·V = Rᵀ[X 1].
     """
-    U = scores(V, X, fit_intercept)
-    U *= P
-    U -= P * U.sum(axis=1, keepdims=True)
-    U *= sw[:, None]
+    U = K.softmax_hess_terms(scores(V, X, fit_intercept), P, sw)
     return _grad_from_residual(U, X, V, alpha, fit_intercept)
 
 

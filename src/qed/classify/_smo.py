@@ -9,7 +9,8 @@ Each SMO step changes the two multipliers (αᵢ, αⱼ) along the constraint Σ
 Chen & Lin 2005, "WSS 2"): i is the maximal violator −yᵢ∇ᵢ over I_up, j minimises the
 second-order decrease −b²/a among the violators of I_low, with a = Kᵢᵢ + Kⱼⱼ − 2Kᵢⱼ and
 b = (−yᵢ∇ᵢ) − (−yⱼ∇ⱼ). It stops when the KKT gap m(α) − M(α) = max_{I_up} −y∇ − min_{I_low} −y∇
-falls below ``tol``. Kernel rows are computed on demand and kept in an LRU cache of rows.
+falls below ``tol``. Kernel rows are computed on demand and kept in an LRU cache of rows;
+libsvm's shrinking keeps the O(n) loops to the variables still able to move.
 C = ∞ (hard margin) needs no special case: the upper-bound tests compare with inf.
 """
 
@@ -24,30 +25,41 @@ KERNELS = {"linear": 0, "poly": 1, "rbf": 2}
 TAU = 1e-12  # libsvm's floor on the curvature a of a step, for a ≤ 0 (degenerate pairs)
 
 
-@njit(cache=True)
-def _kernel_row(X, i, kind, gamma, coef0, degree, out):
-    n, d = X.shape
-    for j in range(n):
-        s = 0.0
-        if kind == 2:
-            for f in range(d):
-                diff = X[i, f] - X[j, f]
-                s += diff * diff
-            out[j] = np.exp(-gamma * s)
-        else:
-            for f in range(d):
-                s += X[i, f] * X[j, f]
-            if kind == 1:
-                out[j] = (gamma * s + coef0) ** degree
-            else:
-                out[j] = s
+FULL = -1  # generation tag of a cached row computed for every sample
 
 
 @njit(cache=True)
-def _row(X, i, kind, gamma, coef0, degree, cache, slot_of, owner, stamp, clock):
-    """Row i of K from the cache, computing it into the least recently used slot on a miss."""
+def _entry(X, i, t, kern):
+    """K(xᵢ, xₜ) for kern = (kind, γ, coef0, degree)."""
+    kind, gamma, coef0, degree = kern
+    s = 0.0
+    if kind == 2:
+        for f in range(X.shape[1]):
+            diff = X[i, f] - X[t, f]
+            s += diff * diff
+        return np.exp(-gamma * s)
+    for f in range(X.shape[1]):
+        s += X[i, f] * X[t, f]
+    if kind == 1:
+        return (gamma * s + coef0) ** degree
+    return s
+
+
+@njit(cache=True)
+def _row(X, i, kern, store, clock, active, n_active, gen, full):
+    """Row i of K from the LRU cache, computed on a miss into the least recently used slot.
+
+    Like libsvm, a row is computed only on the active (unshrunk) samples unless ``full``;
+    it stays valid while the active set only shrinks (generation ``gen`` unchanged).
+    """
+    cache, slot_of, owner, stamp, slot_gen = store
+    n = X.shape[0]
     s = slot_of[i]
-    if s < 0:
+    if s >= 0:
+        if slot_gen[s] == FULL or (not full and slot_gen[s] == gen):
+            stamp[s] = clock
+            return cache[s]
+    else:
         s = 0
         for t in range(1, len(owner)):
             if stamp[t] < stamp[s]:
@@ -56,131 +68,223 @@ def _row(X, i, kind, gamma, coef0, degree, cache, slot_of, owner, stamp, clock):
             slot_of[owner[s]] = -1
         owner[s] = i
         slot_of[i] = s
-        _kernel_row(X, i, kind, gamma, coef0, degree, cache[s])
+    row = cache[s]
+    if full or n_active == n:
+        for t in range(n):
+            row[t] = _entry(X, i, t, kern)
+        slot_gen[s] = FULL
+    else:
+        for a in range(n_active):
+            t = active[a]
+            row[t] = _entry(X, i, t, kern)
+        slot_gen[s] = gen
     stamp[s] = clock
-    return cache[s]
+    return row
 
 
 @njit(cache=True)
-def smo(X, y, C, kind, gamma, coef0, degree, tol, max_iter, n_cache_rows):
-    """Solve the dual. X (n, d); y (n,) of ±1.0; C (n,) upper bounds (may be inf).
-
-    Returns (alpha (n,), G (n,) the gradient Qα − 1, n_iter, status) with status 0 = the gap
-    reached tol, 1 = max_iter reached.
-    """
-    n = X.shape[0]
-    QD = np.empty(n)
-    tmp = np.empty(n)
-    for i in range(n):
-        _kernel_row(X[i : i + 1], 0, kind, gamma, coef0, degree, tmp[:1])  # K(xᵢ, xᵢ)
-        QD[i] = tmp[0]
-    m = max(2, min(n, n_cache_rows))
-    cache = np.empty((m, n))
-    slot_of = -np.ones(n, dtype=np.int64)
-    owner = -np.ones(m, dtype=np.int64)
-    stamp = np.zeros(m, dtype=np.int64)
-    alpha = np.zeros(n)
-    G = -np.ones(n)
-    it = 0
-    while it < max_iter:
-        # i: the maximal violator over I_up = {α < C, y = +1} ∪ {α > 0, y = −1}
-        gmax = -np.inf
-        i = -1
-        for t in range(n):
-            if y[t] > 0:
-                if alpha[t] < C[t] and -G[t] >= gmax:
-                    gmax = -G[t]
-                    i = t
-            elif alpha[t] > 0 and G[t] >= gmax:
-                gmax = G[t]
+def _select(X, y, C, alpha, G, QD, active, n_active, kern, store, clock, gen):
+    """WSS 2 over the active set: (i, j, m(α), −M(α)); j = −1 when no pair violates."""
+    gmax = -np.inf
+    i = -1
+    for a in range(n_active):
+        t = active[a]
+        if y[t] > 0:
+            if alpha[t] < C[t] and -G[t] >= gmax:
+                gmax = -G[t]
                 i = t
-        if i < 0:
-            return alpha, G, it, 0
-        Ki = _row(X, i, kind, gamma, coef0, degree, cache, slot_of, owner, stamp, it + 1)
-        # j: the largest second-order decrease among violators of I_low
-        gmax2 = -np.inf
-        j = -1
-        best = np.inf
-        for t in range(n):
-            if y[t] > 0:
-                if alpha[t] > 0:
-                    grad_diff = gmax + G[t]
-                    if G[t] >= gmax2:
-                        gmax2 = G[t]
-                    if grad_diff > 0:
-                        a = QD[i] + QD[t] - 2.0 * Ki[t]
-                        obj = -(grad_diff * grad_diff) / (a if a > 0 else TAU)
-                        if obj <= best:
-                            best = obj
-                            j = t
-            elif alpha[t] < C[t]:
-                grad_diff = gmax - G[t]
-                if -G[t] >= gmax2:
-                    gmax2 = -G[t]
+        elif alpha[t] > 0 and G[t] >= gmax:
+            gmax = G[t]
+            i = t
+    gmax2 = -np.inf
+    j = -1
+    if i < 0:
+        return i, j, gmax, gmax2
+    Ki = _row(X, i, kern, store, clock, active, n_active, gen, False)
+    best = np.inf
+    for a in range(n_active):
+        t = active[a]
+        if y[t] > 0:
+            if alpha[t] > 0:
+                grad_diff = gmax + G[t]
+                if G[t] >= gmax2:
+                    gmax2 = G[t]
                 if grad_diff > 0:
-                    a = QD[i] + QD[t] - 2.0 * Ki[t]
-                    obj = -(grad_diff * grad_diff) / (a if a > 0 else TAU)
+                    q = QD[i] + QD[t] - 2.0 * Ki[t]
+                    obj = -(grad_diff * grad_diff) / (q if q > 0 else TAU)
                     if obj <= best:
                         best = obj
                         j = t
-        if gmax + gmax2 < tol or j < 0:
-            return alpha, G, it, 0
-        it += 1
-        Kj = _row(X, j, kind, gamma, coef0, degree, cache, slot_of, owner, stamp, it)
-        Ki = _row(X, i, kind, gamma, coef0, degree, cache, slot_of, owner, stamp, it)
-        Ci = C[i]
-        Cj = C[j]
-        ai = alpha[i]
-        aj = alpha[j]
-        a = QD[i] + QD[j] - 2.0 * Ki[j]
-        if a <= 0:
-            a = TAU
-        if y[i] != y[j]:
-            delta = (-G[i] - G[j]) / a
-            diff = ai - aj
-            ni = ai + delta
-            nj = aj + delta
-            if diff > 0:
-                if nj < 0:
-                    nj = 0.0
-                    ni = diff
-            elif ni < 0:
-                ni = 0.0
-                nj = -diff
-            if diff > Ci - Cj:
-                if ni > Ci:
-                    ni = Ci
-                    nj = Ci - diff
-            elif nj > Cj:
-                nj = Cj
-                ni = Cj + diff
+        elif alpha[t] < C[t]:
+            grad_diff = gmax - G[t]
+            if -G[t] >= gmax2:
+                gmax2 = -G[t]
+            if grad_diff > 0:
+                q = QD[i] + QD[t] - 2.0 * Ki[t]
+                obj = -(grad_diff * grad_diff) / (q if q > 0 else TAU)
+                if obj <= best:
+                    best = obj
+                    j = t
+    return i, j, gmax, gmax2
+
+
+@njit(cache=True)
+def _reconstruct(X, y, alpha, G, is_active, kern, store, clock, active, gen):
+    """Recompute ∇ₜ = −1 + Σⱼ yₜyⱼαⱼKₜⱼ for the shrunk (inactive) t, from the SVs' full rows."""
+    n = len(y)
+    for t in range(n):
+        if not is_active[t]:
+            G[t] = -1.0
+    for s in range(n):
+        if alpha[s] > 0:
+            Ks = _row(X, s, kern, store, clock, active, n, gen, True)
+            ya = y[s] * alpha[s]
+            for t in range(n):
+                if not is_active[t]:
+                    G[t] += y[t] * ya * Ks[t]
+
+
+@njit(cache=True)
+def _shrink(y, C, alpha, G, active, n_active, is_active, gmax1, gmax2):
+    """libsvm's shrinking: set aside bounded αₜ whose gradient says they will stay there."""
+    a = 0
+    while a < n_active:
+        t = active[a]
+        out = False
+        if alpha[t] >= C[t]:
+            out = -G[t] > gmax1 if y[t] > 0 else -G[t] > gmax2
+        elif alpha[t] <= 0:
+            out = G[t] > gmax2 if y[t] > 0 else G[t] > gmax1
+        if out:
+            n_active -= 1
+            active[a] = active[n_active]
+            active[n_active] = t
+            is_active[t] = False
         else:
-            delta = (G[i] - G[j]) / a
-            total = ai + aj
-            ni = ai - delta
-            nj = aj + delta
-            if total > Ci:
-                if ni > Ci:
-                    ni = Ci
-                    nj = total - Ci
-            elif nj < 0:
+            a += 1
+    return n_active
+
+
+@njit(cache=True)
+def _step(i, j, y, C, alpha, G, QD, Ki, Kj, active, n_active):
+    """The exact two-variable step of libsvm's solver, clipped to the box; updates α and ∇."""
+    Ci = C[i]
+    Cj = C[j]
+    ai = alpha[i]
+    aj = alpha[j]
+    q = QD[i] + QD[j] - 2.0 * Ki[j]
+    if q <= 0:
+        q = TAU
+    if y[i] != y[j]:
+        delta = (-G[i] - G[j]) / q
+        diff = ai - aj
+        ni = ai + delta
+        nj = aj + delta
+        if diff > 0:
+            if nj < 0:
                 nj = 0.0
-                ni = total
-            if total > Cj:
-                if nj > Cj:
-                    nj = Cj
-                    ni = total - Cj
-            elif ni < 0:
-                ni = 0.0
-                nj = total
-        alpha[i] = ni
-        alpha[j] = nj
-        # ∇ = Qα − 1 changes by Q[:, i]Δαᵢ + Q[:, j]Δαⱼ, with Q[t, i] = y_t yᵢ K_ti
-        di = (ni - ai) * y[i]
-        dj = (nj - aj) * y[j]
-        for t in range(n):
-            G[t] += y[t] * (Ki[t] * di + Kj[t] * dj)
-    return alpha, G, it, 1
+                ni = diff
+        elif ni < 0:
+            ni = 0.0
+            nj = -diff
+        if diff > Ci - Cj:
+            if ni > Ci:
+                ni = Ci
+                nj = Ci - diff
+        elif nj > Cj:
+            nj = Cj
+            ni = Cj + diff
+    else:
+        delta = (G[i] - G[j]) / q
+        total = ai + aj
+        ni = ai - delta
+        nj = aj + delta
+        if total > Ci:
+            if ni > Ci:
+                ni = Ci
+                nj = total - Ci
+        elif nj < 0:
+            nj = 0.0
+            ni = total
+        if total > Cj:
+            if nj > Cj:
+                nj = Cj
+                ni = total - Cj
+        elif ni < 0:
+            ni = 0.0
+            nj = total
+    alpha[i] = ni
+    alpha[j] = nj
+    # ∇ = Qα − 1 changes by Q[:, i]Δαᵢ + Q[:, j]Δαⱼ, with Q[t, i] = y_t yᵢ K_ti
+    di = (ni - ai) * y[i]
+    dj = (nj - aj) * y[j]
+    for a in range(n_active):
+        t = active[a]
+        G[t] += y[t] * (Ki[t] * di + Kj[t] * dj)
+
+
+@njit(cache=True)
+def smo(X, y, C, kind, gamma, coef0, degree, tol, max_iter, n_cache_rows, alpha, G,
+        shrinking=True):
+    """Solve the dual from the feasible start (alpha, G = Qα − 1), updated in place.
+
+    X (n, d); y (n,) of ±1.0; C (n,) upper bounds (may be inf). Shrinking (libsvm's): every
+    min(n, 1000) steps, multipliers stuck at a bound are set aside and ∇ is updated only on
+    the rest; before stopping, ∇ is rebuilt for all and optimality rechecked on the full set.
+    Returns (n_iter, status): status 0 = the gap reached tol, 1 = max_iter reached.
+    """
+    n = X.shape[0]
+    kern = (kind, gamma, coef0, degree)
+    QD = np.empty(n)
+    for i in range(n):
+        QD[i] = _entry(X, i, i, kern)
+    m = max(2, min(n, n_cache_rows))
+    store = (np.empty((m, n)), -np.ones(n, dtype=np.int64), -np.ones(m, dtype=np.int64),
+             np.zeros(m, dtype=np.int64), np.zeros(m, dtype=np.int64))
+    active = np.arange(n)
+    is_active = np.ones(n, dtype=np.bool_)
+    n_active = n
+    gen = 0  # bumped whenever the active set grows: partially computed rows go stale
+    unshrunk = False
+    period = min(n, 1000)
+    counter = period + 1
+    it = 0
+    status = 1
+    while it < max_iter:
+        counter -= 1
+        if shrinking and counter == 0:
+            counter = period
+            _, _, gmax1, gmax2 = _select(X, y, C, alpha, G, QD, active, n_active, kern, store,
+                                         it, gen)
+            if not unshrunk and gmax1 + gmax2 <= 10 * tol:
+                unshrunk = True  # close to the end: let every variable back in once
+                _reconstruct(X, y, alpha, G, is_active, kern, store, it, active, gen)
+                n_active = n
+                is_active[:] = True
+                gen += 1
+            n_active = _shrink(y, C, alpha, G, active, n_active, is_active, gmax1, gmax2)
+        i, j, gmax, gmax2 = _select(X, y, C, alpha, G, QD, active, n_active, kern, store,
+                                    it + 1, gen)
+        if gmax + gmax2 < tol or j < 0:
+            if n_active < n:
+                # optimal on the active set: rebuild ∇, recheck on every variable
+                _reconstruct(X, y, alpha, G, is_active, kern, store, it, active, gen)
+                n_active = n
+                is_active[:] = True
+                gen += 1
+                i, j, gmax, gmax2 = _select(X, y, C, alpha, G, QD, active, n_active, kern,
+                                            store, it + 1, gen)
+                counter = 1  # shrink again at the next step
+            if gmax + gmax2 < tol or j < 0:
+                status = 0
+                break
+        it += 1
+        Kj = _row(X, j, kern, store, it, active, n_active, gen, False)
+        Ki = _row(X, i, kern, store, it, active, n_active, gen, False)
+        _step(i, j, y, C, alpha, G, QD, Ki, Kj, active, n_active)
+    if n_active < n:
+        _reconstruct(X, y, alpha, G, is_active, kern, store, it, active, gen)
+    return it, status
 
 
 def kernel_matrix(A, B, kind, gamma, coef0, degree):

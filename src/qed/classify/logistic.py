@@ -138,7 +138,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         sw = check_sample_weight(sample_weight, X, dtype=np.float64, only_positive=True)
         alpha = 0.0 if np.isinf(self.C) else 1.0 / float(self.C)
         # solve in float64 whatever the input; coef_ is stored in the input's dtype
-        problem = S.LogisticProblem(np.asarray(X, dtype=np.float64), codes, sw, alpha,
+        problem = S.LogisticProblem(np.ascontiguousarray(X, dtype=np.float64), codes, sw, alpha,
                                     bool(self.fit_intercept), len(self.classes_))
         return problem, X.dtype
 
@@ -259,7 +259,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         codes = np.searchsorted(self.classes_, y)
         sw = check_sample_weight(sample_weight, X, dtype=np.float64)
         alpha = 0.0 if np.isinf(self.C) else 1.0 / float(self.C)
-        return S.LogisticProblem(np.asarray(X, dtype=np.float64), codes, sw, alpha,
+        return S.LogisticProblem(np.ascontiguousarray(X, dtype=np.float64), codes, sw, alpha,
                                  bool(self.fit_intercept), len(self.classes_))
 
     def __sklearn_tags__(self):  # noqa: ANN204

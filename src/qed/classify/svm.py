@@ -135,12 +135,19 @@ class SVC(ClassifierMixin, BaseEstimator):
                 idx = np.flatnonzero((codes == a) | (codes == b))
                 Xp = np.ascontiguousarray(X[idx])
                 yp = np.where(codes[idx] == a, 1.0, -1.0)  # libsvm: the first class is +1
-                if hard:
-                    self._check_separable(Xp, yp, kind, gamma, a, b)
                 rows = int(self.cache_size * 2**20 // (8 * len(idx)))
-                alpha, G, it, st = smo(Xp, yp, np.full(len(idx), float(self.C)), kind, gamma,
-                                       float(self.coef0), float(self.degree), float(self.tol),
-                                       max_iter, rows)
+                Cv = np.full(len(idx), float(self.C))
+                alpha, G = np.zeros(len(idx)), -np.ones(len(idx))
+                args = (Xp, yp, Cv, kind, gamma, float(self.coef0), float(self.degree),
+                        float(self.tol))
+                # hard margin: on non-separable data the dual is unbounded and SMO cannot
+                # converge, so after a budget of steps an LP decides before going on
+                budget = min(max_iter, 20 * len(idx) + 10_000) if hard else max_iter
+                it, st = smo(*args, budget, rows, alpha, G)
+                if hard and st:
+                    self._check_separable(Xp, yp, kind, gamma, a, b)
+                    more, st = smo(*args, max_iter - it, rows, alpha, G)
+                    it += more
                 alphas[a, b] = (idx, alpha * yp)
                 intercepts.append(_intercept(alpha, G, yp, float(self.C)))
                 n_iter.append(it)

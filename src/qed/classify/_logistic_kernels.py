@@ -1,0 +1,116 @@
+"""Per-sample terms of the logistic / softmax loss, fused into single compiled passes.
+
+numpy would spend four transcendental calls and a temporary per element on what one exp and
+one log1p per element give (the loss, the residual σ − y and the IRLS weight σ(1 − σ) all
+follow from e = exp(−|z|): −log σ(±z) = log1p(e) + max(∓z, 0), σ(z) = 1/(1 + e) for z ≥ 0 and
+e/(1 + e) otherwise, σ(z)σ(−z) = e/(1 + e)²: no overflow, no cancellation. For the sigmoid the
+two matrix-vector products of a gradient are fused into one sweep over X; the softmax's
+matrix products stay with BLAS in ``_logistic_loss``. The kernels are serial on purpose:
+numba's thread pool spinning against OpenBLAS's on a small shared machine cost far more than
+the second core gave.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+__all__ = ["binary_pass", "binary_hessp_pass", "softmax_terms", "softmax_hess_terms"]
+
+# reassociation lets the row dot products vectorise; no assumption about NaN/inf is made
+FASTMATH = {"reassoc", "contract", "nsz"}
+CHUNK = 2048  # rows per partial gradient: bounds the rounding of the long sums
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def binary_pass(X, w, b, y, sw):
+    """One pass over X for the sigmoid: zᵢ = wᵀxᵢ + b, then (Σ sᵢ(−log pᵢ), ∇ (d + 1,), s·σσ').
+
+    Fuses the two matrix-vector products of the gradient Σ sᵢ(σᵢ − yᵢ)[xᵢ, 1] into a single
+    sweep over the rows, with one exp and one log1p per sample (see ``binary_terms``).
+    """
+    n, d = X.shape
+    nchunks = (n + CHUNK - 1) // CHUNK
+    G = np.zeros((nchunks, d + 1))
+    F = np.zeros(nchunks)
+    wts = np.empty(n)
+    for c in range(nchunks):
+        f = 0.0
+        for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
+            z = b
+            for j in range(d):
+                z += X[i, j] * w[j]
+            e = np.exp(-abs(z))
+            inv = 1.0 / (1.0 + e)
+            sig = inv if z >= 0 else e * inv
+            t = z if y[i] > 0.5 else -z
+            f += sw[i] * (np.log1p(e) + (-t if t < 0 else 0.0))
+            r = sw[i] * (sig - y[i])
+            wts[i] = sw[i] * e * inv * inv
+            for j in range(d):
+                G[c, j] += r * X[i, j]
+            G[c, d] += r
+        F[c] = f
+    return F.sum(), G.sum(axis=0), wts
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def binary_hessp_pass(X, v, vb, s):
+    """One pass over X: Σᵢ sᵢ(vᵀxᵢ + v_b)[xᵢ, 1], the product X̃ᵀ diag(s) X̃ [v, v_b]."""
+    n, d = X.shape
+    nchunks = (n + CHUNK - 1) // CHUNK
+    G = np.zeros((nchunks, d + 1))
+    for c in range(nchunks):
+        for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
+            u = vb
+            for j in range(d):
+                u += X[i, j] * v[j]
+            r = s[i] * u
+            for j in range(d):
+                G[c, j] += r * X[i, j]
+            G[c, d] += r
+    return G.sum(axis=0)
+
+
+@njit(cache=True)
+def softmax_terms(Z, codes, sw):
+    """Σᵢ sᵢ(−log p_{i,yᵢ}), P = softmax(Z) by rows and R = s·(P − Y); Z (n, k) unchanged.
+
+    Each row is shifted by its maximum before exponentiating (log-sum-exp).
+    """
+    n, k = Z.shape
+    P = np.empty((n, k))
+    R = np.empty((n, k))
+    total = 0.0
+    for i in range(n):
+        m = Z[i, 0]
+        for c in range(1, k):
+            if Z[i, c] > m:
+                m = Z[i, c]
+        s = 0.0
+        for c in range(k):
+            e = np.exp(Z[i, c] - m)
+            P[i, c] = e
+            s += e
+        inv = 1.0 / s
+        for c in range(k):
+            P[i, c] *= inv
+            R[i, c] = sw[i] * P[i, c]
+        yi = codes[i]
+        R[i, yi] -= sw[i]
+        total += sw[i] * (np.log(s) + m - Z[i, yi])
+    return total, P, R
+
+
+@njit(cache=True)
+def softmax_hess_terms(U, P, sw):
+    """In place, row by row: uᵢ ← sᵢ·(pᵢ ⊙ uᵢ − pᵢ(pᵢᵀuᵢ)), the softmax Hessian's middle factor."""
+    n, k = U.shape
+    for i in range(n):
+        dot = 0.0
+        for c in range(k):
+            U[i, c] *= P[i, c]
+            dot += U[i, c]
+        for c in range(k):
+            U[i, c] = sw[i] * (U[i, c] - P[i, c] * dot)
+    return U
