@@ -215,6 +215,16 @@ def test_small_cache_gives_the_same_solution():
     assert full.n_iter_[0] == tiny.n_iter_[0]
 
 
+def test_shrinking_does_not_change_the_solution():
+    """Shrinking only skips variables that stay at their bounds: the same optimum."""
+    X, y = make_classification(1500, 4, class_sep=0.4, random_state=9)
+    a = SVC(C=1.0, tol=1e-8).fit(X, y)
+    b = SVC(C=1.0, tol=1e-8, shrinking=False).fit(X, y)
+    np.testing.assert_array_equal(a.support_, b.support_)
+    np.testing.assert_allclose(a.decision_function(X), b.decision_function(X), atol=1e-6)
+    assert a.certificate(X, y).holds and b.certificate(X, y).holds
+
+
 @settings(max_examples=12, deadline=None)
 @given(seed=st.integers(0, 10_000), kernel=st.sampled_from(["linear", "rbf"]))
 def test_property_rotation_invariance(seed, kernel):

@@ -15,6 +15,7 @@ import numpy as np
 from scipy.linalg import eigvalsh
 from scipy.special import expit, log_expit, log_softmax
 
+from qed._blockwise import is_dask_collection
 from qed._validation import (
     ConvergenceWarning,
     check_array,
@@ -82,10 +83,12 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     Parameters
     ----------
     C : float > 0 or np.inf — inverse regularisation strength, as scikit-learn's.
-    solver : "newton" (damped Newton/IRLS, Cholesky on XᵀSX; for many softmax parameters
-        truncated Newton-CG on exact Hessian-vector products), "lbfgs" (scipy L-BFGS-B with
+    solver : "newton" (damped Newton/IRLS with an Armijo line search: Cholesky on the exact
+        Hessian X̃ᵀSX̃ (block (k·d₁)² for softmax) while that is cheap; on large problems CG
+        on exact Hessian-vector products, preconditioned by the Hessian of a row subsample,
+        started from the optimum on a random 1/8 of the rows), "lbfgs" (scipy L-BFGS-B with
         the analytic gradient), "gd" (full-batch gradient steps) or "sgd" (mini-batches).
-    max_iter : Newton/L-BFGS iterations, or epochs for "gd"/"sgd".
+    max_iter : Newton/L-BFGS iterations (on all rows), or epochs for "gd"/"sgd".
     tol : stop when the largest entry of the gradient of the averaged objective is ≤ tol.
     optimizer : for "gd"/"sgd", a ``qed.optim`` optimizer class or a factory
         ``params -> optimizer`` (default: ``qed.optim.Adam`` with lr=0.01).
@@ -144,6 +147,10 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> LogisticRegression:
         """Fit by the chosen solver from Θ = 0. X (n, d); y (n,) of any label type."""
+        if is_dask_collection(X) or is_dask_collection(y):  # Newton by blockwise sums
+            from qed.classify._dask_logistic import fit_logistic_dask
+
+            return fit_logistic_dask(self, X, y, sample_weight)
         self._validate_params()
         problem, dtype = self._problem(X, y, sample_weight)
         Theta0 = np.zeros(problem.shape)
@@ -197,12 +204,16 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     def decision_function(self, X: Any) -> np.ndarray:
         """Scores Xwᵀ + b: shape (n,) for two classes (the log-odds), else (n, k)."""
         self._check_fitted("coef_")
+        if is_dask_collection(X):  # a lazy dask array, block by block
+            return self._dask_scores(X, "decision")
         X = check_array(X, estimator=self, reset=False)
         Z = X @ self.coef_.T + self.intercept_
         return Z[:, 0] if Z.shape[1] == 1 else Z
 
     def predict_log_proba(self, X: Any) -> np.ndarray:
         """log p(class | x), shape (n, k): log σ(±z), or log-softmax, never log of 0 by underflow."""
+        if is_dask_collection(X):  # a lazy dask array, block by block
+            return self._dask_scores(X, "log_proba")
         Z = self.decision_function(X)
         if Z.ndim == 1:
             return np.column_stack([log_expit(-Z), log_expit(Z)])
@@ -210,6 +221,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """p(class | x), shape (n, k); rows sum to 1; finite for any finite input."""
+        if is_dask_collection(X):  # a lazy dask array, block by block
+            return self._dask_scores(X, "proba")
         Z = self.decision_function(X)
         if Z.ndim == 1:
             p = expit(Z)
@@ -218,9 +231,17 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
     def predict(self, X: Any) -> np.ndarray:
         """The most probable class, shape (n,), in the type of ``classes_``."""
+        if is_dask_collection(X):  # a lazy dask array, block by block
+            return self._dask_scores(X, "predict")
         Z = self.decision_function(X)
         idx = (Z > 0).astype(np.intp) if Z.ndim == 1 else Z.argmax(axis=1)
         return self.classes_[idx]
+
+    def _dask_scores(self, X: Any, kind: str) -> Any:
+        from qed.classify._dask_logistic import scores_dask
+
+        self._check_fitted("coef_")
+        return scores_dask(self, X, kind)
 
     def certificate(self, X: Any, y: Any, sample_weight: Any = None) -> Certificate:
         """The notes' optimality argument, checked on (X, y) (normally the training data).
