@@ -48,6 +48,10 @@ def _sklearn_reference(X, y, C, fit_intercept=True):
                           tol=1e-14, max_iter=500).fit(X, y)
 
 
+STRICT = pytest.mark.filterwarnings("error::qed._validation.ConvergenceWarning")
+
+
+@STRICT
 @pytest.mark.parametrize("name,X,y", DATASETS, ids=[d[0] for d in DATASETS])
 @pytest.mark.parametrize("C", [0.05, 1.0, 30.0])
 def test_matches_sklearn_coefficients_probabilities_and_objective(name, X, y, C):
@@ -66,6 +70,7 @@ def test_matches_sklearn_coefficients_probabilities_and_objective(name, X, y, C)
     assert ours.certificate(X, y).holds
 
 
+@STRICT
 @pytest.mark.parametrize("fit_intercept", [True, False])
 @pytest.mark.parametrize("k", [2, 4])
 def test_no_intercept_and_lbfgs_match_sklearn(fit_intercept, k):
@@ -94,6 +99,7 @@ def test_softmax_newton_cg_path_matches_sklearn(monkeypatch):
     assert ours.certificate(X, y).holds
 
 
+@STRICT
 @pytest.mark.parametrize("k", [2, 5])
 def test_subsample_warm_start_reaches_the_same_optimum(monkeypatch, k):
     """Newton's start from the optimum on a random 1/8 of the rows changes nothing but speed;
