@@ -91,8 +91,11 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     max_iter : Newton/L-BFGS iterations (on all rows), or epochs for "gd"/"sgd".
     tol : stop when the largest entry of the gradient of the averaged objective is ≤ tol.
     optimizer : for "gd"/"sgd", a ``qed.optim`` optimizer class or a factory
-        ``params -> optimizer`` (default: ``qed.optim.Adam`` with lr=0.01).
-    batch_size : mini-batch size for "sgd" (default min(200, n_samples)).
+        ``params -> optimizer``, e.g. ``functools.partial(qed.optim.Adam, lr=0.05)`` or
+        ``functools.partial(qed.optim.SGD, lr=qed.optim.cosine(0.5, 1000))``. Default: the
+        notes' plain step θ ← θ − ∇F/β with β the smoothness constant of the averaged
+        objective (λ_max(X̃ᵀX̃)/4n for the sigmoid, /2n for the softmax, + 1/(Cn)).
+    batch_size : mini-batch size for "sgd" (default min(200, n_samples)); unused by "gd".
     random_state : seed or Generator for the "sgd" shuffles.
 
     Attributes
