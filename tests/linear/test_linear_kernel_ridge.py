@@ -7,7 +7,7 @@ import pytest
 from sklearn.kernel_ridge import KernelRidge as SkKernelRidge
 
 from qed.kernels import rbf_kernel
-from qed.linear import KernelRidge, Ridge
+from qed.linear import KernelRidge, RankDeficiencyWarning, Ridge
 
 
 def _data(seed, n, d, n_targets=None):
@@ -103,7 +103,7 @@ def test_singular_system_falls_back_with_warning():
     X, y, _, _ = _data(0, 20, 2)
     X = np.vstack([X, X[:3]])  # repeated points: K singular when alpha = 0
     y = np.concatenate([y, y[:3]])
-    with pytest.warns(RuntimeWarning, match="least-squares"):
+    with pytest.warns(RankDeficiencyWarning, match="least-squares"):
         ours = KernelRidge(alpha=0.0, kernel="linear").fit(X, y)
     with pytest.warns(UserWarning):
         ref = SkKernelRidge(alpha=0.0, kernel="linear").fit(X, y)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from sklearn.linear_model import Ridge as SkRidge
 
-from qed.linear import LinearRegression, Ridge
+from qed.linear import LinearRegression, RankDeficiencyWarning, Ridge
 
 # sklearn's iterative solvers run to a tolerance far below the comparison's.
 SK_SOLVERS = {
@@ -94,7 +94,7 @@ def test_alpha_zero_is_ols_and_singular_falls_back():
     X, y, _ = _data(1, 50, 4)
     _close(Ridge(alpha=0.0).fit(X, y).coef_, LinearRegression().fit(X, y).coef_, rtol=1e-9)
     X_dup = np.column_stack([X, X[:, 0]])
-    with pytest.warns(RuntimeWarning, match="minimum-norm least-squares"):
+    with pytest.warns(RankDeficiencyWarning, match="minimum-norm least-squares"):
         ours = Ridge(alpha=0.0).fit(X_dup, y)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -5,8 +5,9 @@
 design [1 x … x^m]) and ``KernelRidge`` (α = (K + λI)⁻¹y, f(x) = K(x, X)α).
 """
 
+from qed.linear._checks import IllConditionedWarning, RankDeficiencyWarning
 from qed.linear.kernel_ridge import KernelRidge
-from qed.linear.ordinary import LinearRegression, RankDeficiencyWarning
+from qed.linear.ordinary import LinearRegression
 from qed.linear.polynomial import PolynomialFeatures
 from qed.linear.ridge import Ridge
 
@@ -16,4 +17,5 @@ __all__ = [
     "PolynomialFeatures",
     "KernelRidge",
     "RankDeficiencyWarning",
+    "IllConditionedWarning",
 ]

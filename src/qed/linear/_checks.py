@@ -14,7 +14,21 @@ import numpy as np
 
 from qed._validation import check_array, check_sample_weight, check_y
 
-__all__ = ["check_fit_data", "assert_finite", "assert_finite_gram"]
+__all__ = [
+    "check_fit_data",
+    "assert_finite",
+    "assert_finite_gram",
+    "RankDeficiencyWarning",
+    "IllConditionedWarning",
+]
+
+
+class RankDeficiencyWarning(UserWarning):
+    """X (or K + λI) is singular; the minimum-norm least-squares solution was returned."""
+
+
+class IllConditionedWarning(UserWarning):
+    """The requested solver loses accuracy on this ill-conditioned problem."""
 
 
 def check_fit_data(

@@ -19,6 +19,7 @@ from qed._validation import check_array, check_sample_weight, check_X_y
 from qed.base import BaseEstimator, RegressorMixin
 from qed.certificate import Certificate, scaled_tolerance
 from qed.kernels import KERNELS, pairwise_kernel
+from qed.linear._checks import RankDeficiencyWarning
 from qed.linear._solvers import spd_solve_refined
 from qed.linear.ridge import _check_alpha
 
@@ -68,7 +69,7 @@ def solve_kernel_ridge(
             warnings.warn(
                 "Singular matrix in solving dual problem (K + alpha·I is not positive "
                 "definite). Using least-squares solution instead; a larger alpha fixes it.",
-                RuntimeWarning,
+                RankDeficiencyWarning,
                 stacklevel=3,
             )
             A = np.tril(A) + np.tril(A, -1).T  # potrf may have overwritten part of A

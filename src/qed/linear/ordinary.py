@@ -17,7 +17,13 @@ from qed._validation import check_array, check_sample_weight, check_X_y
 from qed.base import BaseEstimator, RegressorMixin
 from qed.certificate import Certificate
 from qed.linear._certify import least_squares_certificate
-from qed.linear._checks import assert_finite, assert_finite_gram, check_fit_data
+from qed.linear._checks import (
+    IllConditionedWarning,
+    RankDeficiencyWarning,
+    assert_finite,
+    assert_finite_gram,
+    check_fit_data,
+)
 from qed.linear._solvers import (
     NormalStats,
     centered_copy,
@@ -28,13 +34,9 @@ from qed.linear._solvers import (
     spd_solve,
 )
 
-__all__ = ["LinearRegression", "RankDeficiencyWarning"]
+__all__ = ["LinearRegression", "RankDeficiencyWarning", "IllConditionedWarning"]
 
 _SOLVERS = ("auto", "normal", "qr", "svd")
-
-
-class RankDeficiencyWarning(UserWarning):
-    """X has fewer independent columns than features; the minimum-norm solution was used."""
 
 
 class LinearRegression(RegressorMixin, BaseEstimator):
@@ -119,7 +121,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
                 warnings.warn(
                     f"solver='normal': XᵀX is ill-conditioned (κ ≈ {1 / max(rcond, 1e-300):.1e} "
                     "after scaling), so the normal equations lose accuracy; use solver='svd'.",
-                    RuntimeWarning,
+                    IllConditionedWarning,
                     stacklevel=3,
                 )
             return coef, stats, rcond
@@ -158,7 +160,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
             warnings.warn(
                 "solver='normal': Cholesky of XᵀX failed (numerically singular, κ(X)² beyond "
                 "1/eps) although X has full rank; solved by SVD instead.",
-                RuntimeWarning,
+                IllConditionedWarning,
                 stacklevel=3,
             )
         self.rank_ = rank

@@ -18,7 +18,12 @@ from qed._validation import check_array
 from qed.base import BaseEstimator, RegressorMixin
 from qed.certificate import Certificate
 from qed.linear._certify import least_squares_certificate
-from qed.linear._checks import assert_finite, assert_finite_gram, check_fit_data
+from qed.linear._checks import (
+    RankDeficiencyWarning,
+    assert_finite,
+    assert_finite_gram,
+    check_fit_data,
+)
 from qed.linear._solvers import (
     NormalStats,
     centered_copy,
@@ -114,7 +119,7 @@ class Ridge(RegressorMixin, BaseEstimator):
                 f"Singular matrix in solving the {'dual' if dual else 'primal'} ridge problem "
                 "(alpha = 0 and rank-deficient X); using the minimum-norm least-squares "
                 "solution instead.",
-                RuntimeWarning,
+                RankDeficiencyWarning,
                 stacklevel=2,
             )
             Xw, Yw, _, _ = centered_copy(X, Y, sw, fit_intercept)
