@@ -27,6 +27,7 @@ __all__ = [
     "check_probability_vector",
     "column_or_1d",
     "encode_labels",
+    "check_bool",
 ]
 
 FLOAT_DTYPES = (np.float64, np.float32)
@@ -460,6 +461,13 @@ def check_scalar(
             right = "]" if include_max and max_val is not None else ")"
             raise ValueError(f"{name} == {value}, must be in {left}{lo}, {hi}{right}.")
     return value
+
+
+def check_bool(value: Any, name: str) -> bool:
+    """A flag must be a bool (numpy bools too): "yes", 1 or None are rejected by name."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    raise TypeError(f"{name} must be True or False, got {type(value).__name__} ({value!r}).")
 
 
 def check_random_state(seed: Any) -> np.random.Generator:

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from qed._blockwise import is_dask_collection
-from qed._validation import check_array, check_sample_weight, check_X_y
+from qed._validation import check_array, check_bool, check_sample_weight, check_X_y
 from qed.base import BaseEstimator, RegressorMixin
 from qed.certificate import Certificate
 from qed.linear._certify import least_squares_certificate
@@ -86,7 +86,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         X, y, sw = check_fit_data(self, X, y, sample_weight)
         Y = y.reshape(len(y), -1)
         n, d = X.shape
-        fit_intercept = bool(self.fit_intercept)
+        fit_intercept = check_bool(self.fit_intercept, "fit_intercept")
         coef = None
         if self.solver in ("auto", "normal") and n >= d:
             coef, stats, rcond = self._fit_normal(X, Y, sw, fit_intercept)

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from qed._validation import check_array
+from qed._validation import check_array, check_bool
 from qed.base import BaseEstimator, TransformerMixin
 
 __all__ = ["PolynomialFeatures"]
@@ -109,7 +109,7 @@ class PolynomialFeatures(TransformerMixin, BaseEstimator):
         X = check_array(X, estimator=self, reset=False)
         n, d = X.shape
         lo, hi = self._min_degree, self._max_degree
-        interaction = bool(self.interaction_only)
+        interaction = check_bool(self.interaction_only, "interaction_only")
         n_full = int(self.include_bias) + sum(_n_terms(d, k, interaction)
                                                for k in range(1, hi + 1))
         XP = np.empty((n, n_full), dtype=X.dtype)

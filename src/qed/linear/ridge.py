@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from qed._blockwise import is_dask_collection
-from qed._validation import check_array
+from qed._validation import check_array, check_bool
 from qed.base import BaseEstimator, RegressorMixin
 from qed.certificate import Certificate
 from qed.linear._certify import least_squares_certificate
@@ -97,7 +97,7 @@ class Ridge(RegressorMixin, BaseEstimator):
         Y = y.reshape(len(y), -1)
         alpha = _check_alpha(self.alpha, Y.shape[1])
         n, d = X.shape
-        fit_intercept = bool(self.fit_intercept)
+        fit_intercept = check_bool(self.fit_intercept, "fit_intercept")
         dual = self.solver == "dual" or (self.solver == "auto" and d > n)
         if dual:
             assert_finite(X)
