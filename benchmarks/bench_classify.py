@@ -110,8 +110,7 @@ def run(quick: bool = False) -> list[dict]:
     from qed.datasets import make_separable
 
     repeats = 3 if quick else 7
-    rows = [bench_logistic(N_BIN, D_BIN, 2, max(2, repeats // 2)),
-            bench_logistic(N_MN, D_MN, K_MN, max(2, repeats // 2))]
+    rows = [bench_logistic(N_BIN, D_BIN, 2, repeats), bench_logistic(N_MN, D_MN, K_MN, repeats)]
     X, y = make_separable(N_SVM, D_SVM, random_state=0)
     for tol in (1e-3, 1e-6):
         rows.append(bench_svc("linear", tol, repeats, X, y))

@@ -40,6 +40,7 @@ class LogisticProblem:
     alpha: float
     fit_intercept: bool
     n_classes: int
+    x_max: float | None = None
 
     @property
     def binary(self) -> bool:
@@ -74,8 +75,9 @@ class LogisticProblem:
         y = self.y[rows]
         if len(np.unique(y)) < self.n_classes:
             return None
+        self.gradient_floor()  # sets x_max, a valid bound for the sample too
         return LogisticProblem(self.X[rows], y, self.sw[rows] * (n / m), self.alpha,
-                               self.fit_intercept, self.n_classes)
+                               self.fit_intercept, self.n_classes, self.x_max)
 
     def separates(self, Theta) -> bool:
         """True when Θ classifies every weighted sample strictly correctly (α = 0 ⇒ no MLE)."""
@@ -91,7 +93,9 @@ class LogisticProblem:
     def gradient_floor(self, dtype=np.float64) -> float:
         """Rounding level of ‖∇f‖∞: eps·Σᵢ sᵢ·max|x̃ᵢ| (the terms summed into each entry),
         with eps of ``dtype`` (the precision the parameters are stored in)."""
-        scale = max(float(np.abs(self.X).max(initial=0.0)), 1.0 if self.fit_intercept else 0.0)
+        if self.x_max is None:  # max|X| without an n×d temporary; subsamples inherit it
+            self.x_max = float(max(self.X.max(initial=0.0), -self.X.min(initial=0.0)))
+        scale = max(self.x_max, 1.0 if self.fit_intercept else 0.0)
         return 1e3 * np.finfo(dtype).eps * float(self.sw.sum()) * max(scale, 1e-300)
 
 
