@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["binary_pass", "binary_hessp_pass", "softmax_terms", "softmax_hess_terms"]
+__all__ = ["binary_pass", "binary_hessp_pass", "softmax_terms", "softmax_hess_terms", "max_abs"]
 
 # reassociation lets the row dot products vectorise; no assumption about NaN/inf is made
 FASTMATH = {"reassoc", "contract", "nsz"}
@@ -114,3 +114,15 @@ def softmax_hess_terms(U, P, sw):
         for c in range(k):
             U[i, c] = sw[i] * (U[i, c] - P[i, c] * dot)
     return U
+
+
+@njit(cache=True)
+def max_abs(X):
+    """max |xᵢⱼ| in one pass, without numpy's n×d temporary for np.abs(X)."""
+    m = 0.0
+    flat = X.ravel()
+    for i in range(flat.shape[0]):
+        v = abs(flat[i])
+        if v > m:
+            m = v
+    return m

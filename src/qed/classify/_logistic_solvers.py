@@ -13,6 +13,7 @@ import numpy as np
 from scipy.linalg import LinAlgError, cho_factor, cho_solve
 from scipy.optimize import minimize
 
+from qed.classify import _logistic_kernels as K
 from qed.classify import _logistic_loss as L
 
 __all__ = ["LogisticProblem", "SolverResult", "newton", "lbfgs"]
@@ -23,7 +24,7 @@ DIRECT_MAX_FLOPS = 5e7
 # rows of the random subsample that the CG preconditioner's Hessian is estimated on
 SUBSAMPLE_ROWS = 4096
 # Newton on more rows than this first solves on a 1/WARM_START_FRACTION random subsample
-WARM_START_MIN_ROWS = 20_000
+WARM_START_MIN_ROWS = 8_000
 WARM_START_FRACTION = 8
 WARM_START_TOL = 1e-4
 # rebuild the CG preconditioner once CG needs more steps than this with the old one
@@ -98,7 +99,7 @@ class LogisticProblem:
         """Rounding level of ‖∇f‖∞: eps·Σᵢ sᵢ·max|x̃ᵢ| (the terms summed into each entry),
         with eps of ``dtype`` (the precision the parameters are stored in)."""
         if self.x_max is None:  # max|X| without an n×d temporary; subsamples inherit it
-            self.x_max = float(max(self.X.max(initial=0.0), -self.X.min(initial=0.0)))
+            self.x_max = float(K.max_abs(self.X)) if self.X.size else 0.0
         scale = max(self.x_max, 1.0 if self.fit_intercept else 0.0)
         return 1e3 * np.finfo(dtype).eps * float(self.sw.sum()) * max(scale, 1e-300)
 
