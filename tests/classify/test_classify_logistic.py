@@ -139,7 +139,7 @@ def test_four_solvers_reach_the_same_optimum(loader):
     fits = {
         "lbfgs": LogisticRegression(solver="lbfgs"),
         "gd": LogisticRegression(solver="gd", max_iter=3000,
-                                 optimizer=functools.partial(optim.Adam, lr=0.05)),
+                                 optimizer={"name": "adam", "lr": 0.05}),
         "sgd": LogisticRegression(solver="sgd", max_iter=100, batch_size=32, random_state=0),
     }
     for name, model in fits.items():
@@ -270,7 +270,9 @@ def test_clear_errors_for_bad_data():
     with pytest.raises(ValueError, match="Unknown label type"):
         LogisticRegression().fit(X, X[:, 0])
     with pytest.raises(TypeError, match="optimizer"):
-        LogisticRegression(solver="gd", optimizer="adam").fit(X, y)
+        LogisticRegression(solver="gd", optimizer=3).fit(X, y)
+    with pytest.raises(ValueError, match="optimizer name"):
+        LogisticRegression(solver="gd", optimizer="adamax").fit(X, y)
     model = LogisticRegression().fit(X, y)
     with pytest.raises(ValueError, match="features"):
         model.predict(X[:, :2])
@@ -282,6 +284,18 @@ def test_save_and_load_round_trip(tmp_path):
     qed.save(model, tmp_path / "m.qed")
     back = qed.load(tmp_path / "m.qed")
     np.testing.assert_array_equal(back.predict_proba(X), model.predict_proba(X))
+    # an optimizer given by name and hyperparameters (a schedule too) is saved with the model
+    spec = {"name": "sgd", "lr": optim.cosine(0.05, 500), "momentum": 0.9}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        sgd = LogisticRegression(solver="gd", optimizer=spec, max_iter=500).fit(X, y)
+    qed.save(sgd, tmp_path / "sgd.qed")
+    again = qed.load(tmp_path / "sgd.qed")
+    assert again.optimizer["momentum"] == 0.9
+    np.testing.assert_array_equal(again.coef_, sgd.coef_)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        np.testing.assert_array_equal(again.fit(X, y).coef_, sgd.coef_)
 
 
 @settings(max_examples=15, deadline=None)

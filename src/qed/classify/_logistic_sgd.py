@@ -42,10 +42,29 @@ def smoothness(problem: LogisticProblem) -> float:
 
 
 def _make_optimizer(optimizer: Any, param: _Param, problem: LogisticProblem):
+    """Build the optimizer over Θ from the estimator's ``optimizer`` parameter.
+
+    None → ``SGD(lr=1/β)``; a name ("sgd", "adam", "adamw", "adagrad", "rmsprop") or a dict
+    ``{"name": ..., **hyperparameters}`` (both saveable by ``qed.save``; "sgd" without an lr
+    gets 1/β); a ``qed.optim`` optimizer class; or a factory ``params -> optimizer``.
+    """
     from qed import optim
 
+    names = {"sgd": optim.SGD, "adam": optim.Adam, "adamw": optim.AdamW,
+             "adagrad": optim.AdaGrad, "rmsprop": optim.RMSProp}
     if optimizer is None:
-        return optim.SGD([param], lr=1.0 / smoothness(problem))
+        optimizer = "sgd"
+    if isinstance(optimizer, (str, dict)):
+        spec = {"name": optimizer} if isinstance(optimizer, str) else dict(optimizer)
+        name = str(spec.pop("name", "")).lower()
+        if name not in names:
+            raise ValueError(
+                f"optimizer name {name!r} is not known; use one of {sorted(names)}, e.g. "
+                "optimizer={'name': 'adam', 'lr': 0.05}."
+            )
+        if name == "sgd" and "lr" not in spec:
+            spec["lr"] = 1.0 / smoothness(problem)
+        return names[name]([param], **spec)
     if isinstance(optimizer, type) and issubclass(optimizer, optim.Optimizer):
         return optimizer([param])
     if callable(optimizer):
@@ -58,8 +77,8 @@ def _make_optimizer(optimizer: Any, param: _Param, problem: LogisticProblem):
             )
         return opt
     raise TypeError(
-        f"optimizer must be None, a qed.optim optimizer class or a factory params -> "
-        f"optimizer, got {type(optimizer).__name__}."
+        f"optimizer must be None, a name, a dict {{'name': ..., 'lr': ...}}, a qed.optim "
+        f"optimizer class or a factory params -> optimizer, got {type(optimizer).__name__}."
     )
 
 

@@ -109,11 +109,13 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         the analytic gradient), "gd" (full-batch gradient steps) or "sgd" (mini-batches).
     max_iter : Newton/L-BFGS iterations (on all rows), or epochs for "gd"/"sgd".
     tol : stop when the largest entry of the gradient of the averaged objective is ≤ tol.
-    optimizer : for "gd"/"sgd", a ``qed.optim`` optimizer class or a factory
-        ``params -> optimizer``, e.g. ``functools.partial(qed.optim.Adam, lr=0.05)`` or
-        ``functools.partial(qed.optim.SGD, lr=qed.optim.cosine(0.5, 1000))``. Default: the
-        notes' plain step θ ← θ − ∇F/β with β the smoothness constant of the averaged
-        objective (λ_max(X̃ᵀX̃)/4n for the sigmoid, /2n for the softmax, + 1/(Cn)).
+    optimizer : for "gd"/"sgd": a name ("sgd", "adam", "adamw", "adagrad", "rmsprop") or a
+        dict of its hyperparameters, e.g. ``{"name": "adam", "lr": 0.05}`` or ``{"name":
+        "sgd", "lr": qed.optim.cosine(0.5, 1000), "momentum": 0.9}`` (these can be saved
+        with ``qed.save``); or a ``qed.optim`` optimizer class, or a factory ``params ->
+        optimizer`` such as ``functools.partial(qed.optim.Adam, lr=0.05)`` (these cannot).
+        Default: the notes' plain step θ ← θ − ∇F/β with β the smoothness constant of the
+        averaged objective (λ_max(X̃ᵀX̃)/4n for the sigmoid, /2n for the softmax, + 1/(Cn)).
     batch_size : mini-batch size for "sgd" (default min(200, n_samples)); unused by "gd".
     random_state : seed or Generator for the "sgd" shuffles.
 
