@@ -31,6 +31,12 @@ def get_namespace(*arrays: Any) -> tuple[Any, bool]:
             f"qed got a {type(candidates[0]).__name__}; non-numpy arrays need the package "
             "array-api-compat (pip install array-api-compat), or pass numpy arrays."
         ) from exc
+    from array_api_compat import is_array_api_obj
+
+    # objects that only convert to numpy (array-likes with __array__, scalars) go through numpy
+    candidates = [a for a in candidates if is_array_api_obj(a)]
+    if not candidates or all(isinstance(a, (np.ndarray, np.generic)) for a in candidates):
+        return np, True
     try:
         xp = array_namespace(*candidates)
     except TypeError as exc:

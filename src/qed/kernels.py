@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from qed._array_api import get_namespace
 from qed._validation import check_array, check_scalar
 
 __all__ = [
@@ -56,6 +57,11 @@ def _gamma(gamma: Any, n_features: int) -> float:
 
 def linear_kernel(X: Any, Y: Any = None) -> np.ndarray:
     """K = XYᵀ, shape (n_x, n_y)."""
+    xp, is_numpy = get_namespace(X, Y)
+    if not is_numpy:  # another Array API library: compute there, on its device
+        from qed._kernels_xp import linear_kernel_xp
+
+        return linear_kernel_xp(xp, X, Y)
     X, Y, same = _check_pair(X, Y)
     return X @ X.T if same else X @ Y.T
 
@@ -64,6 +70,11 @@ def polynomial_kernel(
     X: Any, Y: Any = None, degree: float = 3, gamma: float | None = None, coef0: float = 1
 ) -> np.ndarray:
     """K = (γXYᵀ + c₀)^degree, shape (n_x, n_y); γ defaults to 1/n_features."""
+    xp, is_numpy = get_namespace(X, Y)
+    if not is_numpy:
+        from qed._kernels_xp import polynomial_kernel_xp
+
+        return polynomial_kernel_xp(xp, X, Y, degree=degree, gamma=gamma, coef0=coef0)
     X, Y, same = _check_pair(X, Y)
     check_scalar(degree, "degree", target_type=numbers.Real, min_val=0, allow_inf=False)
     check_scalar(coef0, "coef0", target_type=numbers.Real, allow_inf=False)
@@ -81,6 +92,11 @@ def rbf_kernel(X: Any, Y: Any = None, gamma: float | None = None) -> np.ndarray:
     ‖x − y‖² = ‖x‖² + ‖y‖² − 2xᵀy is formed in place in one matrix (no (n_x, n_y, d)
     temporary), clipped at 0 against round-off, and exact 0 on the diagonal when Y is X.
     """
+    xp, is_numpy = get_namespace(X, Y)
+    if not is_numpy:
+        from qed._kernels_xp import rbf_kernel_xp
+
+        return rbf_kernel_xp(xp, X, Y, gamma=gamma)
     X, Y, same = _check_pair(X, Y)
     gamma = _gamma(gamma, X.shape[1])
     out_dtype = X.dtype

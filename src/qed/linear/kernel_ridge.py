@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 from scipy import linalg
 
+from qed._array_api import get_namespace
 from qed._validation import check_array, check_sample_weight, check_X_y
 from qed.base import BaseEstimator, RegressorMixin
 from qed.certificate import Certificate, scaled_tolerance
@@ -128,6 +129,11 @@ class KernelRidge(RegressorMixin, BaseEstimator):
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> KernelRidge:
         """Solve (K + λI)α = y. X (n_samples, n_features); y (n_samples[, n_targets])."""
+        xp, is_numpy = get_namespace(X, y)
+        if not is_numpy:  # torch, array_api_strict, …: computed there, on that device
+            from qed.linear._array_api_path import fit_kernel_ridge_xp
+
+            return fit_kernel_ridge_xp(self, xp, X, y, sample_weight)
         X, y = check_X_y(X, y, estimator=self, multi_output=True, y_numeric=True)
         y = y.astype(X.dtype, copy=False)
         Y = y.reshape(len(y), -1)
@@ -152,6 +158,11 @@ class KernelRidge(RegressorMixin, BaseEstimator):
     def predict(self, X: Any) -> np.ndarray:
         """f(x) = K(x, X_fit)α, shape (n_samples,) or (n_samples, n_targets)."""
         self._check_fitted("dual_coef_")
+        xp, is_numpy = get_namespace(X)
+        if not is_numpy:
+            from qed.linear._array_api_path import predict_kernel_ridge_xp
+
+            return predict_kernel_ridge_xp(self, xp, X)
         X = check_array(X, estimator=self, reset=False)
         K = self._get_kernel(X, self.X_fit_)
         return K @ self.dual_coef_.astype(K.dtype, copy=False)
@@ -171,7 +182,13 @@ class KernelRidge(RegressorMixin, BaseEstimator):
             X, y = check_X_y(X, y, multi_output=True)
             Y = y.reshape(len(y), -1)
             w = None if sample_weight is None else check_sample_weight(sample_weight, X, only_positive=True)
-        A = self.dual_coef_.reshape(len(self.dual_coef_), -1)
+        if not get_namespace(self.dual_coef_)[1]:  # fitted on torch/array_api_strict arrays
+            from qed.linear._array_api_path import to_numpy
+
+            X = to_numpy(X) if X is self.X_fit_ else X
+            A = to_numpy(self.dual_coef_).reshape(self.dual_coef_.shape[0], -1)
+        else:
+            A = self.dual_coef_.reshape(len(self.dual_coef_), -1)
         if X.shape[0] != A.shape[0] or Y.shape[1] != A.shape[1]:
             raise ValueError(
                 f"The dual coefficients live on the {A.shape[0]} training samples; pass the "

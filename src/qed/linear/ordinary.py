@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from qed._array_api import get_namespace
 from qed._blockwise import is_dask_collection
 from qed._validation import check_array, check_bool, check_sample_weight, check_X_y
 from qed.base import BaseEstimator, RegressorMixin
@@ -79,6 +80,11 @@ class LinearRegression(RegressorMixin, BaseEstimator):
             from qed.linear._dask import fit_dask  # row blocks reduced on the cluster
 
             return fit_dask(self, X, y, sample_weight)
+        xp, is_numpy = get_namespace(X, y)
+        if not is_numpy:  # torch, array_api_strict, …: computed there, on that device
+            from qed.linear._array_api_path import fit_linear_xp
+
+            return fit_linear_xp(self, xp, X, y, sample_weight)
         if self.solver not in _SOLVERS:
             raise ValueError(
                 f"solver={self.solver!r} is not supported; choose one of {_SOLVERS}."
@@ -191,6 +197,11 @@ class LinearRegression(RegressorMixin, BaseEstimator):
             from qed.linear._dask import predict_dask
 
             return predict_dask(self, X)
+        xp, is_numpy = get_namespace(X)
+        if not is_numpy:
+            from qed.linear._array_api_path import predict_linear_xp
+
+            return predict_linear_xp(self, xp, X)
         X = check_array(X, estimator=self, reset=False)
         coef = self.coef_.astype(X.dtype, copy=False)
         return X @ coef.T + self.intercept_
