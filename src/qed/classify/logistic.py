@@ -56,22 +56,27 @@ def logistic_objective(model: LogisticRegression, X: Any, y: Any, sample_weight:
     return nll if np.isinf(C) else C * nll + 0.5 * float(np.vdot(coef, coef))
 
 
+_CONTROLLER = None
+
+
 def _blas_single_thread(work: float) -> AbstractContextManager:
     """One BLAS thread while a large fit runs (when threadpoolctl is available).
 
     The solvers' BLAS calls are short (matrix-vector sized products, Hessians of row
     subsamples) and the heavy passes are serial numba loops, so BLAS threads gain little and,
     on a small machine shared with other work, lose a lot: measured on 2 cores under load,
-    up to 10× slower fits with OpenBLAS's threads than with one. Small fits skip the
-    (~2 ms) switch.
+    up to 10× slower fits with OpenBLAS's threads than with one. Small fits skip the switch.
     """
+    global _CONTROLLER
     if work < 1e6:
         return nullcontext()
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - threadpoolctl ships with scikit-learn
-        return nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
+    if _CONTROLLER is None:
+        try:  # one scan of the loaded libraries per process, not one per fit
+            from threadpoolctl import ThreadpoolController
+        except ImportError:  # pragma: no cover - threadpoolctl ships with scikit-learn
+            return nullcontext()
+        _CONTROLLER = ThreadpoolController()
+    return _CONTROLLER.limit(limits=1, user_api="blas")
 
 
 def _suspect_separation(problem: S.LogisticProblem, result: S.SolverResult) -> bool:
