@@ -11,7 +11,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["get_namespace", "is_numpy_namespace", "device_of", "float_dtype_of", "to_namespace"]
+__all__ = ["get_namespace", "is_numpy_namespace", "device_of", "float_dtype_of", "to_namespace",
+           "to_numpy"]
 
 
 def get_namespace(*arrays: Any) -> tuple[Any, bool]:
@@ -74,3 +75,13 @@ def to_namespace(values: Any, xp: Any, *, device: Any = None, dtype: Any = None)
     if _is_numpy(xp):
         return np.asarray(values, dtype=dtype)
     return xp.asarray(np.asarray(values), dtype=dtype, device=device)
+
+
+def to_numpy(x: Any) -> np.ndarray:
+    """A (small) array of any namespace as numpy, copied off its device if needed."""
+    if hasattr(x, "detach"):  # torch: possibly on a GPU
+        return x.detach().cpu().numpy()
+    try:
+        return np.asarray(x)
+    except (TypeError, ValueError, RuntimeError):
+        return np.from_dlpack(x)

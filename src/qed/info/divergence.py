@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from qed._array_api import get_namespace
 from qed.info import _kernels
 from qed.info.entropy import _as_array, _check_sums, _diagnose, _finish, _log_base, _rows
 
@@ -75,6 +76,11 @@ def kl_divergence(p: Any, q: Any, *, base: float | None = None, axis: int | None
     >>> bool(kl_divergence([0.9, 0.1], [0.5, 0.5]) != kl_divergence([0.5, 0.5], [0.9, 0.1]))
     True
     """
+    xp, is_numpy = get_namespace(p, q)
+    if not is_numpy:  # torch, array_api_strict, …: computed there, on that device
+        from qed.info import _array_api
+
+        return _array_api.kl_divergence(xp, p, q, base=base, axis=axis, normalize=normalize)
     log_base = _log_base(base)
     inf, acc, shape = _pair(p, q, axis, normalize, _kernels.kl_rows)
     values = np.where(inf > 0, np.inf, acc)
@@ -98,6 +104,11 @@ def cross_entropy(p: Any, q: Any, *, base: float | None = None, axis: int | None
     >>> float(cross_entropy([1.0, 0.0], [0.5, 0.5], base=2))
     1.0
     """
+    xp, is_numpy = get_namespace(p, q)
+    if not is_numpy:  # torch, array_api_strict, …: computed there, on that device
+        from qed.info import _array_api
+
+        return _array_api.cross_entropy(xp, p, q, base=base, axis=axis, normalize=normalize)
     log_base = _log_base(base)
     inf, acc, shape = _pair(p, q, axis, normalize, _kernels.cross_rows)
     values = np.where(inf > 0, np.inf, -acc)

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from qed._array_api import get_namespace
 from qed._validation import check_array
 from qed.info import _kernels
 
@@ -176,6 +177,11 @@ def self_information(p: Any, *, base: float | None = None) -> Any:
     >>> float(self_information(0.5, base=2))
     1.0
     """
+    xp, is_numpy = get_namespace(p)
+    if not is_numpy:  # torch, array_api_strict, …: computed there, on that device
+        from qed.info import _array_api
+
+        return _array_api.self_information(xp, p, base=base)
     log_base = _log_base(base)
     arr = check_array(p, input_name="p", ensure_2d=False, allow_nd=True,
                       ensure_min_samples=0, ensure_min_features=0)
@@ -218,6 +224,11 @@ def entropy(p: Any, *, base: float | None = None, axis: int | None = 0,
     >>> float(entropy([0.5, 0.5], base=2))
     1.0
     """
+    xp, is_numpy = get_namespace(p)
+    if not is_numpy:  # torch, array_api_strict, …: computed there, on that device
+        from qed.info import _array_api
+
+        return _array_api.entropy(xp, p, base=base, axis=axis, normalize=normalize)
     log_base = _log_base(base)
     arr = _as_array(p, "p")
     rows, shape = _rows(arr, axis, "p")
@@ -239,6 +250,11 @@ def joint_entropy(pxy: Any, *, base: float | None = None, normalize: bool = Fals
     ----------
     pxy : array-like of any shape ≥ 1-D, e.g. (n_x, n_y); all entries together sum to 1.
     """
+    xp, is_numpy = get_namespace(pxy)
+    if not is_numpy:  # torch, array_api_strict, …: computed there, on that device
+        from qed.info import _array_api
+
+        return _array_api.joint_entropy(xp, pxy, base=base, normalize=normalize)
     log_base = _log_base(base)
     table = _validated_table(pxy, "pxy", normalize, ndim=None)
     _sums, _bad, acc = _kernels.entropy_rows(table.reshape(1, -1))
@@ -256,6 +272,11 @@ def conditional_entropy(pxy: Any, *, base: float | None = None, normalize: bool 
     ----------
     pxy : array-like of shape (n_x, n_y), summing to 1.
     """
+    xp, is_numpy = get_namespace(pxy)
+    if not is_numpy:  # torch, array_api_strict, …: computed there, on that device
+        from qed.info import _array_api
+
+        return _array_api.conditional_entropy(xp, pxy, base=base, normalize=normalize)
     log_base = _log_base(base)
     table = _validated_table(pxy, "pxy", normalize)
     px = table.sum(axis=1, keepdims=True)

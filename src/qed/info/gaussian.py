@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 from scipy.linalg import LinAlgError, cholesky, eigvalsh, solve_triangular
 
+from qed._array_api import get_namespace
 from qed._validation import check_array
 from qed.certificate import scaled_tolerance
 from qed.info.entropy import _log_base
@@ -85,6 +86,11 @@ def gaussian_entropy(cov: Any, *, base: float | None = None) -> float:
     >>> round(gaussian_entropy(1.0), 12) == round(0.5 * math.log(2 * math.pi * math.e), 12)
     True
     """
+    xp, is_numpy = get_namespace(cov)
+    if not is_numpy:  # torch, array_api_strict, …: computed there, on that device
+        from qed.info import _array_api
+
+        return _array_api.gaussian_entropy(xp, cov, base=base)
     log_base = _log_base(base)
     L = _cholesky(cov, "cov")
     d = L.shape[0]
@@ -110,6 +116,11 @@ def gaussian_kl(mu0: Any, cov0: Any, mu1: Any, cov1: Any, *, base: float | None 
     >>> gaussian_kl([0.0], [[1.0]], [1.0], [[1.0]])   # ½(μ₁ − μ₀)²/σ²
     0.5
     """
+    xp, is_numpy = get_namespace(mu0, cov0, mu1, cov1)
+    if not is_numpy:  # torch, array_api_strict, …: computed there, on that device
+        from qed.info import _array_api
+
+        return _array_api.gaussian_kl(xp, mu0, cov0, mu1, cov1, base=base)
     log_base = _log_base(base)
     L0 = _cholesky(cov0, "cov0")
     L1 = _cholesky(cov1, "cov1")

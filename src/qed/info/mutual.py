@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from qed._array_api import get_namespace
 from qed.info.entropy import _finish, _log_base, _validated_table
 
 __all__ = ["mutual_information", "contingency"]
@@ -40,6 +41,11 @@ def mutual_information(pxy: Any, *, base: float | None = None, normalize: bool =
     >>> float(mutual_information([[0.25, 0.25], [0.25, 0.25]]))      # independent
     0.0
     """
+    xp, is_numpy = get_namespace(pxy)
+    if not is_numpy:  # torch, array_api_strict, …: computed there, on that device
+        from qed.info import _array_api
+
+        return _array_api.mutual_information(xp, pxy, base=base, normalize=normalize)
     log_base = _log_base(base)
     table = _validated_table(pxy, "pxy", normalize)
     px = table.sum(axis=1)

@@ -22,21 +22,11 @@ from typing import Any
 
 import numpy as np
 
-from qed._array_api import device_of, float_dtype_of
+from qed._array_api import device_of, float_dtype_of, to_numpy
 from qed.linear._solvers import NormalStats, normal_cond_limit
 
 __all__ = ["fit_linear_xp", "predict_linear_xp", "fit_kernel_ridge_xp",
            "predict_kernel_ridge_xp", "to_numpy"]
-
-
-def to_numpy(x: Any) -> np.ndarray:
-    """A (small) array of any namespace as numpy, copied off its device if needed."""
-    if hasattr(x, "detach"):  # torch: possibly on a GPU
-        return x.detach().cpu().numpy()
-    try:
-        return np.asarray(x)
-    except (TypeError, ValueError, RuntimeError):
-        return np.from_dlpack(x)
 
 
 def _as_xp(xp: Any, values: Any, like: Any) -> Any:
