@@ -20,15 +20,16 @@ from qed._blockwise import is_dask_collection
 from qed._validation import (
     ConvergenceWarning,
     check_array,
+    check_bool,
     check_random_state,
     check_sample_weight,
     check_scalar,
     check_X_y,
+    encode_labels,
 )
 from qed.base import BaseEstimator, ClassifierMixin
 from qed.certificate import Certificate, scaled_tolerance
 from qed.classify import _logistic_solvers as S
-from qed.classify._labels import encode_labels
 from qed.classify._separable import separating_direction
 
 __all__ = ["LogisticRegression", "logistic_objective"]
@@ -166,12 +167,12 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
     def _problem(self, X, y, sample_weight) -> tuple[S.LogisticProblem, np.dtype]:
         X, y = check_X_y(X, y, estimator=self, y_numeric=False)
-        self.classes_, codes = encode_labels(y, type(self).__name__)
+        self.classes_, codes = encode_labels(y, self)
         sw = check_sample_weight(sample_weight, X, dtype=np.float64, only_positive=True)
         alpha = 0.0 if np.isinf(self.C) else 1.0 / float(self.C)
         # solve in float64 whatever the input; coef_ is stored in the input's dtype
         problem = S.LogisticProblem(np.ascontiguousarray(X, dtype=np.float64), codes, sw, alpha,
-                                    bool(self.fit_intercept), len(self.classes_))
+                                    check_bool(self.fit_intercept, "fit_intercept"), len(self.classes_))
         return problem, X.dtype
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> LogisticRegression:
@@ -313,7 +314,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         sw = check_sample_weight(sample_weight, X, dtype=np.float64)
         alpha = 0.0 if np.isinf(self.C) else 1.0 / float(self.C)
         return S.LogisticProblem(np.ascontiguousarray(X, dtype=np.float64), codes, sw, alpha,
-                                 bool(self.fit_intercept), len(self.classes_))
+                                 check_bool(self.fit_intercept, "fit_intercept"), len(self.classes_))
 
     def __sklearn_tags__(self):  # noqa: ANN204
         tags = super().__sklearn_tags__()

@@ -14,10 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from qed._validation import ConvergenceWarning, check_array, check_scalar, check_X_y
+from qed._validation import ConvergenceWarning, check_array, check_scalar, check_X_y, encode_labels
 from qed.base import BaseEstimator, ClassifierMixin
 from qed.certificate import Certificate, scaled_tolerance
-from qed.classify._labels import encode_labels
 from qed.classify._separable import separable
 from qed.classify._smo import KERNELS, kernel_matrix, smo
 
@@ -126,7 +125,7 @@ class SVC(ClassifierMixin, BaseEstimator):
         """Solve one dual per pair of classes. X (n, d); y (n,) of any label type."""
         X, y = check_X_y(X, y, estimator=self, y_numeric=False, dtype=np.float64)
         gamma = self._validate_params(X)
-        self.classes_, codes = encode_labels(y, type(self).__name__)
+        self.classes_, codes = encode_labels(y, self)
         self._gamma = gamma
         kind = KERNELS[self.kernel]
         k = len(self.classes_)
