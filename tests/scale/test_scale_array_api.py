@@ -21,12 +21,15 @@ from qed.linear import KernelRidge, LinearRegression, RankDeficiencyWarning, Rid
 
 BACKENDS = [("array_api_strict", "float64"), ("array_api_strict", "float32"),
             ("torch", "float64"), ("torch", "float32")]
+if torch.cuda.is_available():  # the same suite on GPU tensors where a GPU exists
+    BACKENDS += [("torch-cuda", "float64"), ("torch-cuda", "float32")]
 IDS = [f"{lib}-{dt}" for lib, dt in BACKENDS]
 
 
 def _conv(lib, dt):
-    if lib == "torch":
-        return lambda a: torch.asarray(np.array(a), dtype=getattr(torch, dt))
+    if lib.startswith("torch"):
+        dev = "cuda" if lib == "torch-cuda" else "cpu"
+        return lambda a: torch.asarray(np.array(a), dtype=getattr(torch, dt), device=dev)
     return lambda a: array_api_strict.asarray(np.asarray(a), dtype=getattr(array_api_strict, dt))
 
 

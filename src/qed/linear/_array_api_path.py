@@ -31,8 +31,10 @@ __all__ = ["fit_linear_xp", "predict_linear_xp", "fit_kernel_ridge_xp",
 
 def _as_xp(xp: Any, values: Any, like: Any) -> Any:
     """values (numpy, list, scalar or xp array) as an xp array on ``like``'s device/dtype."""
-    if hasattr(values, "__array_namespace__") and not isinstance(values, np.ndarray):
-        return xp.astype(values, like.dtype)
+    from array_api_compat import is_array_api_obj
+
+    if is_array_api_obj(values) and not isinstance(values, (np.ndarray, np.generic)):
+        return xp.astype(values, like.dtype)  # already in xp (and on its device)
     return xp.asarray(np.asarray(values, dtype=np.float64), dtype=like.dtype,
                       device=device_of(like))
 

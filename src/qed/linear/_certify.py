@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from qed._array_api import to_numpy
 from qed._validation import check_sample_weight, check_X_y
 from qed.certificate import Certificate, scaled_tolerance
 from qed.linear._solvers import NormalStats, normal_residual
@@ -41,7 +42,8 @@ def least_squares_certificate(
     g = XᵀWr − αβ, s = Σwr.
     """
     name = type(estimator).__name__
-    B, b = _as_2d(np.asarray(estimator.coef_), estimator.intercept_)
+    # to_numpy: a model fitted on GPU tensors is certified on host copies of its d × t arrays
+    B, b = _as_2d(to_numpy(estimator.coef_), to_numpy(estimator.intercept_))
     dtype = B.dtype
     alpha_vec = np.broadcast_to(np.asarray(alpha, dtype=dtype), (B.shape[1],))
     cert = Certificate(name)
