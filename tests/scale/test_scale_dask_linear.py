@@ -116,3 +116,14 @@ def test_dask_input_errors(client):
     model = LinearRegression().fit(Xd, y)
     with pytest.raises(ValueError, match="expecting 3 features"):
         model.predict(da.from_array(X[:, :2], chunks=25))
+
+
+@pytest.mark.parametrize("make", [LinearRegression, lambda: Ridge(alpha=3.0)])
+def test_certificate_on_dask_data(client, make):
+    """certificate(X, y) on dask arrays: the data's statistics summed on the cluster."""
+    X, y, w = _data(7)
+    model = make().fit(X, y, sample_weight=w)
+    Xd, yd = da.from_array(X, chunks=150), da.from_array(y, chunks=150)
+    assert model.certificate(Xd, yd, sample_weight=w).holds
+    model.coef_ = model.coef_ * (1 + 1e-6)
+    assert not model.certificate(Xd, yd, sample_weight=w).holds

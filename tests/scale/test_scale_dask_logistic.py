@@ -97,3 +97,29 @@ def test_dask_logistic_errors(client):
     model = LogisticRegression().fit(Xd, y)
     with pytest.raises(ValueError, match="expecting 5 features"):
         model.predict_proba(da.from_array(X[:, :4], chunks=50))
+
+
+@pytest.mark.parametrize("k", [2, 3])
+def test_many_blocks_warm_start_reaches_the_same_optimum(client, k):
+    """≥ 16 blocks: Newton starts from the optimum on every 8th block, then polishes on all
+    of them; the answer is still the in-memory optimum."""
+    X, y, _ = _data(11 + k, n=4000, k=k)
+    ref = LogisticRegression(tol=1e-12).fit(X, y)
+    model = LogisticRegression(tol=1e-12).fit(da.from_array(X, chunks=200),
+                                              da.from_array(y, chunks=200))
+    assert _close(model.coef_, ref.coef_)
+    assert _close(model.intercept_, ref.intercept_)
+    assert model.loss_curve_[0] < np.log(k)  # it started from the subsample's optimum
+
+
+def test_certificate_on_dask_data(client):
+    """The certificate's gradient and Hessian summed on the cluster, as in memory."""
+    X, y, w = _data(12, k=3)
+    model = LogisticRegression(C=0.5).fit(X, y, sample_weight=w)
+    Xd, yd, wd = (da.from_array(a, chunks=300) for a in (X, y, w))
+    lazy, eager = model.certificate(Xd, yd, sample_weight=wd), model.certificate(X, y, w)
+    assert lazy.holds and eager.holds
+    for a, b in zip(lazy.to_dict()["conditions"], eager.to_dict()["conditions"]):
+        assert a["value"] == pytest.approx(b["value"], rel=1e-3, abs=1e-14)
+    model.coef_ = model.coef_ + 1e-3
+    assert not model.certificate(Xd, yd, sample_weight=wd).holds

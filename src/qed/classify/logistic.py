@@ -285,6 +285,10 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
            minimum.
         """
         self._check_fitted("coef_")
+        if is_dask_collection(X) or is_dask_collection(y):  # measured on the cluster
+            from qed.classify._dask_logistic import certificate_dask
+
+            return certificate_dask(self, X, y, sample_weight)
         problem = self._problem_for_certificate(X, y, sample_weight)
         Theta = np.column_stack([self.coef_, self.intercept_]) if problem.fit_intercept \
             else self.coef_.copy()

@@ -39,6 +39,7 @@ __all__ = [
     "fit_dask",
     "partial_fit",
     "predict_dask",
+    "certificate_dask",
 ]
 
 
@@ -204,7 +205,8 @@ def fit_from_stats(est: Any, stats: NormalStats, y_ndim: int, dtype: Any) -> Any
     return est
 
 
-def _check_dask_inputs(est: Any, X: Any, y: Any, sample_weight: Any) -> tuple[Any, Any, Any]:
+def _check_dask_inputs(est: Any, X: Any, y: Any, sample_weight: Any,
+                       record: bool = True) -> tuple[Any, Any, Any]:
     import dask.array as da
 
     if y is None:
@@ -236,10 +238,25 @@ def _check_dask_inputs(est: Any, X: Any, y: Any, sample_weight: Any) -> tuple[An
     if sample_weight is not None and sample_weight.shape != (X.shape[0],):
         raise ValueError(f"sample_weight.shape == {sample_weight.shape}, expected "
                          f"({X.shape[0]},).")
-    est.n_features_in_ = int(X.shape[1])
-    if hasattr(est, "feature_names_in_"):
-        del est.feature_names_in_
+    if record:
+        est.n_features_in_ = int(X.shape[1])
+        if hasattr(est, "feature_names_in_"):
+            del est.feature_names_in_
     return X, y, sample_weight
+
+
+def certificate_dask(est: Any, X: Any, y: Any, sample_weight: Any = None) -> Any:
+    """The normal equations measured on dask data: one pass for its sufficient statistics,
+    then the same statistics-based certificate as after ``fit`` (nothing pulled locally)."""
+    from qed.linear._certify import least_squares_certificate
+
+    X, y, sw = _check_dask_inputs(est, X, y, sample_weight, record=False)
+    if X.shape[1] != est.n_features_in_:
+        raise ValueError(f"X has {X.shape[1]} features, but {type(est).__name__} is expecting "
+                         f"{est.n_features_in_} features as input.")
+    stats = stats_of(X, y, sw, bool(est.fit_intercept))
+    _check_stats(stats)
+    return least_squares_certificate(est, stats, alpha=getattr(est, "_alpha", 0.0))
 
 
 def fit_dask(est: Any, X: Any, y: Any, sample_weight: Any = None) -> Any:

@@ -175,6 +175,10 @@ class Ridge(RegressorMixin, BaseEstimator):
         with X and y recomputed on that data.
         """
         self._check_fitted("coef_")
+        if is_dask_collection(X) or is_dask_collection(y):  # measured on the cluster
+            from qed.linear._dask import certificate_dask
+
+            return certificate_dask(self, X, y, sample_weight)
         return least_squares_certificate(self, self._stats, alpha=self._alpha, X=X, y=y,
                                          sample_weight=sample_weight)
 
