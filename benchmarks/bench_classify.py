@@ -21,23 +21,17 @@ tol = 1e-3 and at qed's default tol = 1e-6.
 from __future__ import annotations
 
 import argparse
-import time
 import warnings
 
 import numpy as np
+
+from _timing import best_time_and_result
 
 N_BIN, D_BIN = 100_000, 50
 N_MN, D_MN, K_MN = 50_000, 50, 10
 N_SVM, D_SVM = 4_500, 10
 
 
-def _best(fn, repeats: int) -> tuple[float, object]:
-    times, out = [], None
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return min(times), out
 
 
 def _logistic_data(n, d, k, seed=0):
@@ -61,14 +55,14 @@ def bench_logistic(n, d, k, repeats) -> dict:
     from qed.classify import LogisticRegression, logistic_objective
 
     X, y = _logistic_data(n, d, k)
-    qed_s, ours = _best(lambda: LogisticRegression(C=1.0).fit(X, y), repeats)
+    qed_s, ours = best_time_and_result(lambda: LogisticRegression(C=1.0).fit(X, y), repeats)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
-        peer_default, ref = _best(lambda: SkLogistic(C=1.0, tol=1e-8).fit(X, y), repeats)
+        peer_default, ref = best_time_and_result(lambda: SkLogistic(C=1.0, tol=1e-8).fit(X, y), repeats)
         # qed runs its BLAS single-threaded (see logistic._blas_single_thread); scikit-learn is
         # timed both ways and credited with its better time
         with threadpool_limits(limits=1, user_api="blas"):
-            peer_single, _ = _best(lambda: SkLogistic(C=1.0, tol=1e-8).fit(X, y), repeats)
+            peer_single, _ = best_time_and_result(lambda: SkLogistic(C=1.0, tol=1e-8).fit(X, y), repeats)
     peer_s = min(peer_default, peer_single)
     hit_max = any(issubclass(w.category, ConvergenceWarning) for w in caught)
     f_qed, f_peer = logistic_objective(ours, X, y), logistic_objective(ref, X, y)
@@ -97,8 +91,8 @@ def bench_svc(kind: str, tol: float, repeats: int, X, y) -> dict:
         peer_fn = lambda: SkSVC(C=1.0, kernel="rbf", tol=tol).fit(X, y)  # noqa: E731
         name = "SVC rbf C=1"
     ours_fn()  # numba: load the compiled SMO before timing
-    qed_s, ours = _best(ours_fn, repeats)
-    peer_s, ref = _best(peer_fn, repeats)
+    qed_s, ours = best_time_and_result(ours_fn, repeats)
+    peer_s, ref = best_time_and_result(peer_fn, repeats)
     diff = float(np.abs(ours.decision_function(X) - ref.decision_function(X)).max())
     return {"name": f"{name} n={len(X)} tol={tol:g}", "qed_s": qed_s, "peer_s": peer_s,
             "ratio": peer_s / qed_s, "target": 0.5, "n_sv_qed": len(ours.support_),

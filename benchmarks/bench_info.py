@@ -12,29 +12,20 @@ a batch of distributions along an axis are reported too.
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
 import scipy.stats
 
+from _timing import best_time
 from qed import info
-
-
-def _best(fn, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
 
 
 def _row(name, qed_fn, peer_fn, repeats, target=None):
     got, expected = qed_fn(), peer_fn()  # warm-up (numba loads its cache) and a parity check
     if not np.allclose(got, expected, rtol=1e-10, atol=1e-12):
         raise AssertionError(f"{name}: qed {got} != scipy {expected}")
-    qed_s = _best(qed_fn, repeats)
-    peer_s = _best(peer_fn, repeats)
+    qed_s = best_time(qed_fn, repeats)
+    peer_s = best_time(peer_fn, repeats)
     return {"name": name, "qed_s": qed_s, "peer_s": peer_s, "ratio": peer_s / qed_s,
             "target": target}
 

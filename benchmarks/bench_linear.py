@@ -17,21 +17,15 @@ part of the contract, not traded for speed).
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
+
+from _timing import best_time
 
 N, D = 200_000, 100
 N_KRR, D_KRR = 4_000, 20
 
 
-def _best(fn, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
 
 
 def _race(ours, peer, repeats: int) -> tuple[float, float]:
@@ -40,8 +34,8 @@ def _race(ours, peer, repeats: int) -> tuple[float, float]:
     peer()  # warm-up: first-call imports and page faults
     t_ours, t_peer = [], []
     for _ in range(repeats):
-        t_ours.append(_best(ours, 1))
-        t_peer.append(_best(peer, 1))
+        t_ours.append(best_time(ours, 1))
+        t_peer.append(best_time(peer, 1))
     return min(t_ours), min(t_peer)
 
 
@@ -49,7 +43,7 @@ def matmul_gflops(repeats: int = 3, size: int = 2000) -> float:
     """Measured float64 GEMM rate (2·size³ flops per product), GFLOP/s."""
     rng = np.random.default_rng(0)
     A, B = rng.standard_normal((size, size)), rng.standard_normal((size, size))
-    return 2 * size**3 / _best(lambda: A @ B, repeats) / 1e9
+    return 2 * size**3 / best_time(lambda: A @ B, repeats) / 1e9
 
 
 def _regression_data(seed: int = 0):

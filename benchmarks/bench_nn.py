@@ -14,9 +14,10 @@ Target: qed ≥ 1.0× torch's throughput.
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
+
+from _timing import best_time
 
 SIZES = (784, 256, 128, 10)
 BATCH = 128
@@ -96,13 +97,6 @@ def torch_epoch_fn(X: np.ndarray, y: np.ndarray, qed_net=None):
     return epoch
 
 
-def _best(fn, repeats: int) -> float:
-    best = float("inf")
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
 
 
 def run(quick: bool = False, threads: int = 1) -> list[dict]:
@@ -125,8 +119,8 @@ def run(quick: bool = False, threads: int = 1) -> list[dict]:
         torch_epoch()
         qed_s = torch_s = float("inf")
         for _ in range(repeats):  # interleave, so that load changes hit both alike
-            qed_s = min(qed_s, _best(qed_epoch, 1))
-            torch_s = min(torch_s, _best(torch_epoch, 1))
+            qed_s = min(qed_s, best_time(qed_epoch, 1))
+            torch_s = min(torch_s, best_time(torch_epoch, 1))
     return [{
         "name": f"MLP 784-256-128-10 BN+ReLU Adam float32 batch {BATCH} "
                 f"({n} samples/epoch, {threads} thread{'s' if threads > 1 else ''})",

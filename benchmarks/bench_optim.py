@@ -17,13 +17,13 @@ in the same loop as the steps so that all see the same background load.
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
 import torch
 from numba import njit, prange
 
 import qed.optim as qo
+from _timing import best_time
 
 N_BIG = 10_000_000
 
@@ -36,13 +36,6 @@ class _P:
         self.grad: np.ndarray | None = None
 
 
-def _best(fn, repeats: int) -> float:
-    best = float("inf")
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
 
 
 @njit(parallel=True, cache=True)
@@ -90,9 +83,9 @@ def _pair(n: int, make_qed, make_torch, repeats: int, n_params: int = 1, also=()
     q = t = float("inf")
     others = [float("inf")] * len(also)
     for _ in range(repeats):
-        q = min(q, _best(_block(qopt.step, block), 1) / block)
-        t = min(t, _best(_block(topt.step, block), 1) / block)
-        others = [min(o, _best(f, 1)) for o, f in zip(others, also, strict=True)]
+        q = min(q, best_time(_block(qopt.step, block), 1) / block)
+        t = min(t, best_time(_block(topt.step, block), 1) / block)
+        others = [min(o, best_time(f, 1)) for o, f in zip(others, also, strict=True)]
     return q, t, topt, others
 
 
