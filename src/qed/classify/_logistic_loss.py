@@ -60,15 +60,20 @@ def _penalty(Theta, alpha, fit_intercept):
     return 0.5 * alpha * float(np.vdot(W, W)) if alpha else 0.0
 
 
-def binary_loss_grad(Theta, X, y, sw, alpha, fit_intercept):
+def binary_loss_grad(Theta, X, y, sw, alpha, fit_intercept, x_max=None):
     """f, ∇f and the IRLS weights sᵢσᵢ(1 − σᵢ) for labels y ∈ {0, 1}.
 
     Theta : (1, d₁); X : (n, d); y, sw : (n,). Returns (float, (1, d₁), (n,)).
     −log pᵢ = −log σ(±zᵢ) with the sign +1 for yᵢ = 1, computed without overflow.
+    x_max : optional list; max|X|, found on the same pass, is appended to it.
     """
     d = X.shape[1]
     b = float(Theta[0, d]) if fit_intercept else 0.0
-    nll, g, w = K.binary_pass(X, Theta[0, :d], b, np.asarray(y, dtype=np.float64), sw)
+    if y.dtype.kind not in "iuf":  # integer codes go in as they are: no conversion pass
+        y = np.asarray(y, dtype=np.float64)
+    nll, g, w, m = K.binary_pass(X, Theta[0, :d], b, y, sw, x_max is not None)
+    if x_max is not None:
+        x_max.append(m)
     G = np.empty_like(Theta)
     G[0, :d] = g[:d] + alpha * Theta[0, :d]
     if fit_intercept:

@@ -53,8 +53,16 @@ class LogisticProblem:
         return k, self.X.shape[1] + int(self.fit_intercept)
 
     def loss_grad(self, Theta):
-        fn = L.binary_loss_grad if self.binary else L.multinomial_loss_grad
-        return fn(Theta, self.X, self.y, self.sw, self.alpha, self.fit_intercept)
+        if not self.binary:
+            return L.multinomial_loss_grad(Theta, self.X, self.y, self.sw, self.alpha,
+                                           self.fit_intercept)
+        # the sigmoid's pass finds max|X| on the way: the gradient floor needs no pass of its own
+        found = [] if self.x_max is None else None
+        out = L.binary_loss_grad(Theta, self.X, self.y, self.sw, self.alpha, self.fit_intercept,
+                                 found)
+        if found:
+            self.x_max = float(found[0])
+        return out
 
     def hessian(self, aux):
         if self.binary:
@@ -80,7 +88,7 @@ class LogisticProblem:
         y = self.y[rows]
         if len(np.unique(y)) < self.n_classes:
             return None
-        self.gradient_floor()  # sets x_max, a valid bound for the sample too
+        # a known max|X| bounds the sample's too; else the sample finds its own on its first pass
         return LogisticProblem(self.X[rows], y, self.sw[rows] * (n / m), self.alpha,
                                self.fit_intercept, self.n_classes, self.x_max)
 
@@ -279,7 +287,6 @@ def newton(problem: LogisticProblem, Theta0: np.ndarray, tol: float, max_iter: i
     Theta = Theta0.copy()
     total = float(problem.sw.sum())
     null = problem.null_space()
-    floor = problem.gradient_floor()
     state = None
     cache: dict = {}
     n = len(problem.y)
@@ -299,6 +306,7 @@ def newton(problem: LogisticProblem, Theta0: np.ndarray, tol: float, max_iter: i
                     Theta, state = start.Theta.copy(), trial
                     cache = {"precond": start.precond, "cg_steps": 0}
     f, G, aux = state if state is not None else problem.loss_grad(Theta)
+    floor = problem.gradient_floor()  # after a sigmoid pass, which has found max|X|
     curve = [f / total]
     noise = len(problem.y) * np.finfo(float).eps * abs(f)
     for it in range(1, max_iter + 1):
