@@ -26,7 +26,10 @@ SUBSAMPLE_ROWS = 4096
 # Newton on more rows than this first solves on a 1/WARM_START_FRACTION random subsample
 WARM_START_MIN_ROWS = 8_000
 WARM_START_FRACTION = 8
-WARM_START_TOL = 1e-4
+# ... to the tolerance WARM_START_C/√m on its m rows: the start's sampling error (its averaged
+# gradient on all rows is O(1/√m)) dwarfs anything tighter; measured on the benchmark, 0.03
+# saves one Hessian per level against a fixed 1e-4 and leaves the full-data steps unchanged
+WARM_START_C = 0.03
 # rebuild the CG preconditioner once CG needs more steps than this with the old one
 REBUILD_AFTER = 6
 
@@ -294,7 +297,7 @@ def newton(problem: LogisticProblem, Theta0: np.ndarray, tol: float, max_iter: i
         sub = problem.subsample(n // WARM_START_FRACTION)
         if sub is not None:
             # the sampling error of the start (~1/√m) dwarfs any tighter tolerance
-            start = newton(sub, Theta0, max(tol, WARM_START_TOL), max_iter)
+            start = newton(sub, Theta0, max(tol, WARM_START_C / np.sqrt(len(sub.y))), max_iter)
             if not start.separated and np.all(np.isfinite(start.Theta)):
                 trial = problem.loss_grad(start.Theta)
                 # f(0) = Σsᵢ·log k needs no pass over the data
