@@ -129,6 +129,9 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     ----------
     classes_ (k,), coef_ (1 or k, n_features), intercept_ (1 or k,), n_iter_ (1,),
     loss_curve_ (averaged objective f/n after each iteration/epoch), n_features_in_.
+
+    A row-chunked ``dask.array`` X and y are fitted by ``"newton"`` with one pass over the
+    blocks per step (``qed.classify._dask_logistic``); predictions on one are lazy.
     """
 
     def __init__(

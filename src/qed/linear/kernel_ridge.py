@@ -96,6 +96,9 @@ class KernelRidge(RegressorMixin, BaseEstimator):
     ----------
     dual_coef_ : ndarray of shape (n_samples,) or (n_samples, n_targets)
     X_fit_ : ndarray of shape (n_samples, n_features), the training data (or kernel).
+
+    Array API arrays (torch on CPU or GPU, ``array_api_strict``) are fitted in their own
+    library and device for the named kernels; fitted arrays are of that type.
     """
 
     def __init__(

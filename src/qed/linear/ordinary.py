@@ -68,6 +68,13 @@ class LinearRegression(RegressorMixin, BaseEstimator):
     solver_ : str
         The solver actually used ("normal", "qr" or "svd").
     n_features_in_, feature_names_in_ : as scikit-learn.
+
+    Notes
+    -----
+    Scaling out (docs/scaling.md): a row-chunked ``dask.array`` X and y are fitted by their
+    per-block sufficient statistics summed on the cluster, ``predict`` on one is lazy, and
+    ``partial_fit`` streams chunks; any other Array API array (a torch tensor on CPU or GPU,
+    ``array_api_strict``) is fitted in its own library and device, ``coef_`` of that type.
     """
 
     def __init__(self, *, fit_intercept: bool = True, solver: str = "auto") -> None:

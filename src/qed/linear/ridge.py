@@ -79,6 +79,11 @@ class Ridge(RegressorMixin, BaseEstimator):
     intercept_ : float or ndarray of shape (n_targets,)
     solver_ : str, the solver used.
     n_features_in_, feature_names_in_ : as scikit-learn.
+
+    Notes
+    -----
+    Dask arrays, ``partial_fit`` and Array API arrays are handled as in ``LinearRegression``
+    (docs/scaling.md); dask and streaming fits use the primal solver.
     """
 
     def __init__(self, alpha: Any = 1.0, *, fit_intercept: bool = True, solver: str = "auto"):
