@@ -115,3 +115,30 @@ def test_information_measures_at_1e_300():
     assert info.entropy(p) == pytest.approx(float(exact_h), rel=1e-12)
     assert info.kl_divergence(p, q) == pytest.approx(float(exact_kl), rel=1e-12)
     assert np.isfinite(info.cross_entropy(p, q))
+
+
+def test_ill_conditioned_dual_ridge_matches_extended_precision():
+    """d > n, features ~1e6, duplicated rows, α = 1: κ(XXᵀ + αI) ≈ 1e13. The dual solve must
+    still give the exact ridge predictions (here: 60-digit mpmath), whatever the row order."""
+    # the example hypothesis found (test_properties.py): rows 0 and 1 are the same sample
+    X = np.array([
+        [125730.22109339, -132104.8632913, 640422.65044328, 104900.11715304, -535669.37316111],
+        [125730.22109339, -132104.8632913, 640422.65044328, 104900.11715304, -535669.37316111],
+        [-623274.46253735, 41325.97934724, -2325030.77463883, -218791.66393255,
+         -1245910.94725307],
+        [-732267.35470345, -544258.98285731, -316300.15636915, 411630.53637413,
+         1042513.36944268],
+    ])
+    y = np.array([-0.12853466, 1.36646347, -0.66519467, 0.35151007])
+    mpmath.mp.dps = 60
+    n, d = X.shape
+    xbar = [mpmath.fsum(mpmath.mpf(X[i, j]) for i in range(n)) / n for j in range(d)]
+    ybar = mpmath.fsum(mpmath.mpf(v) for v in y) / n
+    Xc = mpmath.matrix([[mpmath.mpf(X[i, j]) - xbar[j] for j in range(d)] for i in range(n)])
+    K = Xc * Xc.T + mpmath.eye(n)
+    dual = mpmath.lu_solve(K, mpmath.matrix([mpmath.mpf(v) - ybar for v in y]))
+    exact = np.array([float(v + ybar) for v in (Xc * (Xc.T * dual))])
+    for order in (np.arange(n), np.arange(n)[::-1]):
+        for solver in ("auto", "dual", "primal"):
+            pred = Ridge(alpha=1.0, solver=solver).fit(X[order], y[order]).predict(X)
+            np.testing.assert_allclose(pred, exact, rtol=1e-9, atol=1e-12)

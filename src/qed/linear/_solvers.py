@@ -32,6 +32,7 @@ __all__ = [
     "ridge_dual",
     "normal_residual",
     "normal_cond_limit",
+    "ridge_svd",
 ]
 
 # The centered Gram is formed as XᵀX − n x̄x̄ᵀ (no copy of X) only when the uncentered
@@ -262,16 +263,49 @@ def ridge_dual(Xw: np.ndarray, Yw: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     """β = Xᵀ(XXᵀ + αI)⁻¹y, the notes' kernel identity, for d > n (an n × n system).
 
     Xw (n, d), Yw (n, t) already centered and weighted; alpha (t,). Returns coef (d, t).
+    Cholesky of XXᵀ + αI is used while its (Jacobi-scaled) condition number stays below
+    ``normal_cond_limit``; beyond it (α tiny beside ‖X‖², duplicated rows) the same β is taken
+    from the SVD X = UΣVᵀ as V·diag(σ/(σ² + α))·Uᵀy, which never forms XXᵀ.
     """
     n, t = Yw.shape
     K = Xw @ Xw.T
     dual = np.empty((n, t), dtype=Yw.dtype)
+    limit = normal_cond_limit(Yw.dtype)
     for a in np.unique(alpha):
         cols = np.flatnonzero(alpha == a)
         A = K.copy()
         A.flat[:: n + 1] += a
-        dual[:, cols] = spd_solve(A, Yw[:, cols], scale=False, overwrite_a=True)[0]
+        try:
+            dual[:, cols], rcond = spd_solve(A, Yw[:, cols], scale=True, overwrite_a=True)
+        except np.linalg.LinAlgError:
+            if a == 0:
+                raise  # singular least squares: the caller warns and takes the minimum norm
+            rcond = 0.0
+        if not rcond * limit >= 1.0:
+            return ridge_svd(Xw, Yw, alpha)
     return Xw.T @ dual
+
+
+def ridge_svd(Xw: np.ndarray, Yw: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """β = V·diag(σ/(σ² + α))·Uᵀy from the thin SVD of the centered, weighted X.
+
+    The stable form of both the primal and the dual ridge solution (no Gram matrix is
+    formed). Xw (n, d), Yw (n, t), alpha (t,) ≥ 0. Returns coef (d, t); with α = 0, singular
+    values below max(n, d)·eps·σ_max count as zero (the minimum-norm least-squares answer).
+    """
+    U, sig, Vt = linalg.svd(Xw, full_matrices=False, check_finite=False,
+                            lapack_driver="gesdd")
+    UtY = U.T @ Yw
+    cutoff = max(Xw.shape) * np.finfo(Xw.dtype).eps * (sig[0] if sig.size else 0.0)
+    coef = np.empty((Xw.shape[1], Yw.shape[1]), dtype=Yw.dtype)
+    for a in np.unique(alpha):
+        cols = np.flatnonzero(alpha == a)
+        denom = sig**2 + a
+        keep = (sig > cutoff) & (denom > 0)
+        factor = np.zeros_like(sig)
+        factor[keep] = sig[keep] / denom[keep]
+        coef[:, cols] = Vt.T @ (factor[:, None] * UtY[:, cols])
+    return coef
 
 
 def normal_residual(
