@@ -1,4 +1,8 @@
-"""Every ```python block of the README runs as written (in a temporary folder)."""
+"""Every ```python block of the README runs as written (in a temporary folder).
+
+Blocks fenced ```py need what a test machine lacks (a cluster, a GPU, a large CSV) and are
+illustrations; they use only names that the tested blocks and tests/scale exercise.
+"""
 
 import re
 from pathlib import Path
