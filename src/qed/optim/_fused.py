@@ -8,7 +8,9 @@ Each twin does the same arithmetic as its pure rule, in the same order and in th
 dtype (scalars are cast to that dtype first, as numpy does with Python scalars), so both give
 the same bits; tests/optim/test_optim_fused.py checks it. The element-wise math is one inlined
 scalar function shared by a serial loop (small arrays: no thread start-up) and a ``prange``
-loop (large arrays).
+loop (large arrays). ``error_model="numpy"`` makes a division by zero give inf/nan as numpy
+and torch do, instead of a ZeroDivisionError check per element that stops LLVM from
+vectorising the loop (13× slower serial Adam on float32).
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ def fusable(*arrays: np.ndarray | None) -> bool:
 # ------------------------------------------------------------------------ SGD
 
 
-@njit(inline="always", cache=True)
+@njit(inline="always", cache=True, error_model="numpy")
 def _sgd_elem(xi, gi, bi, first, lr, mu, omd, nesterov, wd, has_mom):
     if wd != 0:
         gi = gi + wd * xi
@@ -49,7 +51,7 @@ def _sgd_elem(xi, gi, bi, first, lr, mu, omd, nesterov, wd, has_mom):
     return xi - lr * gi, bi
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _sgd_serial(x, g, b, first, lr, mu, omd, nesterov, wd, has_mom):
     for i in range(x.size):
         x[i], bi = _sgd_elem(x[i], g[i], b[i] if has_mom else x[i], first, lr, mu, omd,
@@ -58,7 +60,7 @@ def _sgd_serial(x, g, b, first, lr, mu, omd, nesterov, wd, has_mom):
             b[i] = bi
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, error_model="numpy")
 def _sgd_parallel(x, g, b, first, lr, mu, omd, nesterov, wd, has_mom):
     for i in prange(x.size):
         x[i], bi = _sgd_elem(x[i], g[i], b[i] if has_mom else x[i], first, lr, mu, omd,
@@ -80,7 +82,7 @@ def sgd_(x, g, buf, first, lr, momentum, dampening, nesterov, weight_decay):
 # ------------------------------------------------------------------------ AdaGrad
 
 
-@njit(inline="always", cache=True)
+@njit(inline="always", cache=True, error_model="numpy")
 def _adagrad_elem(xi, gi, ai, clr, wd, eps):
     if wd != 0:
         gi = gi + wd * xi
@@ -88,13 +90,13 @@ def _adagrad_elem(xi, gi, ai, clr, wd, eps):
     return xi - clr * (gi / (np.sqrt(ai) + eps)), ai
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _adagrad_serial(x, g, a, clr, wd, eps):
     for i in range(x.size):
         x[i], a[i] = _adagrad_elem(x[i], g[i], a[i], clr, wd, eps)
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, error_model="numpy")
 def _adagrad_parallel(x, g, a, clr, wd, eps):
     for i in prange(x.size):
         x[i], a[i] = _adagrad_elem(x[i], g[i], a[i], clr, wd, eps)
@@ -111,7 +113,7 @@ def adagrad_(x, g, acc, t, lr, lr_decay, weight_decay, eps):
 # ------------------------------------------------------------------------ RMSProp
 
 
-@njit(inline="always", cache=True)
+@njit(inline="always", cache=True, error_model="numpy")
 def _rmsprop_elem(xi, gi, si, bi, ci, lr, alpha, oma, eps, wd, mu, centered):
     if wd != 0:
         gi = gi + wd * xi
@@ -127,7 +129,7 @@ def _rmsprop_elem(xi, gi, si, bi, ci, lr, alpha, oma, eps, wd, mu, centered):
     return xi - lr * (gi / denom), si, bi, ci
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _rmsprop_serial(x, g, s, b, c, lr, alpha, oma, eps, wd, mu, centered):
     has_mom = mu > 0
     for i in range(x.size):
@@ -140,7 +142,7 @@ def _rmsprop_serial(x, g, s, b, c, lr, alpha, oma, eps, wd, mu, centered):
             c[i] = ci
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, error_model="numpy")
 def _rmsprop_parallel(x, g, s, b, c, lr, alpha, oma, eps, wd, mu, centered):
     has_mom = mu > 0
     for i in prange(x.size):
@@ -167,7 +169,7 @@ def rmsprop_(x, g, sq, buf, gavg, lr, alpha, eps, weight_decay, momentum, center
 # ------------------------------------------------------------------------ Adam
 
 
-@njit(inline="always", cache=True)
+@njit(inline="always", cache=True, error_model="numpy")
 def _adam_elem(xi, gi, mi, vi, step_size, bc2_sqrt, b1, omb1, b2, omb2, eps, wd, shrink, mode):
     if mode == 1:  # L2: g ← g + λx
         gi = gi + wd * xi
@@ -178,14 +180,14 @@ def _adam_elem(xi, gi, mi, vi, step_size, bc2_sqrt, b1, omb1, b2, omb2, eps, wd,
     return xi - step_size * (mi / (np.sqrt(vi) / bc2_sqrt + eps)), mi, vi
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _adam_serial(x, g, m, v, step_size, bc2_sqrt, b1, omb1, b2, omb2, eps, wd, shrink, mode):
     for i in range(x.size):
         x[i], m[i], v[i] = _adam_elem(x[i], g[i], m[i], v[i], step_size, bc2_sqrt, b1, omb1,
                                       b2, omb2, eps, wd, shrink, mode)
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, error_model="numpy")
 def _adam_parallel(x, g, m, v, step_size, bc2_sqrt, b1, omb1, b2, omb2, eps, wd, shrink, mode):
     for i in prange(x.size):
         x[i], m[i], v[i] = _adam_elem(x[i], g[i], m[i], v[i], step_size, bc2_sqrt, b1, omb1,
