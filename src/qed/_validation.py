@@ -1,5 +1,7 @@
 """Input validation shared by every qed estimator and function.
 
+Hyperparameter checks live in ``qed._params`` and are re-exported here.
+
 Every check raises a ``ValueError`` or ``TypeError`` whose message names the argument, the
 problem and the fix, so that bad input never reaches numpy or LAPACK.
 """
@@ -13,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from qed._params import check_bool, check_random_state, check_scalar
+
 __all__ = [
     "NotFittedError",
     "ConvergenceWarning",
@@ -24,7 +28,6 @@ __all__ = [
     "check_sample_weight",
     "check_scalar",
     "check_random_state",
-    "check_probability_vector",
     "column_or_1d",
     "encode_labels",
     "check_bool",
@@ -426,96 +429,6 @@ def check_sample_weight(
     if only_positive and not (w > 0).any():
         raise ValueError("sample_weight is zero everywhere; at least one weight must be > 0.")
     return w
-
-
-def check_scalar(
-    value: Any,
-    name: str,
-    *,
-    target_type: type | tuple = numbers.Real,
-    min_val: float | None = None,
-    max_val: float | None = None,
-    include_min: bool = True,
-    include_max: bool = True,
-    allow_inf: bool = True,
-) -> Any:
-    """Check a hyperparameter's type and range; the error names the parameter and the range."""
-    if isinstance(value, bool) and target_type in (numbers.Real, numbers.Integral, float, int):
-        raise TypeError(f"{name} must be a number, got the bool {value!r}.")
-    if not isinstance(value, target_type):
-        expected = getattr(target_type, "__name__", str(target_type))
-        raise TypeError(
-            f"{name} must be an instance of {expected}, got {type(value).__name__} ({value!r})."
-        )
-    if isinstance(value, numbers.Real):
-        if np.isnan(value):
-            raise ValueError(f"{name} is NaN; pass a number.")
-        if not allow_inf and np.isinf(value):
-            raise ValueError(f"{name} = {value} must be finite.")
-        low_ok = min_val is None or (value >= min_val if include_min else value > min_val)
-        high_ok = max_val is None or (value <= max_val if include_max else value < max_val)
-        if not (low_ok and high_ok):
-            lo = "-inf" if min_val is None else min_val
-            hi = "inf" if max_val is None else max_val
-            left = "[" if include_min and min_val is not None else "("
-            right = "]" if include_max and max_val is not None else ")"
-            raise ValueError(f"{name} == {value}, must be in {left}{lo}, {hi}{right}.")
-    return value
-
-
-def check_bool(value: Any, name: str) -> bool:
-    """A flag must be a bool (numpy bools too): "yes", 1 or None are rejected by name."""
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    raise TypeError(f"{name} must be True or False, got {type(value).__name__} ({value!r}).")
-
-
-def check_random_state(seed: Any) -> np.random.Generator:
-    """Turn None, an int, a SeedSequence or a Generator into a ``np.random.Generator``."""
-    if seed is None or isinstance(seed, (numbers.Integral, np.random.SeedSequence)):
-        if isinstance(seed, numbers.Integral) and not isinstance(seed, bool) and seed < 0:
-            raise ValueError(f"random_state must be a non-negative int, got {seed}.")
-        return np.random.default_rng(seed)
-    if isinstance(seed, np.random.Generator):
-        return seed
-    if isinstance(seed, np.random.RandomState):
-        return np.random.default_rng(seed.randint(0, 2**31 - 1))
-    raise TypeError(
-        f"random_state must be None, an int or a numpy Generator, got {type(seed).__name__}."
-    )
-
-
-def check_probability_vector(
-    p: Any, *, name: str = "p", axis: int = 0, normalize: bool = False
-) -> np.ndarray:
-    """Validate a probability vector (or array of them along ``axis``).
-
-    Entries must be finite and ≥ 0 and sum to 1 along ``axis`` within a tolerance that grows
-    with the length (√n·eps·64); with ``normalize=True`` they are divided by their sum instead.
-    """
-    arr = check_array(p, input_name=name, ensure_2d=False, ensure_min_features=0)
-    if arr.ndim == 0:
-        raise ValueError(f"{name} must be an array of probabilities, got a scalar.")
-    if arr.size == 0:
-        raise ValueError(f"{name} is empty; a distribution needs at least one outcome.")
-    if (arr < 0).any():
-        raise ValueError(
-            f"{name} has negative entries (min {arr.min():.3g}); probabilities must be ≥ 0."
-        )
-    total = arr.sum(axis=axis, keepdims=True)
-    if normalize:
-        if (total <= 0).any():
-            raise ValueError(f"{name} sums to 0 along axis {axis}; nothing to normalise.")
-        return arr / total
-    n = arr.shape[axis]
-    tol = 64 * np.finfo(arr.dtype).eps * max(np.sqrt(n), 1.0)
-    worst = np.max(np.abs(total - 1.0))
-    if worst > tol:
-        raise ValueError(
-            f"{name} does not sum to 1 along axis {axis} (off by {worst:.3g}, tolerance "
-            f"{tol:.1g}); pass a normalised distribution or normalize=True."
-        )
-    return arr
 
 
 def encode_labels(y: np.ndarray, estimator: Any = None) -> tuple[np.ndarray, np.ndarray]:

@@ -8,7 +8,6 @@ from qed._validation import (
     NotFittedError,
     check_array,
     check_is_fitted,
-    check_probability_vector,
     check_random_state,
     check_sample_weight,
     check_scalar,
@@ -125,12 +124,3 @@ def test_random_state():
     assert check_random_state(g) is g
     with pytest.raises(TypeError):
         check_random_state("seed")
-
-
-def test_probability_vectors():
-    check_probability_vector([0.2, 0.8])
-    with pytest.raises(ValueError, match="negative"):
-        check_probability_vector([-0.1, 1.1])
-    with pytest.raises(ValueError, match="does not sum to 1"):
-        check_probability_vector([0.2, 0.7])
-    assert np.allclose(check_probability_vector([1, 3], normalize=True), [0.25, 0.75])
