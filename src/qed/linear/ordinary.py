@@ -14,9 +14,10 @@ import numpy as np
 
 from qed._array_api import get_namespace
 from qed._blockwise import is_dask_collection
-from qed._validation import check_array, check_bool, check_sample_weight, check_X_y
+from qed._validation import check_bool, check_sample_weight, check_X_y
 from qed.base import BaseEstimator, RegressorMixin
 from qed.certificate import Certificate
+from qed.linear._base import LinearPredictor
 from qed.linear._certify import least_squares_certificate
 from qed.linear._checks import (
     IllConditionedWarning,
@@ -40,7 +41,7 @@ __all__ = ["LinearRegression", "RankDeficiencyWarning", "IllConditionedWarning"]
 _SOLVERS = ("auto", "normal", "qr", "svd")
 
 
-class LinearRegression(RegressorMixin, BaseEstimator):
+class LinearRegression(LinearPredictor, RegressorMixin, BaseEstimator):
     """Ordinary least squares, minimising Σᵢ wᵢ(yᵢ − xᵢᵀβ − b)².
 
     Parameters
@@ -185,33 +186,6 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         """Singular values of the centered (weighted) X (alias of ``singular_``)."""
         self._check_fitted("singular_")
         return self.singular_
-
-    def partial_fit(self, X: Any, y: Any, sample_weight: Any = None) -> LinearRegression:
-        """Add one chunk of rows (numpy or dask) to the fit: streaming data, one pass.
-
-        The chunks' sufficient statistics (Σw, means, centered co-moments) are merged by
-        Chan's pairwise update and the normal equations re-solved, so after any sequence of
-        chunks the model equals ``fit`` on all of them together (see ``qed.linear._dask``).
-        """
-        from qed.linear._dask import partial_fit
-
-        return partial_fit(self, X, y, sample_weight)
-
-    def predict(self, X: Any) -> np.ndarray:
-        """ŷ = Xβ + b, shape (n_samples,) or (n_samples, n_targets)."""
-        self._check_fitted("coef_")
-        if is_dask_collection(X):
-            from qed.linear._dask import predict_dask
-
-            return predict_dask(self, X)
-        xp, is_numpy = get_namespace(X)
-        if not is_numpy:
-            from qed.linear._array_api_path import predict_linear_xp
-
-            return predict_linear_xp(self, xp, X)
-        X = check_array(X, estimator=self, reset=False)
-        coef = self.coef_.astype(X.dtype, copy=False)
-        return X @ coef.T + self.intercept_
 
     def log_likelihood(self, X: Any, y: Any, sample_weight: Any = None) -> float:
         """Gaussian log-likelihood Σᵢ wᵢ log N(yᵢ; xᵢᵀβ + b, σ²) with σ² = ``sigma2_``.

@@ -15,9 +15,10 @@ import numpy as np
 
 from qed._array_api import get_namespace
 from qed._blockwise import is_dask_collection
-from qed._validation import check_array, check_bool
+from qed._validation import check_bool
 from qed.base import BaseEstimator, RegressorMixin
 from qed.certificate import Certificate
+from qed.linear._base import LinearPredictor
 from qed.linear._certify import least_squares_certificate
 from qed.linear._checks import (
     RankDeficiencyWarning,
@@ -60,7 +61,7 @@ def _check_alpha(alpha: Any, n_targets: int) -> np.ndarray:
     return np.broadcast_to(arr.reshape(-1), (n_targets,)).copy()
 
 
-class Ridge(RegressorMixin, BaseEstimator):
+class Ridge(LinearPredictor, RegressorMixin, BaseEstimator):
     """Minimises Σᵢ wᵢ(yᵢ − xᵢᵀβ − b)² + α‖β‖²; the intercept b is not penalised.
 
     Parameters
@@ -146,32 +147,6 @@ class Ridge(RegressorMixin, BaseEstimator):
         else:
             self.intercept_ = float(intercept[0]) if y.ndim == 1 else intercept
         return self
-
-    def partial_fit(self, X: Any, y: Any, sample_weight: Any = None) -> Ridge:
-        """Add one chunk of rows (numpy or dask) to the fit: streaming data, one pass.
-
-        The chunks' sufficient statistics (Σw, means, centered co-moments) are merged by
-        Chan's pairwise update and the normal equations re-solved, so after any sequence of
-        chunks the model equals ``fit`` on all of them together (see ``qed.linear._dask``).
-        """
-        from qed.linear._dask import partial_fit
-
-        return partial_fit(self, X, y, sample_weight)
-
-    def predict(self, X: Any) -> np.ndarray:
-        """ŷ = Xβ + b, shape (n_samples,) or (n_samples, n_targets)."""
-        self._check_fitted("coef_")
-        if is_dask_collection(X):
-            from qed.linear._dask import predict_dask
-
-            return predict_dask(self, X)
-        xp, is_numpy = get_namespace(X)
-        if not is_numpy:
-            from qed.linear._array_api_path import predict_linear_xp
-
-            return predict_linear_xp(self, xp, X)
-        X = check_array(X, estimator=self, reset=False)
-        return X @ self.coef_.astype(X.dtype, copy=False).T + self.intercept_
 
     def certificate(self, X: Any = None, y: Any = None, sample_weight: Any = None) -> Certificate:
         """The ridge normal equations XᵀW(y − Xβ − b) = αβ and Σw(y − Xβ − b) = 0.
