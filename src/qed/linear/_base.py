@@ -14,6 +14,20 @@ from qed._validation import check_array
 class LinearPredictor:
     """Mixin for fitted ``coef_`` (d,) or (t, d) and ``intercept_``: predict and partial_fit."""
 
+    def _fit_elsewhere(self, X: Any, y: Any, sample_weight: Any) -> Any:
+        """Fit dask input on its cluster and other Array API input in its own library and
+        device; returns the fitted estimator, or None for numpy input (the caller's path)."""
+        if is_dask_collection(X) or is_dask_collection(y):
+            from qed.linear._dask import fit_dask  # row blocks reduced on the cluster
+
+            return fit_dask(self, X, y, sample_weight)
+        xp, is_numpy = get_namespace(X, y)
+        if not is_numpy:  # torch, array_api_strict, …: computed there, on that device
+            from qed.linear._array_api_path import fit_linear_xp
+
+            return fit_linear_xp(self, xp, X, y, sample_weight)
+        return None
+
     def partial_fit(self, X: Any, y: Any, sample_weight: Any = None) -> Any:
         """Add one chunk of rows (numpy or dask) to the fit: streaming data, one pass.
 

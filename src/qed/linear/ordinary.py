@@ -12,7 +12,6 @@ from typing import Any
 
 import numpy as np
 
-from qed._array_api import get_namespace
 from qed._blockwise import is_dask_collection
 from qed._validation import check_bool, check_sample_weight, check_X_y
 from qed.base import BaseEstimator, RegressorMixin
@@ -84,15 +83,9 @@ class LinearRegression(LinearPredictor, RegressorMixin, BaseEstimator):
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> LinearRegression:
         """Fit by the chosen solver. X (n_samples, n_features); y (n_samples[, n_targets])."""
-        if is_dask_collection(X) or is_dask_collection(y):
-            from qed.linear._dask import fit_dask  # row blocks reduced on the cluster
-
-            return fit_dask(self, X, y, sample_weight)
-        xp, is_numpy = get_namespace(X, y)
-        if not is_numpy:  # torch, array_api_strict, …: computed there, on that device
-            from qed.linear._array_api_path import fit_linear_xp
-
-            return fit_linear_xp(self, xp, X, y, sample_weight)
+        fitted = self._fit_elsewhere(X, y, sample_weight)
+        if fitted is not None:
+            return fitted
         if self.solver not in _SOLVERS:
             raise ValueError(
                 f"solver={self.solver!r} is not supported; choose one of {_SOLVERS}."

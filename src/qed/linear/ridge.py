@@ -13,7 +13,6 @@ from typing import Any
 
 import numpy as np
 
-from qed._array_api import get_namespace
 from qed._blockwise import is_dask_collection
 from qed._validation import check_bool
 from qed.base import BaseEstimator, RegressorMixin
@@ -94,15 +93,9 @@ class Ridge(LinearPredictor, RegressorMixin, BaseEstimator):
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> Ridge:
         """Solve the ridge normal equations. X (n_samples, n_features); y (n[, n_targets])."""
-        if is_dask_collection(X) or is_dask_collection(y):
-            from qed.linear._dask import fit_dask  # row blocks reduced on the cluster
-
-            return fit_dask(self, X, y, sample_weight)
-        xp, is_numpy = get_namespace(X, y)
-        if not is_numpy:  # torch, array_api_strict, …: computed there, on that device
-            from qed.linear._array_api_path import fit_linear_xp
-
-            return fit_linear_xp(self, xp, X, y, sample_weight)
+        fitted = self._fit_elsewhere(X, y, sample_weight)
+        if fitted is not None:
+            return fitted
         if self.solver not in _SOLVERS:
             raise ValueError(f"solver={self.solver!r} is not supported; choose one of {_SOLVERS}.")
         X, y, sw = check_fit_data(self, X, y, sample_weight)
