@@ -155,8 +155,10 @@ def entropy_rows(P):
 
 
 @numba.njit(**_JIT)
-def kl_rows(P, Q):
-    """Per row: (Σp, Σq, #invalid, #{q = 0 < p}, Σ_{p>0, q>0} p·log(p/q))."""
+def _pair_rows(P, Q, cross):
+    """Per row: (Σp, Σq, #invalid, #{q = 0 < p}, Σ_{p>0, q>0} p·t) with t = log(p/q), or
+    t = log q when ``cross``. ``cross`` is the same for every element, so LLVM unswitches the
+    loop and each version vectorises as if written alone."""
     m, n = P.shape
     sp = np.zeros(m)
     sq = np.zeros(m)
@@ -189,8 +191,9 @@ def kl_rows(P, Q):
                 px = x > 0.0
                 py = y > 0.0
                 z += 1 if (px and not py) else 0
-                lr = log_ratio(x if px else 1.0, y if py else 1.0)
-                bh += x * lr if (px and py) else 0.0
+                yy = y if py else 1.0
+                lt = log(yy) if cross else log_ratio(x if px else 1.0, yy)
+                bh += x * lt if (px and py) else 0.0
             s += bs
             t += bt
             h += bh
@@ -203,51 +206,15 @@ def kl_rows(P, Q):
 
 
 @numba.njit(**_JIT)
+def kl_rows(P, Q):
+    """Per row: (Σp, Σq, #invalid, #{q = 0 < p}, Σ_{p>0, q>0} p·log(p/q))."""
+    return _pair_rows(P, Q, False)
+
+
+@numba.njit(**_JIT)
 def cross_rows(P, Q):
     """Per row: (Σp, Σq, #invalid, #{q = 0 < p}, Σ_{p>0, q>0} p·log q)."""
-    m, n = P.shape
-    sp = np.zeros(m)
-    sq = np.zeros(m)
-    acc = np.zeros(m)
-    bad = np.zeros(m, dtype=np.int64)
-    inf = np.zeros(m, dtype=np.int64)
-    for r in range(m):
-        pr = P[r]
-        qr = Q[r]
-        s = 0.0
-        t = 0.0
-        h = 0.0
-        c = 0
-        z = 0
-        for start in range(0, n, _BLOCK):
-            bs = 0.0
-            bt = 0.0
-            bh = 0.0
-            # a fresh slice per block: indices from 0 let numba drop its negative-index
-            # wraparound select, without which LLVM does not vectorise the loop
-            pb = pr[start : start + _BLOCK]
-            qb = qr[start : start + _BLOCK]
-            for i in range(pb.size):
-                x = pb[i]
-                y = qb[i]
-                ok = x >= 0.0 and x <= _FMAX and y >= 0.0 and y <= _FMAX
-                c += 0 if ok else 1
-                bs += x
-                bt += y
-                px = x > 0.0
-                py = y > 0.0
-                z += 1 if (px and not py) else 0
-                lq = log(y if py else 1.0)
-                bh += x * lq if (px and py) else 0.0
-            s += bs
-            t += bt
-            h += bh
-        sp[r] = s
-        sq[r] = t
-        acc[r] = h
-        bad[r] = c
-        inf[r] = z
-    return sp, sq, bad, inf, acc
+    return _pair_rows(P, Q, True)
 
 
 @numba.njit(**_JIT)  # the same flags as the kernels, so the accuracy tests see their code
