@@ -452,7 +452,15 @@ def encode_labels(y: np.ndarray, estimator: Any = None) -> tuple[np.ndarray, np.
                 f"{sorted(k.__name__ for k in kinds)}; use labels of a single type (all str "
                 "or all numbers)."
             )
-    classes, codes = np.unique(y, return_inverse=True)
+    lo, hi = (int(y.min()), int(y.max())) if y.dtype.kind in "iub" and y.size else (0, -1)
+    if lo <= hi and -(2**62) < lo and hi < 2**62 and hi - lo < 4 * y.size + 1024:
+        # integer labels in a compact range: counting, O(n), instead of np.unique's sort
+        offset = y.astype(np.intp) - lo
+        present = np.bincount(offset) > 0
+        classes = (np.flatnonzero(present) + lo).astype(y.dtype)
+        codes = (np.cumsum(present) - 1)[offset]
+    else:
+        classes, codes = np.unique(y, return_inverse=True)
     if len(classes) < 2:
         raise ValueError(
             f"{name} needs samples of at least 2 classes in the data, but the data contains "

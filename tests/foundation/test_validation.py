@@ -3,6 +3,8 @@
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
 
 from qed._validation import (
     NotFittedError,
@@ -12,6 +14,7 @@ from qed._validation import (
     check_sample_weight,
     check_scalar,
     check_X_y,
+    encode_labels,
 )
 from qed.base import BaseEstimator
 
@@ -124,3 +127,16 @@ def test_random_state():
     assert check_random_state(g) is g
     with pytest.raises(TypeError):
         check_random_state("seed")
+
+
+@given(st.lists(st.integers(-(2**40), 2**40), min_size=2, max_size=60),
+       st.sampled_from([np.int64, np.int32, np.int8, np.uint8, np.uint64, bool]))
+def test_encode_labels_equals_numpy_unique(values, dtype):
+    """The counting fast path for integer labels gives exactly np.unique's classes and codes."""
+    y = np.array(values).astype(dtype)
+    assume(len(np.unique(y)) >= 2)
+    classes, codes = encode_labels(y)
+    ref_classes, ref_codes = np.unique(y, return_inverse=True)
+    assert classes.dtype == ref_classes.dtype and np.array_equal(classes, ref_classes)
+    assert np.array_equal(codes, ref_codes.reshape(-1))
+    assert np.array_equal(classes[codes], y)
