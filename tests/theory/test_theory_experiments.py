@@ -18,7 +18,7 @@ def test_init_std_matches_torch_gains(fan_in):
         torch.nn.init.calculate_gain("linear") / np.sqrt(fan_in), rel=1e-12)
     # torch's xavier_normal_ on a square layer is the same σ² = 2/(D_in + D_out) = 1/D_in
     w = torch.empty(fan_in, fan_in, dtype=torch.float64)
-    torch.nn.init.xavier_normal_(w)
+    torch.nn.init.xavier_normal_(w, generator=torch.Generator().manual_seed(fan_in))
     assert w.std().item() == pytest.approx(init_std("xavier", fan_in), rel=0.1)
 
 
