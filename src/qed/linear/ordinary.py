@@ -71,7 +71,7 @@ class LinearRegression(LinearPredictor, RegressorMixin, BaseEstimator):
 
     Notes
     -----
-    Scaling out (docs/scaling.md): a row-chunked ``dask.array`` X and y are fitted by their
+    Scaling out (README, "Scaling out"): a row-chunked ``dask.array`` X and y are fitted by their
     per-block sufficient statistics summed on the cluster, ``predict`` on one is lazy, and
     ``partial_fit`` streams chunks; any other Array API array (a torch tensor on CPU or GPU,
     ``array_api_strict``) is fitted in its own library and device, ``coef_`` of that type.

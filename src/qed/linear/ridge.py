@@ -83,7 +83,7 @@ class Ridge(LinearPredictor, RegressorMixin, BaseEstimator):
     Notes
     -----
     Dask arrays, ``partial_fit`` and Array API arrays are handled as in ``LinearRegression``
-    (docs/scaling.md); dask and streaming fits use the primal solver.
+    (README, "Scaling out"); dask and streaming fits use the primal solver.
     """
 
     def __init__(self, alpha: Any = 1.0, *, fit_intercept: bool = True, solver: str = "auto"):
