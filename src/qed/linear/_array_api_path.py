@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from qed._array_api import device_of, float_dtype_of, to_numpy
+from qed.linear._checks import check_lengths
 from qed.linear._solvers import NormalStats, normal_cond_limit
 
 __all__ = ["fit_linear_xp", "predict_linear_xp", "fit_kernel_ridge_xp",
@@ -51,13 +52,7 @@ def _check_Xy(est: Any, xp: Any, X: Any, y: Any, sample_weight: Any):
     y = _as_xp(xp, y, X)
     if y.ndim not in (1, 2):
         raise ValueError(f"y must be 1-D or 2-D, got shape {tuple(y.shape)}.")
-    if y.shape[0] != X.shape[0]:
-        raise ValueError(
-            f"Found input variables with inconsistent numbers of samples: X has {X.shape[0]} "
-            f"rows but y has {y.shape[0]}; X and y must describe the same samples.")
-    if X.shape[0] < 1 or X.shape[1] < 1:
-        raise ValueError(f"Found array with shape {tuple(X.shape)}; at least 1 sample and 1 "
-                         "feature are required.")
+    check_lengths(tuple(X.shape), tuple(y.shape))
     if not (bool(xp.all(xp.isfinite(X))) and bool(xp.all(xp.isfinite(y)))):
         raise ValueError("Input X or y contains NaN or infinity; remove or impute them.")
     sw = None

@@ -16,6 +16,7 @@ from qed._validation import check_array, check_sample_weight, check_y
 
 __all__ = [
     "check_fit_data",
+    "check_lengths",
     "assert_finite",
     "assert_finite_gram",
     "RankDeficiencyWarning",
@@ -72,3 +73,17 @@ def assert_finite_gram(X: np.ndarray, gram: np.ndarray) -> None:
         f"XᵀX overflows {X.dtype} (max |X| = {np.max(np.abs(X)):.3g}); rescale the features "
         "(e.g. standardise them) before fitting."
     )
+
+
+def check_lengths(X_shape: tuple, y_shape: tuple) -> None:
+    """X (n, d) and y (n[, t]) describe the same n ≥ 1 samples of d ≥ 1 features.
+
+    Shared by the paths that cannot use ``check_array`` (dask and Array API inputs).
+    """
+    if y_shape[0] != X_shape[0]:
+        raise ValueError(
+            f"Found input variables with inconsistent numbers of samples: X has {X_shape[0]} "
+            f"rows but y has {y_shape[0]}; X and y must describe the same samples.")
+    if X_shape[0] < 1 or X_shape[1] < 1:
+        raise ValueError(f"Found array with shape {tuple(X_shape)}; at least 1 sample and 1 "
+                         "feature are required.")

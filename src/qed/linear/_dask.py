@@ -29,6 +29,7 @@ import numpy as np
 
 from qed._blockwise import is_dask_collection, map_reduce_rows, row_blocks_aligned
 from qed._validation import check_array, check_sample_weight, check_y
+from qed.linear._checks import check_lengths
 from qed.linear._solvers import NormalStats, normal_cond_limit, ridge_primal, spd_solve
 
 __all__ = [
@@ -224,13 +225,7 @@ def _check_dask_inputs(est: Any, X: Any, y: Any, sample_weight: Any,
                          "X.compute_chunk_sizes() (or to_dask_array(lengths=True)) first.")
     if X.dtype.kind not in "biuf" or y.dtype.kind not in "biuf":
         raise ValueError(f"X and y must be numeric, got dtypes {X.dtype} and {y.dtype}.")
-    if X.shape[0] != y.shape[0]:
-        raise ValueError(
-            f"Found input variables with inconsistent numbers of samples: X has {X.shape[0]} "
-            f"rows but y has {y.shape[0]}; X and y must describe the same samples.")
-    if X.shape[0] < 1 or X.shape[1] < 1:
-        raise ValueError(f"Found array with shape {X.shape}; at least 1 sample and 1 feature "
-                         "are required.")
+    check_lengths(tuple(X.shape), tuple(y.shape))
     if sample_weight is not None and not is_dask_collection(sample_weight):
         sample_weight = np.asarray(sample_weight, dtype=np.float64)
         if sample_weight.ndim == 0:
