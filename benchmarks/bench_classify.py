@@ -32,8 +32,6 @@ N_MN, D_MN, K_MN = 50_000, 50, 10
 N_SVM, D_SVM = 4_500, 10
 
 
-
-
 def _logistic_data(n, d, k, seed=0):
     """Standard normal features; labels drawn from a logistic / softmax model."""
     rng = np.random.default_rng(seed)
@@ -58,23 +56,35 @@ def bench_logistic(n, d, k, repeats) -> dict:
     qed_s, ours = best_time_and_result(lambda: LogisticRegression(C=1.0).fit(X, y), repeats)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
-        peer_default, ref = best_time_and_result(lambda: SkLogistic(C=1.0, tol=1e-8).fit(X, y), repeats)
+        peer_default, ref = best_time_and_result(
+            lambda: SkLogistic(C=1.0, tol=1e-8).fit(X, y), repeats
+        )
         # qed runs its BLAS single-threaded (see logistic._blas_single_thread); scikit-learn is
         # timed both ways and credited with its better time
         with threadpool_limits(limits=1, user_api="blas"):
-            peer_single, _ = best_time_and_result(lambda: SkLogistic(C=1.0, tol=1e-8).fit(X, y), repeats)
+            peer_single, _ = best_time_and_result(
+                lambda: SkLogistic(C=1.0, tol=1e-8).fit(X, y), repeats
+            )
     peer_s = min(peer_default, peer_single)
     hit_max = any(issubclass(w.category, ConvergenceWarning) for w in caught)
     f_qed, f_peer = logistic_objective(ours, X, y), logistic_objective(ref, X, y)
     kind = "binary" if k == 2 else f"softmax k={k}"
-    return {"name": f"logistic {kind} {n}x{d}", "qed_s": qed_s, "peer_s": peer_s,
-            "ratio": peer_s / qed_s, "target": 2.0, "qed_objective": f_qed,
-            "peer_objective": f_peer,
-            # "at least as low", up to the rounding of evaluating an n-term sum
-            "objective_ok": bool(f_qed <= f_peer + n * np.finfo(float).eps * abs(f_peer)),
-            "qed_iter": int(ours.n_iter_[0]), "peer_iter": int(np.max(ref.n_iter_)),
-            "peer_hit_max_iter": hit_max, "peer_default_threads_s": peer_default,
-            "peer_one_blas_thread_s": peer_single}
+    return {
+        "name": f"logistic {kind} {n}x{d}",
+        "qed_s": qed_s,
+        "peer_s": peer_s,
+        "ratio": peer_s / qed_s,
+        "target": 2.0,
+        "qed_objective": f_qed,
+        "peer_objective": f_peer,
+        # "at least as low", up to the rounding of evaluating an n-term sum
+        "objective_ok": bool(f_qed <= f_peer + n * np.finfo(float).eps * abs(f_peer)),
+        "qed_iter": int(ours.n_iter_[0]),
+        "peer_iter": int(np.max(ref.n_iter_)),
+        "peer_hit_max_iter": hit_max,
+        "peer_default_threads_s": peer_default,
+        "peer_one_blas_thread_s": peer_single,
+    }
 
 
 def bench_svc(kind: str, tol: float, repeats: int, X, y) -> dict:
@@ -94,9 +104,16 @@ def bench_svc(kind: str, tol: float, repeats: int, X, y) -> dict:
     qed_s, ours = best_time_and_result(ours_fn, repeats)
     peer_s, ref = best_time_and_result(peer_fn, repeats)
     diff = float(np.abs(ours.decision_function(X) - ref.decision_function(X)).max())
-    return {"name": f"{name} n={len(X)} tol={tol:g}", "qed_s": qed_s, "peer_s": peer_s,
-            "ratio": peer_s / qed_s, "target": 0.5, "n_sv_qed": len(ours.support_),
-            "n_sv_peer": len(ref.support_), "max_abs_decision_diff": diff}
+    return {
+        "name": f"{name} n={len(X)} tol={tol:g}",
+        "qed_s": qed_s,
+        "peer_s": peer_s,
+        "ratio": peer_s / qed_s,
+        "target": 0.5,
+        "n_sv_qed": len(ours.support_),
+        "n_sv_peer": len(ref.support_),
+        "max_abs_decision_diff": diff,
+    }
 
 
 def run(quick: bool = False) -> list[dict]:
@@ -120,19 +137,27 @@ def main() -> None:
     print(f"{'benchmark':<42}{'qed s':>9}{'sklearn s':>11}{'ratio':>8}{'target':>8}")
     for r in rows:
         ok = "ok" if r["ratio"] >= r["target"] else "MISSED"
-        print(f"{r['name']:<42}{r['qed_s']:>9.4f}{r['peer_s']:>11.4f}{r['ratio']:>7.2f}×"
-              f"{r['target']:>7.1f}×  {ok}")
+        print(
+            f"{r['name']:<42}{r['qed_s']:>9.4f}{r['peer_s']:>11.4f}{r['ratio']:>7.2f}×"
+            f"{r['target']:>7.1f}×  {ok}"
+        )
         if "qed_objective" in r:
             note = " (sklearn stopped at max_iter)" if r["peer_hit_max_iter"] else ""
             gap = r["qed_objective"] - r["peer_objective"]
-            print(f"    sklearn {r['peer_default_threads_s']:.4f} s with default BLAS threads, "
-                  f"{r['peer_one_blas_thread_s']:.4f} s with one")
-            print(f"    objective qed {r['qed_objective']:.10f} ({r['qed_iter']} it) vs sklearn "
-                  f"{r['peer_objective']:.10f} ({r['peer_iter']} it){note}: qed − sklearn = "
-                  f"{gap:.2e} ({'ok' if r['objective_ok'] else 'qed HIGHER'})")
+            print(
+                f"    sklearn {r['peer_default_threads_s']:.4f} s with default BLAS threads, "
+                f"{r['peer_one_blas_thread_s']:.4f} s with one"
+            )
+            print(
+                f"    objective qed {r['qed_objective']:.10f} ({r['qed_iter']} it) vs sklearn "
+                f"{r['peer_objective']:.10f} ({r['peer_iter']} it){note}: qed − sklearn = "
+                f"{gap:.2e} ({'ok' if r['objective_ok'] else 'qed HIGHER'})"
+            )
         else:
-            print(f"    support vectors qed {r['n_sv_qed']} / libsvm {r['n_sv_peer']}, "
-                  f"max |Δ decision| {r['max_abs_decision_diff']:.2e}")
+            print(
+                f"    support vectors qed {r['n_sv_qed']} / libsvm {r['n_sv_peer']}, "
+                f"max |Δ decision| {r['max_abs_decision_diff']:.2e}"
+            )
 
 
 if __name__ == "__main__":

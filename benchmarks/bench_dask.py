@@ -66,9 +66,16 @@ def run(quick: bool = False) -> list[dict]:
     chunk = 125_000 if quick else 500_000
     data_mb = n * d * 8 / 2**20
     rows = []
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                      dashboard_address=":0", memory_limit="6GiB") as cluster, \
-            Client(cluster):
+    with (
+        LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=":0",
+            memory_limit="6GiB",
+        ) as cluster,
+        Client(cluster),
+    ):
         X, y_lin, y_log = _data(n, d, chunk)
         rss0 = _rss_mb()
         # the one-pass fits are timed best of 2 (3 quick); the iterative ones once
@@ -84,19 +91,36 @@ def run(quick: bool = False) -> list[dict]:
 
         coef_peer, peer_s, _ = _timed(peer, reps)
         gap = float(np.max(np.abs(coef_peer[:d, 0] - lin.coef_)))
-        rows.append({"name": f"LinearRegression.fit dask {n:,}×{d}", "qed_s": lin_s,
-                     "peer_s": peer_s, "ratio": peer_s / lin_s, "target": 1.0,
-                     "peer": "dask.array.linalg.lstsq (TSQR)", "coef_gap": gap,
-                     "client_peak_alloc_mb": lin_peak, "client_maxrss_mb": rss_lin,
-                     "client_maxrss_before_mb": rss0, "data_mb": data_mb})
+        rows.append(
+            {
+                "name": f"LinearRegression.fit dask {n:,}×{d}",
+                "qed_s": lin_s,
+                "peer_s": peer_s,
+                "ratio": peer_s / lin_s,
+                "target": 1.0,
+                "peer": "dask.array.linalg.lstsq (TSQR)",
+                "coef_gap": gap,
+                "client_peak_alloc_mb": lin_peak,
+                "client_maxrss_mb": rss_lin,
+                "client_maxrss_before_mb": rss0,
+                "data_mb": data_mb,
+            }
+        )
         log, log_s, log_peak = _timed(lambda: LogisticRegression(C=1.0).fit(X, y_log))
         warm = " after a start on 1/8 of the blocks" if X.numblocks[0] >= 16 else ""
-        row = {"name": f"LogisticRegression.fit dask {n:,}×{d} ({int(log.n_iter_[0])} full "
-                       f"Newton steps{warm})",
-               "qed_s": log_s, "peer_s": None, "ratio": None, "target": None,
-               "peer": "dask_ml not installed: not compared",
-               "client_peak_alloc_mb": log_peak, "client_maxrss_mb": _rss_mb(),
-               "client_maxrss_before_mb": rss_lin, "data_mb": data_mb}
+        row = {
+            "name": f"LogisticRegression.fit dask {n:,}×{d} ({int(log.n_iter_[0])} full "
+            f"Newton steps{warm})",
+            "qed_s": log_s,
+            "peer_s": None,
+            "ratio": None,
+            "target": None,
+            "peer": "dask_ml not installed: not compared",
+            "client_peak_alloc_mb": log_peak,
+            "client_maxrss_mb": _rss_mb(),
+            "client_maxrss_before_mb": rss_lin,
+            "data_mb": data_mb,
+        }
         rows.append(row)
         try:
             import warnings
@@ -107,14 +131,29 @@ def run(quick: bool = False) -> list[dict]:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             peer_lin, s_lin, _ = _timed(lambda: dml.LinearRegression().fit(X, y_lin))
-            peer_log, s_log, _ = _timed(lambda: dml.LogisticRegression(
-                solver="lbfgs", C=1.0, tol=1e-8, max_iter=100).fit(X, y_log))
-        rows.insert(1, dict(rows[0], name=rows[0]["name"] + " vs dask_ml", peer_s=s_lin,
-                         ratio=s_lin / lin_s, peer="dask_ml LinearRegression",
-                         coef_gap=float(np.max(np.abs(peer_lin.coef_ - lin.coef_)))))
-        row.update(peer_s=s_log, ratio=s_log / log_s, target=1.0,
-                   peer="dask_ml LogisticRegression(solver='lbfgs')",
-                   coef_gap=float(np.max(np.abs(np.ravel(peer_log.coef_) - log.coef_.ravel()))))
+            peer_log, s_log, _ = _timed(
+                lambda: dml.LogisticRegression(solver="lbfgs", C=1.0, tol=1e-8, max_iter=100).fit(
+                    X, y_log
+                )
+            )
+        rows.insert(
+            1,
+            dict(
+                rows[0],
+                name=rows[0]["name"] + " vs dask_ml",
+                peer_s=s_lin,
+                ratio=s_lin / lin_s,
+                peer="dask_ml LinearRegression",
+                coef_gap=float(np.max(np.abs(peer_lin.coef_ - lin.coef_))),
+            ),
+        )
+        row.update(
+            peer_s=s_log,
+            ratio=s_log / log_s,
+            target=1.0,
+            peer="dask_ml LogisticRegression(solver='lbfgs')",
+            coef_gap=float(np.max(np.abs(np.ravel(peer_log.coef_) - log.coef_.ravel()))),
+        )
     return rows
 
 
@@ -123,12 +162,18 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="2,000,000 rows instead of 20M")
     args = parser.parse_args()
     for row in run(quick=args.quick):
-        peer = (f"peer {row['peer_s']:.2f} s, ratio {row['ratio']:.2f}× ({row['peer']}, "
-                f"max |Δcoef| {row['coef_gap']:.1e})" if row["peer_s"] else row["peer"])
+        peer = (
+            f"peer {row['peer_s']:.2f} s, ratio {row['ratio']:.2f}× ({row['peer']}, "
+            f"max |Δcoef| {row['coef_gap']:.1e})"
+            if row["peer_s"]
+            else row["peer"]
+        )
         print(f"{row['name']}: qed {row['qed_s']:.2f} s; {peer}")
-        print(f"    data {row['data_mb']:.0f} MiB; client peak allocations during fit "
-              f"{row['client_peak_alloc_mb']:.1f} MiB; client max RSS "
-              f"{row['client_maxrss_before_mb']:.0f} → {row['client_maxrss_mb']:.0f} MiB")
+        print(
+            f"    data {row['data_mb']:.0f} MiB; client peak allocations during fit "
+            f"{row['client_peak_alloc_mb']:.1f} MiB; client max RSS "
+            f"{row['client_maxrss_before_mb']:.0f} → {row['client_maxrss_mb']:.0f} MiB"
+        )
 
 
 if __name__ == "__main__":

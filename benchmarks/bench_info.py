@@ -26,8 +26,13 @@ def _row(name, qed_fn, peer_fn, repeats, target=None):
         raise AssertionError(f"{name}: qed {got} != scipy {expected}")
     qed_s = best_time(qed_fn, repeats)
     peer_s = best_time(peer_fn, repeats)
-    return {"name": name, "qed_s": qed_s, "peer_s": peer_s, "ratio": peer_s / qed_s,
-            "target": target}
+    return {
+        "name": name,
+        "qed_s": qed_s,
+        "peer_s": peer_s,
+        "ratio": peer_s / qed_s,
+        "target": target,
+    }
 
 
 def run(quick: bool = False) -> list[dict]:
@@ -45,20 +50,44 @@ def run(quick: bool = False) -> list[dict]:
     batch_q = batch[::-1].copy()
     label = f"{n:,}"
     rows = [
-        _row(f"entropy(p), n={label}", lambda: info.entropy(p),
-             lambda: scipy.stats.entropy(p), repeats, target=2.0),
-        _row(f"kl_divergence(p, q), n={label}", lambda: info.kl_divergence(p, q),
-             lambda: scipy.stats.entropy(p, q), repeats, target=2.0),
-        _row(f"cross_entropy(p, q) vs H(p)+KL, n={label}", lambda: info.cross_entropy(p, q),
-             lambda: scipy.stats.entropy(p) + scipy.stats.entropy(p, q), repeats),
-        _row(f"entropy(3p, normalize=True), n={label}",
-             lambda: info.entropy(raw_p, normalize=True), lambda: scipy.stats.entropy(raw_p),
-             repeats),
-        _row(f"kl_divergence(p, q, axis=1), {batch.shape}",
-             lambda: info.kl_divergence(batch, batch_q, axis=1),
-             lambda: scipy.stats.entropy(batch, batch_q, axis=1), repeats),
-        _row(f"entropy(p, axis=0), {batch.T.shape}", lambda: info.entropy(batch.T, axis=0),
-             lambda: scipy.stats.entropy(batch.T, axis=0), repeats),
+        _row(
+            f"entropy(p), n={label}",
+            lambda: info.entropy(p),
+            lambda: scipy.stats.entropy(p),
+            repeats,
+            target=2.0,
+        ),
+        _row(
+            f"kl_divergence(p, q), n={label}",
+            lambda: info.kl_divergence(p, q),
+            lambda: scipy.stats.entropy(p, q),
+            repeats,
+            target=2.0,
+        ),
+        _row(
+            f"cross_entropy(p, q) vs H(p)+KL, n={label}",
+            lambda: info.cross_entropy(p, q),
+            lambda: scipy.stats.entropy(p) + scipy.stats.entropy(p, q),
+            repeats,
+        ),
+        _row(
+            f"entropy(3p, normalize=True), n={label}",
+            lambda: info.entropy(raw_p, normalize=True),
+            lambda: scipy.stats.entropy(raw_p),
+            repeats,
+        ),
+        _row(
+            f"kl_divergence(p, q, axis=1), {batch.shape}",
+            lambda: info.kl_divergence(batch, batch_q, axis=1),
+            lambda: scipy.stats.entropy(batch, batch_q, axis=1),
+            repeats,
+        ),
+        _row(
+            f"entropy(p, axis=0), {batch.T.shape}",
+            lambda: info.entropy(batch.T, axis=0),
+            lambda: scipy.stats.entropy(batch.T, axis=0),
+            repeats,
+        ),
     ]
     return rows
 
@@ -71,8 +100,10 @@ def main() -> None:
     for row in run(quick=args.quick):
         target = f"≥ {row['target']:g}×" if row["target"] else ""
         ok = "" if not row["target"] else ("  ok" if row["ratio"] >= row["target"] else "  MISSED")
-        print(f"{row['name']:<46} {1e3 * row['qed_s']:10.2f} {1e3 * row['peer_s']:11.2f} "
-              f"{row['ratio']:6.1f}×  {target}{ok}")
+        print(
+            f"{row['name']:<46} {1e3 * row['qed_s']:10.2f} {1e3 * row['peer_s']:11.2f} "
+            f"{row['ratio']:6.1f}×  {target}{ok}"
+        )
 
 
 if __name__ == "__main__":

@@ -26,8 +26,6 @@ N, D = 200_000, 100
 N_KRR, D_KRR = 4_000, 20
 
 
-
-
 def _race(ours, peer, repeats: int) -> tuple[float, float]:
     """Best times of two fits, alternated so that both see the same background load."""
     ours()
@@ -63,13 +61,19 @@ def bench_ols(X, y, repeats: int, gflops: float) -> dict:
 
     from qed.linear import LinearRegression
 
-    qed_s, peer_s = _race(lambda: LinearRegression().fit(X, y), lambda: SkLR().fit(X, y),
-                          repeats)
+    qed_s, peer_s = _race(lambda: LinearRegression().fit(X, y), lambda: SkLR().fit(X, y), repeats)
     err = _rel(LinearRegression().fit(X, y).coef_, SkLR().fit(X, y).coef_)
     floor_s = N * D * D / (gflops * 1e9)  # syrk: n·d² flops
-    return {"name": f"OLS fit {N}x{D}", "qed_s": qed_s, "peer_s": peer_s,
-            "ratio": peer_s / qed_s, "target": 5.0, "max_rel_diff": err,
-            "floor_s": floor_s, "x_floor": qed_s / floor_s}
+    return {
+        "name": f"OLS fit {N}x{D}",
+        "qed_s": qed_s,
+        "peer_s": peer_s,
+        "ratio": peer_s / qed_s,
+        "target": 5.0,
+        "max_rel_diff": err,
+        "floor_s": floor_s,
+        "x_floor": qed_s / floor_s,
+    }
 
 
 def bench_ridge(X, y, repeats: int) -> dict:
@@ -77,11 +81,18 @@ def bench_ridge(X, y, repeats: int) -> dict:
 
     from qed.linear import Ridge
 
-    qed_s, peer_s = _race(lambda: Ridge(alpha=1.0).fit(X, y),
-                          lambda: SkRidge(alpha=1.0).fit(X, y), repeats)
+    qed_s, peer_s = _race(
+        lambda: Ridge(alpha=1.0).fit(X, y), lambda: SkRidge(alpha=1.0).fit(X, y), repeats
+    )
     err = _rel(Ridge(alpha=1.0).fit(X, y).coef_, SkRidge(alpha=1.0).fit(X, y).coef_)
-    return {"name": f"Ridge fit {N}x{D}", "qed_s": qed_s, "peer_s": peer_s,
-            "ratio": peer_s / qed_s, "target": 1.5, "max_rel_diff": err}
+    return {
+        "name": f"Ridge fit {N}x{D}",
+        "qed_s": qed_s,
+        "peer_s": peer_s,
+        "ratio": peer_s / qed_s,
+        "target": 1.5,
+        "max_rel_diff": err,
+    }
 
 
 def bench_kernel_ridge(repeats: int) -> dict:
@@ -93,11 +104,18 @@ def bench_kernel_ridge(repeats: int) -> dict:
     X = rng.standard_normal((N_KRR, D_KRR))
     y = np.sin(X[:, 0]) + 0.1 * rng.standard_normal(N_KRR)
     params = {"alpha": 0.1, "kernel": "rbf", "gamma": 0.05}
-    qed_s, peer_s = _race(lambda: KernelRidge(**params).fit(X, y),
-                          lambda: SkKRR(**params).fit(X, y), repeats)
+    qed_s, peer_s = _race(
+        lambda: KernelRidge(**params).fit(X, y), lambda: SkKRR(**params).fit(X, y), repeats
+    )
     err = _rel(KernelRidge(**params).fit(X, y).dual_coef_, SkKRR(**params).fit(X, y).dual_coef_)
-    return {"name": f"KernelRidge rbf fit n={N_KRR}", "qed_s": qed_s, "peer_s": peer_s,
-            "ratio": peer_s / qed_s, "target": 1.2, "max_rel_diff": err}
+    return {
+        "name": f"KernelRidge rbf fit n={N_KRR}",
+        "qed_s": qed_s,
+        "peer_s": peer_s,
+        "ratio": peer_s / qed_s,
+        "target": 1.2,
+        "max_rel_diff": err,
+    }
 
 
 def run(quick: bool = False, threads: int | None = 1) -> list[dict]:
@@ -125,21 +143,30 @@ def run(quick: bool = False, threads: int | None = 1) -> list[dict]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats")
-    parser.add_argument("--threads", type=int, default=1,
-                        help="BLAS threads for both libraries (0 = BLAS default)")
+    parser.add_argument(
+        "--threads", type=int, default=1, help="BLAS threads for both libraries (0 = BLAS default)"
+    )
     args = parser.parse_args()
     rows = run(quick=args.quick, threads=args.threads or None)
-    print(f"BLAS threads: {args.threads or 'default'}; matmul rate: {rows[0]['gflops']:.1f} "
-          "GFLOP/s (float64 GEMM)")
-    print(f"{'benchmark':<30}{'qed s':>10}{'sklearn s':>11}{'ratio':>8}{'target':>8}  "
-          f"{'max rel diff':>12}")
+    print(
+        f"BLAS threads: {args.threads or 'default'}; matmul rate: {rows[0]['gflops']:.1f} "
+        "GFLOP/s (float64 GEMM)"
+    )
+    print(
+        f"{'benchmark':<30}{'qed s':>10}{'sklearn s':>11}{'ratio':>8}{'target':>8}  "
+        f"{'max rel diff':>12}"
+    )
     for r in rows:
         ok = "ok" if r["ratio"] >= r["target"] else "MISSED"
-        print(f"{r['name']:<30}{r['qed_s']:>10.4f}{r['peer_s']:>11.4f}{r['ratio']:>7.2f}×"
-              f"{r['target']:>7.1f}×  {r['max_rel_diff']:>12.1e}  {ok}")
+        print(
+            f"{r['name']:<30}{r['qed_s']:>10.4f}{r['peer_s']:>11.4f}{r['ratio']:>7.2f}×"
+            f"{r['target']:>7.1f}×  {r['max_rel_diff']:>12.1e}  {ok}"
+        )
     ols = rows[0]
-    print(f"OLS floor (n·d² = {N * D * D:.1e} flops at the GEMM rate): {ols['floor_s']:.4f} s; "
-          f"qed takes {ols['x_floor']:.2f}× the floor")
+    print(
+        f"OLS floor (n·d² = {N * D * D:.1e} flops at the GEMM rate): {ols['floor_s']:.4f} s; "
+        f"qed takes {ols['x_floor']:.2f}× the floor"
+    )
 
 
 if __name__ == "__main__":

@@ -35,9 +35,11 @@ def _qed_net():
     from qed import nn
 
     return nn.Sequential(
-        nn.Linear(784, 256, rng=0, dtype=np.float32), nn.BatchNorm1d(256, dtype=np.float32),
+        nn.Linear(784, 256, rng=0, dtype=np.float32),
+        nn.BatchNorm1d(256, dtype=np.float32),
         nn.ReLU(),
-        nn.Linear(256, 128, rng=1, dtype=np.float32), nn.BatchNorm1d(128, dtype=np.float32),
+        nn.Linear(256, 128, rng=1, dtype=np.float32),
+        nn.BatchNorm1d(128, dtype=np.float32),
         nn.ReLU(),
         nn.Linear(128, 10, rng=2, dtype=np.float32),
     )
@@ -47,8 +49,12 @@ def _torch_net():
     import torch
 
     return torch.nn.Sequential(
-        torch.nn.Linear(784, 256), torch.nn.BatchNorm1d(256), torch.nn.ReLU(),
-        torch.nn.Linear(256, 128), torch.nn.BatchNorm1d(128), torch.nn.ReLU(),
+        torch.nn.Linear(784, 256),
+        torch.nn.BatchNorm1d(256),
+        torch.nn.ReLU(),
+        torch.nn.Linear(256, 128),
+        torch.nn.BatchNorm1d(128),
+        torch.nn.ReLU(),
         torch.nn.Linear(128, 10),
     )
 
@@ -61,7 +67,7 @@ def qed_epoch_fn(X: np.ndarray, y: np.ndarray):
 
     net = _qed_net()
     opt = Adam(net.parameters(), lr=1e-3)
-    batches = [(X[i:i + BATCH], y[i:i + BATCH]) for i in range(0, len(X), BATCH)]
+    batches = [(X[i : i + BATCH], y[i : i + BATCH]) for i in range(0, len(X), BATCH)]
 
     def epoch() -> float:
         loss = None
@@ -83,7 +89,7 @@ def torch_epoch_fn(X: np.ndarray, y: np.ndarray, qed_net=None):
         net.load_state_dict({k: torch.from_numpy(v) for k, v in qed_net.state_dict().items()})
     opt = torch.optim.Adam(net.parameters(), lr=1e-3)
     Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
-    batches = [(Xt[i:i + BATCH], yt[i:i + BATCH]) for i in range(0, len(X), BATCH)]
+    batches = [(Xt[i : i + BATCH], yt[i : i + BATCH]) for i in range(0, len(X), BATCH)]
 
     def epoch() -> float:
         loss = None
@@ -95,8 +101,6 @@ def torch_epoch_fn(X: np.ndarray, y: np.ndarray, qed_net=None):
         return float(loss.item())
 
     return epoch
-
-
 
 
 def run(quick: bool = False, threads: int = 1) -> list[dict]:
@@ -121,16 +125,18 @@ def run(quick: bool = False, threads: int = 1) -> list[dict]:
         for _ in range(repeats):  # interleave, so that load changes hit both alike
             qed_s = min(qed_s, best_time(qed_epoch, 1))
             torch_s = min(torch_s, best_time(torch_epoch, 1))
-    return [{
-        "name": f"MLP 784-256-128-10 BN+ReLU Adam float32 batch {BATCH} "
-                f"({n} samples/epoch, {threads} thread{'s' if threads > 1 else ''})",
-        "qed_s": qed_s,
-        "peer_s": torch_s,
-        "ratio": torch_s / qed_s,  # throughput ratio qed/torch = time ratio torch/qed
-        "target": TARGET,
-        "qed_samples_per_s": n / qed_s,
-        "peer_samples_per_s": n / torch_s,
-    }]
+    return [
+        {
+            "name": f"MLP 784-256-128-10 BN+ReLU Adam float32 batch {BATCH} "
+            f"({n} samples/epoch, {threads} thread{'s' if threads > 1 else ''})",
+            "qed_s": qed_s,
+            "peer_s": torch_s,
+            "ratio": torch_s / qed_s,  # throughput ratio qed/torch = time ratio torch/qed
+            "target": TARGET,
+            "qed_samples_per_s": n / qed_s,
+            "peer_samples_per_s": n / torch_s,
+        }
+    ]
 
 
 def main() -> None:
@@ -140,11 +146,17 @@ def main() -> None:
     args = parser.parse_args()
     for row in run(args.quick, args.threads):
         print(row["name"])
-        print(f"  qed   {row['qed_s'] * 1e3:8.1f} ms/epoch  {row['qed_samples_per_s']:10.0f} samples/s")
-        print(f"  torch {row['peer_s'] * 1e3:8.1f} ms/epoch  {row['peer_samples_per_s']:10.0f} samples/s")
+        print(
+            f"  qed   {row['qed_s'] * 1e3:8.1f} ms/epoch  {row['qed_samples_per_s']:10.0f} samples/s"
+        )
+        print(
+            f"  torch {row['peer_s'] * 1e3:8.1f} ms/epoch  {row['peer_samples_per_s']:10.0f} samples/s"
+        )
         verdict = "meets" if row["ratio"] >= row["target"] else "BELOW"
-        print(f"  throughput ratio qed/torch = {row['ratio']:.2f}x ({verdict} target "
-              f"{row['target']}x)")
+        print(
+            f"  throughput ratio qed/torch = {row['ratio']:.2f}x ({verdict} target "
+            f"{row['target']}x)"
+        )
 
 
 if __name__ == "__main__":

@@ -36,8 +36,6 @@ class _P:
         self.grad: np.ndarray | None = None
 
 
-
-
 @njit(parallel=True, cache=True)
 def _parallel_copy(dst, src):
     for i in prange(src.size):
@@ -62,6 +60,7 @@ def _block(step, k: int):
     def run():
         for _ in range(k):
             step()
+
     return run
 
 
@@ -98,38 +97,82 @@ def run(quick: bool = False) -> list[dict]:
     np.copyto(dst, src)
     _parallel_copy(dst, src)
     copies = (lambda: np.copyto(dst, src), lambda: _parallel_copy(dst, src))
-    q, t, topt, (c1, c2) = _pair(N_BIG, lambda p: qo.Adam(p), lambda p: torch.optim.Adam(p),
-                                 repeats, also=copies)
+    q, t, topt, (c1, c2) = _pair(
+        N_BIG, lambda p: qo.Adam(p), lambda p: torch.optim.Adam(p), repeats, also=copies
+    )
     path = torch_adam_path(topt)
-    rows.append(dict(name=f"Adam step, 1e7 float32 (torch default: {path})", qed_s=q, peer_s=t,
-                     ratio=t / q, target=2.0,
-                     copy_bw_1thread=2 * src.nbytes / c1, copy_bw_parallel=2 * src.nbytes / c2))
+    rows.append(
+        dict(
+            name=f"Adam step, 1e7 float32 (torch default: {path})",
+            qed_s=q,
+            peer_s=t,
+            ratio=t / q,
+            target=2.0,
+            copy_bw_1thread=2 * src.nbytes / c1,
+            copy_bw_parallel=2 * src.nbytes / c2,
+        )
+    )
     if not quick:
-        q2, t2, _, _ = _pair(N_BIG, lambda p: qo.Adam(p),
-                          lambda p: torch.optim.Adam(p, fused=True), repeats)
-        rows.append(dict(name="Adam step, 1e7 float32 (torch fused=True)", qed_s=q2, peer_s=t2,
-                         ratio=t2 / q2, target=None))
-        q3, t3, _, _ = _pair(N_BIG, lambda p: qo.SGD(p, lr=0.01, momentum=0.9),
-                          lambda p: torch.optim.SGD(p, lr=0.01, momentum=0.9), repeats)
-        rows.append(dict(name="SGD momentum step, 1e7 float32", qed_s=q3, peer_s=t3,
-                         ratio=t3 / q3, target=None))
+        q2, t2, _, _ = _pair(
+            N_BIG, lambda p: qo.Adam(p), lambda p: torch.optim.Adam(p, fused=True), repeats
+        )
+        rows.append(
+            dict(
+                name="Adam step, 1e7 float32 (torch fused=True)",
+                qed_s=q2,
+                peer_s=t2,
+                ratio=t2 / q2,
+                target=None,
+            )
+        )
+        q3, t3, _, _ = _pair(
+            N_BIG,
+            lambda p: qo.SGD(p, lr=0.01, momentum=0.9),
+            lambda p: torch.optim.SGD(p, lr=0.01, momentum=0.9),
+            repeats,
+        )
+        rows.append(
+            dict(
+                name="SGD momentum step, 1e7 float32",
+                qed_s=q3,
+                peer_s=t3,
+                ratio=t3 / q3,
+                target=None,
+            )
+        )
         import numba
 
         nb, nt = numba.get_num_threads(), torch.get_num_threads()
         numba.set_num_threads(1)
         torch.set_num_threads(1)
         try:
-            q5, t5, _, _ = _pair(N_BIG, lambda p: qo.Adam(p), lambda p: torch.optim.Adam(p),
-                                 repeats)
+            q5, t5, _, _ = _pair(
+                N_BIG, lambda p: qo.Adam(p), lambda p: torch.optim.Adam(p), repeats
+            )
         finally:
             numba.set_num_threads(nb)
             torch.set_num_threads(nt)
-        rows.append(dict(name="Adam step, 1e7 float32, both on 1 thread", qed_s=q5, peer_s=t5,
-                         ratio=t5 / q5, target=None))
-        q4, t4, _, _ = _pair(1000, lambda p: qo.Adam(p), lambda p: torch.optim.Adam(p),
-                          repeats, n_params=6, block=50)
-        rows.append(dict(name="Adam step, 6 params of 1e3 (per-call overhead)", qed_s=q4,
-                         peer_s=t4, ratio=t4 / q4, target=None))
+        rows.append(
+            dict(
+                name="Adam step, 1e7 float32, both on 1 thread",
+                qed_s=q5,
+                peer_s=t5,
+                ratio=t5 / q5,
+                target=None,
+            )
+        )
+        q4, t4, _, _ = _pair(
+            1000, lambda p: qo.Adam(p), lambda p: torch.optim.Adam(p), repeats, n_params=6, block=50
+        )
+        rows.append(
+            dict(
+                name="Adam step, 6 params of 1e3 (per-call overhead)",
+                qed_s=q4,
+                peer_s=t4,
+                ratio=t4 / q4,
+                target=None,
+            )
+        )
     return rows
 
 
@@ -140,25 +183,38 @@ def main() -> None:
     import numba
 
     rows = run(args.quick)
-    print(f"threads: numba {numba.get_num_threads()} ({numba.threading_layer()}), "
-          f"torch {torch.get_num_threads()}")
+    print(
+        f"threads: numba {numba.get_num_threads()} ({numba.threading_layer()}), "
+        f"torch {torch.get_num_threads()}"
+    )
     for r in rows:
-        target = "" if r["target"] is None else f"  (target ≥ {r['target']}×: " \
-            f"{'PASS' if r['ratio'] >= r['target'] else 'FAIL'})"
-        print(f"{r['name']:<55} qed {r['qed_s'] * 1e3:8.2f} ms   torch {r['peer_s'] * 1e3:8.2f} ms"
-              f"   speed-up {r['ratio']:5.2f}×{target}")
+        target = (
+            ""
+            if r["target"] is None
+            else f"  (target ≥ {r['target']}×: {'PASS' if r['ratio'] >= r['target'] else 'FAIL'})"
+        )
+        print(
+            f"{r['name']:<55} qed {r['qed_s'] * 1e3:8.2f} ms   torch {r['peer_s'] * 1e3:8.2f} ms"
+            f"   speed-up {r['ratio']:5.2f}×{target}"
+        )
     head = rows[0]
     moved = 7 * 4 * N_BIG  # Adam reads x, g, m, v and writes x, m, v: 28 bytes per element
     bw1, bw2 = head["copy_bw_1thread"], head["copy_bw_parallel"]
     q, t = head["qed_s"], head["peer_s"]
-    print(f"copy bandwidth, 160 MB (2 x bytes / time): np.copyto {bw1 / 1e9:6.2f} GB/s, "
-          f"numba prange copy (all threads) {bw2 / 1e9:6.2f} GB/s")
-    print(f"qed Adam effective bandwidth:   {moved / q / 1e9:6.2f} GB/s = {moved / q / bw1:.0%} "
-          f"of np.copyto, {moved / q / bw2:.0%} of the parallel copy")
+    print(
+        f"copy bandwidth, 160 MB (2 x bytes / time): np.copyto {bw1 / 1e9:6.2f} GB/s, "
+        f"numba prange copy (all threads) {bw2 / 1e9:6.2f} GB/s"
+    )
+    print(
+        f"qed Adam effective bandwidth:   {moved / q / 1e9:6.2f} GB/s = {moved / q / bw1:.0%} "
+        f"of np.copyto, {moved / q / bw2:.0%} of the parallel copy"
+    )
     print(f"torch Adam at 28 B/element:     {moved / t / 1e9:6.2f} GB/s")
-    print("(a copy's stores also read the destination line first (write-allocate), which the "
-          "2 x bytes count omits;\n Adam's stores go to lines it has just read, so it can "
-          "exceed the counted copy bandwidth.)")
+    print(
+        "(a copy's stores also read the destination line first (write-allocate), which the "
+        "2 x bytes count omits;\n Adam's stores go to lines it has just read, so it can "
+        "exceed the counted copy bandwidth.)"
+    )
 
 
 if __name__ == "__main__":

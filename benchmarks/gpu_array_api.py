@@ -17,8 +17,11 @@ from qed.linear import KernelRidge, LinearRegression, Ridge
 def _close(name: str, got, expected, rtol: float) -> bool:
     ok_type = isinstance(got, torch.Tensor) and got.device.type == "cuda"
     got_np = got.detach().cpu().numpy() if isinstance(got, torch.Tensor) else np.asarray(got)
-    err = float(np.max(np.abs(got_np - expected) / (np.abs(expected) + 1e-300))) if np.size(
-        expected) else 0.0
+    err = (
+        float(np.max(np.abs(got_np - expected) / (np.abs(expected) + 1e-300)))
+        if np.size(expected)
+        else 0.0
+    )
     ok = ok_type and err <= rtol
     print(f"{'ok ' if ok else 'BAD'} {name:<42} cuda tensor={ok_type}  max rel err={err:.2e}")
     return ok
@@ -36,18 +39,32 @@ def parity() -> bool:
     Xt, yt = torch.tensor(X, **cuda), torch.tensor(y, **cuda)
     Pt, Qt = torch.tensor(P, **cuda), torch.tensor(Q, **cuda)
     results = []
-    for est in (LinearRegression(), Ridge(alpha=1.0), Ridge(alpha=1.0, solver="dual"),
-                KernelRidge(alpha=0.5, kernel="rbf", gamma=0.1),
-                KernelRidge(alpha=0.5, kernel="poly", degree=2)):
+    for est in (
+        LinearRegression(),
+        Ridge(alpha=1.0),
+        Ridge(alpha=1.0, solver="dual"),
+        KernelRidge(alpha=0.5, kernel="rbf", gamma=0.1),
+        KernelRidge(alpha=0.5, kernel="poly", degree=2),
+    ):
         ref = type(est)(**est.get_params()).fit(X, y).predict(X)
         got = est.fit(Xt, yt).predict(Xt)
         results.append(_close(f"{est!r}.predict", got, ref, 1e-9))
-    results.append(_close("rbf_kernel", kernels.rbf_kernel(Xt, gamma=0.2),
-                          kernels.rbf_kernel(X, gamma=0.2), 1e-10))
-    results.append(_close("entropy(axis=1)", info.entropy(Pt, axis=1), info.entropy(P, axis=1),
-                          1e-10))
-    results.append(_close("kl_divergence(axis=1)", info.kl_divergence(Pt, Qt, axis=1),
-                          info.kl_divergence(P, Q, axis=1), 1e-10))
+    results.append(
+        _close(
+            "rbf_kernel", kernels.rbf_kernel(Xt, gamma=0.2), kernels.rbf_kernel(X, gamma=0.2), 1e-10
+        )
+    )
+    results.append(
+        _close("entropy(axis=1)", info.entropy(Pt, axis=1), info.entropy(P, axis=1), 1e-10)
+    )
+    results.append(
+        _close(
+            "kl_divergence(axis=1)",
+            info.kl_divergence(Pt, Qt, axis=1),
+            info.kl_divergence(P, Q, axis=1),
+            1e-10,
+        )
+    )
     return all(results)
 
 
@@ -68,8 +85,10 @@ def timing(n: int = 1_000_000, d: int = 200) -> None:
         t0 = time.perf_counter()
         Ridge(alpha=1.0).fit(X, y)
         best_cpu = min(best_cpu, time.perf_counter() - t0)
-    print(f"Ridge fit {n:,} x {d} float64: CUDA (torch) {best_gpu * 1e3:.1f} ms, "
-          f"CPU (numpy) {best_cpu * 1e3:.1f} ms, ratio {best_cpu / best_gpu:.1f}x")
+    print(
+        f"Ridge fit {n:,} x {d} float64: CUDA (torch) {best_gpu * 1e3:.1f} ms, "
+        f"CPU (numpy) {best_cpu * 1e3:.1f} ms, ratio {best_cpu / best_gpu:.1f}x"
+    )
 
 
 if __name__ == "__main__":

@@ -11,8 +11,14 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["get_namespace", "is_numpy_namespace", "device_of", "float_dtype_of", "to_namespace",
-           "to_numpy"]
+__all__ = [
+    "get_namespace",
+    "is_numpy_namespace",
+    "device_of",
+    "float_dtype_of",
+    "to_namespace",
+    "to_numpy",
+]
 
 
 def get_namespace(*arrays: Any) -> tuple[Any, bool]:

@@ -38,8 +38,10 @@ def add_stats(a: Any, b: Any) -> Any:
 def _tree_sum(items: list, add: Callable) -> Any:
     # pairwise so that the reduction has depth log2(blocks), as dask's own reductions do
     while len(items) > 1:
-        items = [add(items[i], items[i + 1]) if i + 1 < len(items) else items[i]
-                 for i in range(0, len(items), 2)]
+        items = [
+            add(items[i], items[i + 1]) if i + 1 < len(items) else items[i]
+            for i in range(0, len(items), 2)
+        ]
     return items[0]
 
 

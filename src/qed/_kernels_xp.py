@@ -14,8 +14,13 @@ from typing import Any
 from qed._array_api import float_dtype_of
 from qed._validation import check_scalar
 
-__all__ = ["check_pair_xp", "linear_kernel_xp", "polynomial_kernel_xp", "rbf_kernel_xp",
-           "kernel_xp"]
+__all__ = [
+    "check_pair_xp",
+    "linear_kernel_xp",
+    "polynomial_kernel_xp",
+    "rbf_kernel_xp",
+    "kernel_xp",
+]
 
 
 def check_pair_xp(xp: Any, X: Any, Y: Any) -> tuple[Any, Any, bool]:
@@ -25,8 +30,10 @@ def check_pair_xp(xp: Any, X: Any, Y: Any) -> tuple[Any, Any, bool]:
         if A is None:
             continue
         if A.ndim != 2:
-            raise ValueError(f"Expected 2D array, got {name} of shape {tuple(A.shape)}; reshape "
-                             "it with .reshape(-1, 1) for one feature.")
+            raise ValueError(
+                f"Expected 2D array, got {name} of shape {tuple(A.shape)}; reshape "
+                "it with .reshape(-1, 1) for one feature."
+            )
         if not xp.isdtype(A.dtype, ("real floating", "integral", "bool")):
             raise ValueError(f"{name} must be numeric, got dtype {A.dtype}.")
     dtype = float_dtype_of(xp, X)
@@ -40,15 +47,17 @@ def check_pair_xp(xp: Any, X: Any, Y: Any) -> tuple[Any, Any, bool]:
     if X.shape[1] != Y.shape[1]:
         raise ValueError(
             f"Incompatible dimension for X and Y matrices: X.shape[1] == {X.shape[1]} while "
-            f"Y.shape[1] == {Y.shape[1]}; both must have the same number of features.")
+            f"Y.shape[1] == {Y.shape[1]}; both must have the same number of features."
+        )
     return X, Y, same
 
 
 def _gamma(gamma: Any, d: int) -> float:
     if gamma is None:
         return 1.0 / d
-    check_scalar(gamma, "gamma", target_type=numbers.Real, min_val=0, include_min=False,
-                 allow_inf=False)
+    check_scalar(
+        gamma, "gamma", target_type=numbers.Real, min_val=0, include_min=False, allow_inf=False
+    )
     return float(gamma)
 
 
@@ -57,8 +66,9 @@ def linear_kernel_xp(xp: Any, X: Any, Y: Any = None) -> Any:
     return X @ xp.matrix_transpose(Y)
 
 
-def polynomial_kernel_xp(xp: Any, X: Any, Y: Any = None, degree: float = 3,
-                         gamma: float | None = None, coef0: float = 1) -> Any:
+def polynomial_kernel_xp(
+    xp: Any, X: Any, Y: Any = None, degree: float = 3, gamma: float | None = None, coef0: float = 1
+) -> Any:
     X, Y, _ = check_pair_xp(xp, X, Y)
     check_scalar(degree, "degree", target_type=numbers.Real, min_val=0, allow_inf=False)
     check_scalar(coef0, "coef0", target_type=numbers.Real, allow_inf=False)
@@ -89,8 +99,12 @@ def _device(x: Any) -> Any:
     return device(x)
 
 
-_XP_KERNELS = {"linear": linear_kernel_xp, "poly": polynomial_kernel_xp,
-               "polynomial": polynomial_kernel_xp, "rbf": rbf_kernel_xp}
+_XP_KERNELS = {
+    "linear": linear_kernel_xp,
+    "poly": polynomial_kernel_xp,
+    "polynomial": polynomial_kernel_xp,
+    "rbf": rbf_kernel_xp,
+}
 
 
 def kernel_xp(xp: Any, name: str, X: Any, Y: Any = None, **params: Any) -> Any:

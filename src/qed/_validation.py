@@ -369,9 +369,7 @@ def check_is_fitted(estimator: Any, attributes: str | list[str] | None = None) -
     if isinstance(estimator, type):
         raise TypeError(f"{estimator.__name__} is a class, not an instance; call it first.")
     if attributes is None:
-        fitted = [
-            k for k in vars(estimator) if k.endswith("_") and not k.startswith("__")
-        ]
+        fitted = [k for k in vars(estimator) if k.endswith("_") and not k.startswith("__")]
     else:
         attributes = [attributes] if isinstance(attributes, str) else list(attributes)
         fitted = [a for a in attributes if hasattr(estimator, a)]
@@ -399,8 +397,9 @@ def _not_fitted_error_type() -> type:
     if sk is None:
         return NotFittedError
     if _SKLEARN_NOT_FITTED is None:
-        _SKLEARN_NOT_FITTED = type("NotFittedError", (NotFittedError, sk.NotFittedError),
-                                   {"__module__": __name__})
+        _SKLEARN_NOT_FITTED = type(
+            "NotFittedError", (NotFittedError, sk.NotFittedError), {"__module__": __name__}
+        )
     return _SKLEARN_NOT_FITTED
 
 

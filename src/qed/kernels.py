@@ -50,8 +50,9 @@ def _check_pair(X: Any, Y: Any) -> tuple[np.ndarray, np.ndarray, bool]:
 def _gamma(gamma: Any, n_features: int) -> float:
     if gamma is None:
         return 1.0 / n_features
-    check_scalar(gamma, "gamma", target_type=numbers.Real, min_val=0, include_min=False,
-                 allow_inf=False)
+    check_scalar(
+        gamma, "gamma", target_type=numbers.Real, min_val=0, include_min=False, allow_inf=False
+    )
     return float(gamma)
 
 

@@ -116,8 +116,11 @@ class _Encoder:
         if isinstance(value, np.ndarray):
             if value.dtype.hasobject and all(isinstance(v, str) for v in value.flat):
                 # e.g. feature_names_in_: strings travel as JSON, never as a pickled array
-                return {"__kind__": "strarray", "shape": list(value.shape),
-                        "items": [str(v) for v in value.flat]}
+                return {
+                    "__kind__": "strarray",
+                    "shape": list(value.shape),
+                    "items": [str(v) for v in value.flat],
+                }
             if value.dtype.hasobject:
                 raise TypeError(
                     "qed.save cannot store object arrays other than arrays of str (they would "
@@ -127,8 +130,13 @@ class _Encoder:
             self.arrays[key] = value
             return {"__kind__": "array", "ref": key}
         if isinstance(value, np.generic):
-            return {"__kind__": "scalar", "dtype": value.dtype.str, "value": value.item()
-                    if np.isfinite(value) or value.dtype.kind not in "fc" else repr(value.item())}
+            return {
+                "__kind__": "scalar",
+                "dtype": value.dtype.str,
+                "value": value.item()
+                if np.isfinite(value) or value.dtype.kind not in "fc"
+                else repr(value.item()),
+            }
         if isinstance(value, np.dtype):
             return {"__kind__": "dtype", "name": value.str}
         if isinstance(value, type) and issubclass(value, np.generic):
@@ -171,9 +179,13 @@ class _Encoder:
         }
 
 
-_BIT_GENERATORS = {"PCG64": np.random.PCG64, "MT19937": np.random.MT19937,
-                   "PCG64DXSM": np.random.PCG64DXSM, "Philox": np.random.Philox,
-                   "SFC64": np.random.SFC64}
+_BIT_GENERATORS = {
+    "PCG64": np.random.PCG64,
+    "MT19937": np.random.MT19937,
+    "PCG64DXSM": np.random.PCG64DXSM,
+    "Philox": np.random.Philox,
+    "SFC64": np.random.SFC64,
+}
 
 
 class _Decoder:
@@ -322,8 +334,13 @@ def load(path: str | os.PathLike) -> Any:
         try:
             bad = archive.testzip()
             meta = json.loads(archive.read("meta.json").decode("utf-8"))
-        except (zipfile.BadZipFile, OSError, EOFError, UnicodeDecodeError,
-                json.JSONDecodeError) as exc:
+        except (
+            zipfile.BadZipFile,
+            OSError,
+            EOFError,
+            UnicodeDecodeError,
+            json.JSONDecodeError,
+        ) as exc:
             raise ValueError(f"{path!r} is truncated or corrupted ({exc}).") from exc
         if bad is not None:
             raise ValueError(f"{path!r} is corrupted (bad CRC in {bad!r}).")

@@ -38,16 +38,28 @@ UNARY = [
     ("rpow", lambda a: 2.0**a, lambda a: 2.0**a, {}),
     ("sum", lambda a: a.sum(), torch.sum, {}),
     ("sum_axis0", lambda a: a.sum(axis=0), lambda a: a.sum(dim=0), {}),
-    ("sum_axis1_keep", lambda a: a.sum(axis=1, keepdims=True),
-     lambda a: a.sum(dim=1, keepdim=True), {}),
+    (
+        "sum_axis1_keep",
+        lambda a: a.sum(axis=1, keepdims=True),
+        lambda a: a.sum(dim=1, keepdim=True),
+        {},
+    ),
     ("sum_neg_axis", lambda a: a.sum(axis=-1), lambda a: a.sum(dim=-1), {}),
     ("mean", lambda a: a.mean(), torch.mean, {}),
-    ("mean_axis0_keep", lambda a: a.mean(axis=0, keepdims=True),
-     lambda a: a.mean(dim=0, keepdim=True), {}),
+    (
+        "mean_axis0_keep",
+        lambda a: a.mean(axis=0, keepdims=True),
+        lambda a: a.mean(dim=0, keepdim=True),
+        {},
+    ),
     ("mean_axes", lambda a: a.mean(axis=(0, 1)), lambda a: a.mean(dim=(0, 1)), {}),
     ("reshape", lambda a: a.reshape(-1), lambda a: a.reshape(-1), {}),
-    ("reshape_tuple", lambda a: a.reshape((a.shape[1], a.shape[0])),
-     lambda a: a.reshape(a.shape[1], a.shape[0]), {}),
+    (
+        "reshape_tuple",
+        lambda a: a.reshape((a.shape[1], a.shape[0])),
+        lambda a: a.reshape(a.shape[1], a.shape[0]),
+        {},
+    ),
     ("T", lambda a: a.T, lambda a: a.T, {}),
     ("transpose", lambda a: a.transpose(1, 0), lambda a: a.permute(1, 0), {}),
     ("getitem_basic", lambda a: a[1:, ::2], lambda a: a[1:, ::2], {}),
@@ -84,17 +96,31 @@ def test_unary_gradcheck_and_torch(name, f, tf, kw, seed):
 
 
 @pytest.mark.parametrize("name, f, tf, kw", BINARY, ids=[b[0] for b in BINARY])
-@pytest.mark.parametrize("shape_a, shape_b", [
-    ((3, 4), (3, 4)), ((3, 4), (4,)), ((3, 1), (1, 4)), ((2, 3, 4), (3, 1)), ((4,), (2, 3, 4)),
-    ((), (3, 4)), ((3, 4), ()),
-])
+@pytest.mark.parametrize(
+    "shape_a, shape_b",
+    [
+        ((3, 4), (3, 4)),
+        ((3, 4), (4,)),
+        ((3, 1), (1, 4)),
+        ((2, 3, 4), (3, 1)),
+        ((4,), (2, 3, 4)),
+        ((), (3, 4)),
+        ((3, 4), ()),
+    ],
+)
 def test_binary_broadcasting_gradients_match_torch(name, f, tf, kw, shape_a, shape_b):
     """Broadcast operands receive gradients summed over the broadcast axes, as in torch."""
     rng = np.random.default_rng(hash((name, shape_a, shape_b)) % 2**32)
-    a = np.abs(rng.standard_normal(shape_a)) + 0.5 if kw.get("a_positive") else \
-        rng.standard_normal(shape_a)
-    b = np.abs(rng.standard_normal(shape_b)) + 0.5 if kw.get("b_positive") else \
-        rng.standard_normal(shape_b)
+    a = (
+        np.abs(rng.standard_normal(shape_a)) + 0.5
+        if kw.get("a_positive")
+        else rng.standard_normal(shape_a)
+    )
+    b = (
+        np.abs(rng.standard_normal(shape_b)) + 0.5
+        if kw.get("b_positive")
+        else rng.standard_normal(shape_b)
+    )
     qa, qb = Tensor(a, requires_grad=True), Tensor(b, requires_grad=True)
     ta, tb = torch.tensor(a, requires_grad=True), torch.tensor(b, requires_grad=True)
     out, tout = f(qa, qb), tf(ta, tb)
@@ -108,10 +134,20 @@ def test_binary_broadcasting_gradients_match_torch(name, f, tf, kw, shape_a, sha
     assert gradcheck(f, a, b)
 
 
-@pytest.mark.parametrize("shape_a, shape_b", [
-    ((3, 4), (4, 5)), ((4,), (4, 5)), ((3, 4), (4,)), ((4,), (4,)), ((2, 3, 4), (4, 5)),
-    ((2, 3, 4), (2, 4, 5)), ((1, 3, 4), (2, 4, 5)), ((3, 4), (2, 4, 5)), ((4,), (2, 4, 5)),
-])
+@pytest.mark.parametrize(
+    "shape_a, shape_b",
+    [
+        ((3, 4), (4, 5)),
+        ((4,), (4, 5)),
+        ((3, 4), (4,)),
+        ((4,), (4,)),
+        ((2, 3, 4), (4, 5)),
+        ((2, 3, 4), (2, 4, 5)),
+        ((1, 3, 4), (2, 4, 5)),
+        ((3, 4), (2, 4, 5)),
+        ((4,), (2, 4, 5)),
+    ],
+)
 def test_matmul_rule_matches_torch(shape_a, shape_b):
     """W = XY ⇒ ∂L/∂X = ∂L/∂W·Yᵀ, ∂L/∂Y = Xᵀ·∂L/∂W, for vectors, matrices and stacks."""
     rng = np.random.default_rng(len(shape_a) * 10 + len(shape_b))

@@ -116,15 +116,23 @@ def test_leaf_without_requires_grad_gets_no_grad():
     np.testing.assert_array_equal(b.grad, a.data)
 
 
-@pytest.mark.parametrize("op", [
-    lambda x: x * 2.5 + 1, lambda x: (x / 3).exp().log(), lambda x: x.tanh().sigmoid().relu(),
-    lambda x: (x @ x.T).sum(axis=0), lambda x: x.mean(axis=1, keepdims=True) ** 2,
-    lambda x: 1.0 - x[:, 1:], lambda x: x.reshape(-1).T,
-])
+@pytest.mark.parametrize(
+    "op",
+    [
+        lambda x: x * 2.5 + 1,
+        lambda x: (x / 3).exp().log(),
+        lambda x: x.tanh().sigmoid().relu(),
+        lambda x: (x @ x.T).sum(axis=0),
+        lambda x: x.mean(axis=1, keepdims=True) ** 2,
+        lambda x: 1.0 - x[:, 1:],
+        lambda x: x.reshape(-1).T,
+    ],
+)
 def test_float32_stays_float32(op):
     """Python numbers take the tensor's dtype: float32 in, float32 out and float32 gradients."""
-    x = Tensor(np.random.default_rng(0).standard_normal((3, 3)).astype(np.float32),
-               requires_grad=True)
+    x = Tensor(
+        np.random.default_rng(0).standard_normal((3, 3)).astype(np.float32), requires_grad=True
+    )
     out = op(x)
     assert out.dtype == np.float32
     out.sum().backward()

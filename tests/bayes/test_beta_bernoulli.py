@@ -65,19 +65,24 @@ def test_map_is_the_argmax_of_the_scipy_posterior(seed, prior):
     if flips.all() or not flips.any():
         flips[0] = not flips[0]
     coin = BetaBernoulli(*prior).fit(flips)
-    res = optimize.minimize_scalar(lambda t: -stats.beta.logpdf(t, coin.a_, coin.b_),
-                                   bounds=(1e-12, 1 - 1e-12), method="bounded",
-                                   options={"xatol": 1e-12})
+    res = optimize.minimize_scalar(
+        lambda t: -stats.beta.logpdf(t, coin.a_, coin.b_),
+        bounds=(1e-12, 1 - 1e-12),
+        method="bounded",
+        options={"xatol": 1e-12},
+    )
     assert coin.map_ == pytest.approx(res.x, abs=1e-7)
     assert coin.mean_ == pytest.approx(stats.beta.mean(coin.a_, coin.b_), rel=1e-14)
 
 
 @pytest.mark.parametrize(
     ("prior", "flips", "mode"),
-    [((0.5, 3.0), [0, 0, 0], 0.0),     # a_ = 0.5 < 1 < b_: density → ∞ at 0
-     ((1.0, 1.0), [1, 1, 1, 1], 1.0),  # a_ = 5 > 1 = b_: density increasing, max at 1
-     ((1.0, 0.3), [1], 1.0),           # b_ = 0.3 < 1 < a_
-     ((1.0, 1.0), [0], 0.0)],          # a_ = 1 < b_ = 2
+    [
+        ((0.5, 3.0), [0, 0, 0], 0.0),  # a_ = 0.5 < 1 < b_: density → ∞ at 0
+        ((1.0, 1.0), [1, 1, 1, 1], 1.0),  # a_ = 5 > 1 = b_: density increasing, max at 1
+        ((1.0, 0.3), [1], 1.0),  # b_ = 0.3 < 1 < a_
+        ((1.0, 1.0), [0], 0.0),
+    ],  # a_ = 1 < b_ = 2
 )
 def test_boundary_modes(prior, flips, mode):
     """When a_ ≤ 1 or b_ ≤ 1 the log posterior is monotone and the mode is the end it rises to."""
@@ -97,9 +102,17 @@ def test_beta_mode_all_cases():
     assert beta_mode(0.3, 0.7) == 0.0 and beta_mode(0.7, 0.3) == 1.0
 
 
-@pytest.mark.parametrize(("a", "b", "h", "t"),
-                         [(1, 1, 7, 3), (2, 2, 7, 3), (0.5, 0.5, 3, 12), (3.5, 1.2, 20, 1),
-                          (1, 1, 0, 5), (0.7, 4.0, 9, 0)])
+@pytest.mark.parametrize(
+    ("a", "b", "h", "t"),
+    [
+        (1, 1, 7, 3),
+        (2, 2, 7, 3),
+        (0.5, 0.5, 3, 12),
+        (3.5, 1.2, 20, 1),
+        (1, 1, 0, 5),
+        (0.7, 4.0, 9, 0),
+    ],
+)
 def test_log_evidence_matches_numerical_integration(a, b, h, t):
     """p(x) = ∫ θ^h (1 − θ)^t Beta(θ; a, b) dθ (scipy.integrate.quad) = B(a + h, b + t)/B(a, b)."""
     flips = [1] * h + [0] * t
@@ -108,8 +121,9 @@ def test_log_evidence_matches_numerical_integration(a, b, h, t):
     def integrand(theta):
         return theta**h * (1 - theta) ** t * stats.beta.pdf(theta, a, b)
 
-    value, err = integrate.quad(integrand, 0, 1, epsabs=0, epsrel=1e-12, limit=200,
-                                points=[h / (h + t)])
+    value, err = integrate.quad(
+        integrand, 0, 1, epsabs=0, epsrel=1e-12, limit=200, points=[h / (h + t)]
+    )
     assert coin.log_evidence() == pytest.approx(math.log(value), rel=1e-8, abs=1e-8)
 
 
@@ -176,8 +190,11 @@ def test_fit_forgets_previous_data():
 
 
 @settings(max_examples=60, deadline=None)
-@given(flips=st.lists(st.booleans(), min_size=1, max_size=200),
-       a=st.floats(0.05, 50), b=st.floats(0.05, 50))
+@given(
+    flips=st.lists(st.booleans(), min_size=1, max_size=200),
+    a=st.floats(0.05, 50),
+    b=st.floats(0.05, 50),
+)
 def test_properties_of_any_posterior(flips, a, b):
     """Posterior mean lies between prior mean and MLE; MAP in [0, 1]; the certificate holds."""
     coin = BetaBernoulli(a, b).fit(flips)
@@ -240,8 +257,13 @@ def test_save_and_load_keep_the_posterior(tmp_path):
 
 def test_unfitted_model_raises_not_fitted():
     coin = BetaBernoulli()
-    for call in (lambda: coin.posterior_, coin.interval, coin.predictive, coin.log_evidence,
-                 coin.certificate):
+    for call in (
+        lambda: coin.posterior_,
+        coin.interval,
+        coin.predictive,
+        coin.log_evidence,
+        coin.certificate,
+    ):
         with pytest.raises(NotFittedError):
             call()
     assert not hasattr(coin, "posterior_")
@@ -269,9 +291,17 @@ def test_non_numeric_prior():
 
 @pytest.mark.parametrize(
     ("flips", "match"),
-    [([0, 1, 2], "only 0"), ([0.5, 1], "only 0"), ([-1, 1], "only 0"), ([1, float("nan")], "NaN"),
-     ([], "empty"), (np.zeros((2, 3)), "1-D"), (["h", "t"], "0/1"), ("HHT", "string"),
-     (None, "None")],
+    [
+        ([0, 1, 2], "only 0"),
+        ([0.5, 1], "only 0"),
+        ([-1, 1], "only 0"),
+        ([1, float("nan")], "NaN"),
+        ([], "empty"),
+        (np.zeros((2, 3)), "1-D"),
+        (["h", "t"], "0/1"),
+        ("HHT", "string"),
+        (None, "None"),
+    ],
 )
 def test_invalid_flips(flips, match):
     with pytest.raises(ValueError, match=match):

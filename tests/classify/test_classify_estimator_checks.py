@@ -10,8 +10,12 @@ from sklearn.utils.estimator_checks import estimator_checks_generator
 
 from qed.classify import SVC, LogisticRegression
 
-ESTIMATORS = [LogisticRegression(), LogisticRegression(solver="lbfgs"), SVC(),
-              SVC(kernel="linear", C=10.0)]
+ESTIMATORS = [
+    LogisticRegression(),
+    LogisticRegression(solver="lbfgs"),
+    SVC(),
+    SVC(kernel="linear", C=10.0),
+]
 CHECKS = [
     pytest.param(est, check, id=f"{est!r}-{getattr(check, 'func', check).__name__}")
     for est in ESTIMATORS

@@ -44,8 +44,9 @@ def _sklearn_reference(X, y, C, fit_intercept=True):
     """scikit-learn's exact Newton solver, run to a far tighter tolerance than ours."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return SkLogistic(C=C, fit_intercept=fit_intercept, solver="newton-cholesky",
-                          tol=1e-14, max_iter=500).fit(X, y)
+        return SkLogistic(
+            C=C, fit_intercept=fit_intercept, solver="newton-cholesky", tol=1e-14, max_iter=500
+        ).fit(X, y)
 
 
 STRICT = pytest.mark.filterwarnings("error::qed._validation.ConvergenceWarning")
@@ -65,8 +66,9 @@ def test_matches_sklearn_coefficients_probabilities_and_objective(name, X, y, C)
     np.testing.assert_allclose(ours.intercept_, ref.intercept_, atol=1e-6 * scale)
     np.testing.assert_allclose(ours.predict_proba(X), ref.predict_proba(X), atol=1e-7)
     np.testing.assert_array_equal(ours.predict(X), ref.predict(X))
-    np.testing.assert_allclose(ours.decision_function(X), ref.decision_function(X),
-                               atol=1e-6 * scale * np.abs(X).max())
+    np.testing.assert_allclose(
+        ours.decision_function(X), ref.decision_function(X), atol=1e-6 * scale * np.abs(X).max()
+    )
     assert ours.certificate(X, y).holds
 
 
@@ -77,8 +79,9 @@ def test_no_intercept_and_lbfgs_match_sklearn(fit_intercept, k):
     X, y = make_classification(400, 4, n_classes=k, class_sep=0.5, random_state=3)
     ref = _sklearn_reference(X, y, 2.0, fit_intercept)
     for solver in ("newton", "lbfgs"):
-        ours = LogisticRegression(C=2.0, fit_intercept=fit_intercept, solver=solver,
-                                  tol=1e-10, max_iter=1000).fit(X, y)
+        ours = LogisticRegression(
+            C=2.0, fit_intercept=fit_intercept, solver=solver, tol=1e-10, max_iter=1000
+        ).fit(X, y)
         np.testing.assert_allclose(ours.coef_, ref.coef_, atol=1e-6)
         np.testing.assert_allclose(ours.intercept_, ref.intercept_, atol=1e-6)
         assert ours.intercept_.shape == ref.intercept_.shape
@@ -138,8 +141,9 @@ def test_four_solvers_reach_the_same_optimum(loader):
     best = logistic_objective(LogisticRegression().fit(X, y), X, y) / n
     fits = {
         "lbfgs": LogisticRegression(solver="lbfgs"),
-        "gd": LogisticRegression(solver="gd", max_iter=3000,
-                                 optimizer={"name": "adam", "lr": 0.05}),
+        "gd": LogisticRegression(
+            solver="gd", max_iter=3000, optimizer={"name": "adam", "lr": 0.05}
+        ),
         "sgd": LogisticRegression(solver="sgd", max_iter=100, batch_size=32, random_state=0),
     }
     for name, model in fits.items():
@@ -164,8 +168,7 @@ def test_sgd_accepts_a_schedule_and_is_reproducible():
     X, y = load_breast_cancer(return_X_y=True)
     X = _standardise(X)
     make = functools.partial(optim.SGD, lr=optim.cosine(0.5, 40 * 18))
-    a = LogisticRegression(solver="sgd", optimizer=make, batch_size=32, max_iter=40,
-                           random_state=5)
+    a = LogisticRegression(solver="sgd", optimizer=make, batch_size=32, max_iter=40, random_state=5)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         c1 = a.fit(X, y).coef_.copy()
@@ -250,8 +253,14 @@ def test_float32_input_fits_in_float32():
 
 @pytest.mark.parametrize(
     "kwargs,match",
-    [({"C": 0.0}, "C"), ({"C": -1.0}, "C"), ({"solver": "sag"}, "solver"),
-     ({"max_iter": 0}, "max_iter"), ({"tol": -1.0}, "tol"), ({"batch_size": 0}, "batch_size")],
+    [
+        ({"C": 0.0}, "C"),
+        ({"C": -1.0}, "C"),
+        ({"solver": "sag"}, "solver"),
+        ({"max_iter": 0}, "max_iter"),
+        ({"tol": -1.0}, "tol"),
+        ({"batch_size": 0}, "batch_size"),
+    ],
 )
 def test_bad_hyperparameters_are_named(kwargs, match):
     X, y = load_iris(return_X_y=True)

@@ -13,7 +13,8 @@ def _reference(Theta, X, y, sw, alpha):
     """f, ∇f, s·σ(1 − σ) straight from scipy's log_expit / expit, with the intercept."""
     z = X @ Theta[0, :-1] + Theta[0, -1]
     f = -float(sw @ log_expit((2.0 * y - 1.0) * z)) + 0.5 * alpha * float(
-        Theta[0, :-1] @ Theta[0, :-1])
+        Theta[0, :-1] @ Theta[0, :-1]
+    )
     r = sw * (expit(z) - y)
     G = np.append(r @ X + alpha * Theta[0, :-1], r.sum())[None, :]
     return f, G, sw * expit(z) * expit(-z)
@@ -29,8 +30,11 @@ def test_binary_loss_grad_matches_scipy(n, weights, scale):
     d = 7
     X = rng.standard_normal((n, d))
     y = (rng.random(n) < 0.5).astype(np.int64)
-    sw = {"none": np.ones(n), "scaled": np.full(n, 7.75),
-          "mixed": np.where(rng.random(n) < 0.5, 1.0, rng.random(n) * 3)}[weights]
+    sw = {
+        "none": np.ones(n),
+        "scaled": np.full(n, 7.75),
+        "mixed": np.where(rng.random(n) < 0.5, 1.0, rng.random(n) * 3),
+    }[weights]
     Theta = scale * rng.standard_normal((1, d + 1)) / np.sqrt(d)
     found: list = []
     f, G, w = L.binary_loss_grad(Theta, X, y, sw, 0.5, True, found)

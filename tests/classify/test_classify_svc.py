@@ -54,8 +54,9 @@ def _exact_decision(model, X, y):
     A[:-1, :-1] = Q[np.ix_(F, F)]
     A[:-1, -1] = ys[F]
     A[-1, :-1] = ys[F]
-    rhs = np.r_[1.0 - Q[np.ix_(F, np.flatnonzero(bound))] @ np.full(bound.sum(), C),
-                -C * ys[bound].sum()]
+    rhs = np.r_[
+        1.0 - Q[np.ix_(F, np.flatnonzero(bound))] @ np.full(bound.sum(), C), -C * ys[bound].sum()
+    ]
     sol = np.linalg.lstsq(A, rhs, rcond=None)[0]
     exact = np.where(bound, C, 0.0)
     exact[F] = sol[:-1]
@@ -92,12 +93,12 @@ def test_soft_margin_rbf_matches_libsvm(C, seed):
     ref = _sk(C=C).fit(X, y)
     np.testing.assert_array_equal(ours.support_, ref.support_)
     np.testing.assert_array_equal(ours.n_support_, ref.n_support_)
-    np.testing.assert_allclose(ours.dual_coef_, ref.dual_coef_, rtol=ALPHA_RTOL_LIBSVM,
-                               atol=1e-6 * C)
+    np.testing.assert_allclose(
+        ours.dual_coef_, ref.dual_coef_, rtol=ALPHA_RTOL_LIBSVM, atol=1e-6 * C
+    )
     np.testing.assert_allclose(ours.intercept_, ref.intercept_, atol=1e-5)
     np.testing.assert_allclose(ours.decision_function(X), ref.decision_function(X), atol=1e-5)
-    np.testing.assert_allclose(ours.decision_function(X), _exact_decision(ours, X, y),
-                               atol=1e-8)
+    np.testing.assert_allclose(ours.decision_function(X), _exact_decision(ours, X, y), atol=1e-8)
     np.testing.assert_array_equal(ours.predict(X), ref.predict(X))
     assert ours.certificate(X, y).holds
 
@@ -109,10 +110,10 @@ def test_breast_cancer_linear_and_poly_match_libsvm():
         ours = SVC(tol=1e-10, coef0=1.0, **kw).fit(X, y)
         ref = _sk(coef0=1.0, **kw).fit(X, y)
         np.testing.assert_array_equal(ours.support_, ref.support_)
-        np.testing.assert_allclose(ours.decision_function(X), ref.decision_function(X),
-                                   atol=1e-5)
-        np.testing.assert_allclose(ours.decision_function(X), _exact_decision(ours, X, y),
-                                   atol=1e-8)
+        np.testing.assert_allclose(ours.decision_function(X), ref.decision_function(X), atol=1e-5)
+        np.testing.assert_allclose(
+            ours.decision_function(X), _exact_decision(ours, X, y), atol=1e-8
+        )
         if kw["kernel"] == "linear":
             np.testing.assert_allclose(ours.coef_, ref.coef_, atol=1e-5)
         assert ours.certificate(X, y).holds
@@ -126,8 +127,7 @@ def test_multiclass_one_vs_one_layout_matches_libsvm(shape, gamma):
     ref = _sk(C=2.0, gamma=gamma, decision_function_shape=shape).fit(X, y)
     np.testing.assert_array_equal(ours.support_, ref.support_)
     np.testing.assert_array_equal(ours.n_support_, ref.n_support_)
-    np.testing.assert_allclose(ours.dual_coef_, ref.dual_coef_, rtol=ALPHA_RTOL_LIBSVM,
-                               atol=1e-5)
+    np.testing.assert_allclose(ours.dual_coef_, ref.dual_coef_, rtol=ALPHA_RTOL_LIBSVM, atol=1e-5)
     np.testing.assert_allclose(ours.intercept_, ref.intercept_, atol=1e-5)
     np.testing.assert_allclose(ours.decision_function(X), ref.decision_function(X), atol=1e-5)
     np.testing.assert_array_equal(ours.predict(X), ref.predict(X))
@@ -191,9 +191,14 @@ def test_clear_errors():
     Xn[0, 0] = np.nan
     with pytest.raises(ValueError, match="NaN"):
         SVC().fit(Xn, y)
-    for kw, match in [({"kernel": "sigmoidal"}, "kernel"), ({"C": 0}, "C"),
-                      ({"gamma": "big"}, "gamma"), ({"gamma": -1.0}, "gamma"),
-                      ({"tol": 0.0}, "tol"), ({"max_iter": 0}, "max_iter")]:
+    for kw, match in [
+        ({"kernel": "sigmoidal"}, "kernel"),
+        ({"C": 0}, "C"),
+        ({"gamma": "big"}, "gamma"),
+        ({"gamma": -1.0}, "gamma"),
+        ({"tol": 0.0}, "tol"),
+        ({"max_iter": 0}, "max_iter"),
+    ]:
         with pytest.raises(ValueError, match=match):
             SVC(**kw).fit(X, y)
 

@@ -62,16 +62,23 @@ def test_fit_linear_saves_a_model_equal_to_scikit_learn(files, tmp_path):
     bundle = qed.load(out)
     df = pd.read_csv(files / "reg.csv")
     X, y = df.drop(columns="progression").to_numpy(), df["progression"].to_numpy()
-    np.testing.assert_allclose(bundle["model"].predict(X),
-                               LinearRegression().fit(X, y).predict(X), rtol=1e-10)
+    np.testing.assert_allclose(
+        bundle["model"].predict(X), LinearRegression().fit(X, y).predict(X), rtol=1e-10
+    )
     assert bundle["target"] == "progression" and bundle["features"] == list(df.columns[:-1])
 
 
-@pytest.mark.parametrize("model, extra", [
-    ("ridge", ["--set", "alpha=0.5"]),
-    ("kernel-ridge", ["--set", "kernel=rbf", "--set", "alpha=0.1", "--set", "gamma=0.5"]),
-    ("mlp", ["--set", "hidden_layer_sizes=(8,)", "--set", "epochs=3", "--set", "random_state=0"]),
-])
+@pytest.mark.parametrize(
+    "model, extra",
+    [
+        ("ridge", ["--set", "alpha=0.5"]),
+        ("kernel-ridge", ["--set", "kernel=rbf", "--set", "alpha=0.1", "--set", "gamma=0.5"]),
+        (
+            "mlp",
+            ["--set", "hidden_layer_sizes=(8,)", "--set", "epochs=3", "--set", "random_state=0"],
+        ),
+    ],
+)
 def test_fit_every_regressor(files, tmp_path, model, extra):
     out = tmp_path / f"{model}.qed"
     result = invoke("fit", model, files / "reg.csv", "-t", "progression", "-o", out, *extra)
@@ -81,12 +88,26 @@ def test_fit_every_regressor(files, tmp_path, model, extra):
         assert qed.load(out)["model"].alpha == 0.5
 
 
-@pytest.mark.parametrize("model, extra", [
-    ("logistic", []),
-    ("svc", ["--set", "C=1.0"]),
-    ("mlp", ["--set", "hidden_layer_sizes=(8,)", "--set", "epochs=30", "--set", "learning_rate=0.01",
-             "--set", "random_state=0"]),
-])
+@pytest.mark.parametrize(
+    "model, extra",
+    [
+        ("logistic", []),
+        ("svc", ["--set", "C=1.0"]),
+        (
+            "mlp",
+            [
+                "--set",
+                "hidden_layer_sizes=(8,)",
+                "--set",
+                "epochs=30",
+                "--set",
+                "learning_rate=0.01",
+                "--set",
+                "random_state=0",
+            ],
+        ),
+    ],
+)
 def test_fit_every_classifier_and_predict(files, tmp_path, model, extra):
     out = tmp_path / f"{model}.qed"
     result = invoke("fit", model, files / "clf.csv", "-t", "diagnosis", "-o", out, *extra)
@@ -107,8 +128,12 @@ def test_logistic_through_the_cli_matches_scikit_learn(files, tmp_path):
     from sklearn.linear_model import LogisticRegression
 
     out = tmp_path / "log.qed"
-    assert invoke("fit", "logistic", files / "clf.csv", "-t", "diagnosis", "-o", out,
-                  "--set", "tol=1e-10").exit_code == 0
+    assert (
+        invoke(
+            "fit", "logistic", files / "clf.csv", "-t", "diagnosis", "-o", out, "--set", "tol=1e-10"
+        ).exit_code
+        == 0
+    )
     result = invoke("predict", out, files / "clf.csv")  # to stdout
     assert result.exit_code == 0
     from io import StringIO
@@ -116,10 +141,14 @@ def test_logistic_through_the_cli_matches_scikit_learn(files, tmp_path):
     pred = pd.read_csv(StringIO(result.stdout))
     df = pd.read_csv(files / "clf.csv")
     sk = LogisticRegression(solver="newton-cholesky", tol=1e-12).fit(
-        df.drop(columns="diagnosis"), df["diagnosis"])
-    np.testing.assert_allclose(pred["proba_malignant"],
-                               sk.predict_proba(df.drop(columns="diagnosis"))[:, 1], rtol=1e-6,
-                               atol=1e-9)
+        df.drop(columns="diagnosis"), df["diagnosis"]
+    )
+    np.testing.assert_allclose(
+        pred["proba_malignant"],
+        sk.predict_proba(df.drop(columns="diagnosis"))[:, 1],
+        rtol=1e-6,
+        atol=1e-9,
+    )
 
 
 def test_predict_ignores_the_target_and_needs_the_features(files, tmp_path):
@@ -171,26 +200,49 @@ def test_a_model_saved_from_python_can_be_used(files, tmp_path):
     assert invoke("certify", path, files / "reg.csv", "-t", "progression").exit_code == 0
 
 
-@pytest.mark.parametrize("args, needles", [
-    (["fit", "linear", "nope.csv", "-t", "y", "-o", "m.qed"], ["no such file", "nope.csv"]),
-    (["fit", "linear", "{reg}", "-t", "nope", "-o", "m.qed"], ["'nope'", "x0"]),
-    (["fit", "forest", "{reg}", "-t", "progression", "-o", "m.qed"], ["'forest'", "ridge"]),
-    (["fit", "ridge", "{reg}", "-t", "progression", "-o", "m.qed", "--set", "lam=1"],
-     ["'lam'", "alpha"]),
-    (["fit", "ridge", "{reg}", "-t", "progression", "-o", "m.qed", "--set", "alpha"],
-     ["key=value"]),
-    (["fit", "linear", "{text}", "-t", "progression", "-o", "m.qed"],
-     ["non-numeric", "'x3'", "'high'"]),
-    (["fit", "linear", "{gap}", "-t", "progression", "-o", "m.qed"], ["missing", "'x1'"]),
-    (["fit", "logistic", "{reg}", "-t", "progression", "-o", "m.qed", "--task", "regression"],
-     ["classifier"]),
-    (["fit", "ridge", "{reg}", "-t", "progression", "-o", "m.qed", "--set", "alpha=-1"],
-     ["alpha"]),
-    (["predict", "missing.qed", "{reg}"], ["no such file"]),
-    (["predict", "{reg}", "{reg}"], ["not a qed file"]),
-    (["certify", "missing.qed", "{reg}", "-t", "progression"], ["no such file"]),
-    (["tour", "--chapter", "astrology"], ["astrology"]),
-])
+@pytest.mark.parametrize(
+    "args, needles",
+    [
+        (["fit", "linear", "nope.csv", "-t", "y", "-o", "m.qed"], ["no such file", "nope.csv"]),
+        (["fit", "linear", "{reg}", "-t", "nope", "-o", "m.qed"], ["'nope'", "x0"]),
+        (["fit", "forest", "{reg}", "-t", "progression", "-o", "m.qed"], ["'forest'", "ridge"]),
+        (
+            ["fit", "ridge", "{reg}", "-t", "progression", "-o", "m.qed", "--set", "lam=1"],
+            ["'lam'", "alpha"],
+        ),
+        (
+            ["fit", "ridge", "{reg}", "-t", "progression", "-o", "m.qed", "--set", "alpha"],
+            ["key=value"],
+        ),
+        (
+            ["fit", "linear", "{text}", "-t", "progression", "-o", "m.qed"],
+            ["non-numeric", "'x3'", "'high'"],
+        ),
+        (["fit", "linear", "{gap}", "-t", "progression", "-o", "m.qed"], ["missing", "'x1'"]),
+        (
+            [
+                "fit",
+                "logistic",
+                "{reg}",
+                "-t",
+                "progression",
+                "-o",
+                "m.qed",
+                "--task",
+                "regression",
+            ],
+            ["classifier"],
+        ),
+        (
+            ["fit", "ridge", "{reg}", "-t", "progression", "-o", "m.qed", "--set", "alpha=-1"],
+            ["alpha"],
+        ),
+        (["predict", "missing.qed", "{reg}"], ["no such file"]),
+        (["predict", "{reg}", "{reg}"], ["not a qed file"]),
+        (["certify", "missing.qed", "{reg}", "-t", "progression"], ["no such file"]),
+        (["tour", "--chapter", "astrology"], ["astrology"]),
+    ],
+)
 def test_errors_are_one_clear_line(files, tmp_path, monkeypatch, args, needles):
     monkeypatch.chdir(tmp_path)
     names = {"reg": files / "reg.csv", "text": files / "text.csv", "gap": files / "gap.csv"}
@@ -215,15 +267,19 @@ def test_version_and_chapters():
 
 
 def test_bench_collects_rows_and_reports_failures(tmp_path):
-    (tmp_path / "bench_fast.py").write_text(textwrap.dedent("""
+    (tmp_path / "bench_fast.py").write_text(
+        textwrap.dedent("""
         def run(quick=False):
             return [{"name": "toy", "qed_s": 0.001, "peer_s": 0.004, "ratio": 4.0,
                      "target": 2.0, "quick": quick}]
-    """))
+    """)
+    )
     ok = invoke("bench", "--quick", "--dir", tmp_path)
     assert ok.exit_code == 0, ok.output
     assert "toy" in ok.stdout and "4.00×" in ok.stdout and "meets" in ok.stdout
-    (tmp_path / "bench_broken.py").write_text("def run(quick=False):\n    raise RuntimeError('x')\n")
+    (tmp_path / "bench_broken.py").write_text(
+        "def run(quick=False):\n    raise RuntimeError('x')\n"
+    )
     bad = invoke("bench", "--dir", tmp_path)
     assert bad.exit_code == 1 and "toy" in bad.stdout and "bench_broken.py" in bad.stdout
     only = invoke("bench", "--dir", tmp_path, "--only", "fast")
@@ -232,8 +288,13 @@ def test_bench_collects_rows_and_reports_failures(tmp_path):
 
 
 def _run(*args, cwd):
-    return subprocess.run([sys.executable, "-m", "qed.cli", *map(str, args)], cwd=cwd,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "qed.cli", *map(str, args)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_as_a_subprocess(files, tmp_path):
@@ -250,4 +311,5 @@ def test_as_a_subprocess(files, tmp_path):
     usage = _run("fit", "ridge", files / "reg.csv", "-o", out, cwd=tmp_path)  # no --target
     assert usage.returncode == 2 and "Traceback" not in usage.stderr
     assert usage.stderr.strip().splitlines() == [
-        "error: Missing option '--target' / '-t'. (see `qed fit --help`)"]
+        "error: Missing option '--target' / '-t'. (see `qed fit --help`)"
+    ]

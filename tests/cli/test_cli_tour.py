@@ -64,13 +64,17 @@ def check_chromium_renders(report):
     out = report[3]
     url = (out / "index.html").resolve().as_uri()
     flags = ["--headless", "--no-sandbox", "--disable-gpu"]
-    dom = subprocess.run(["chromium", *flags, "--dump-dom", url], capture_output=True,
-                         text=True, timeout=120)
+    dom = subprocess.run(
+        ["chromium", *flags, "--dump-dom", url], capture_output=True, text=True, timeout=120
+    )
     for key in tour.CHAPTERS:
         assert f'id="{key}"' in dom.stdout, key
     shot = out / "tour.png"
-    subprocess.run(["chromium", *flags, f"--screenshot={shot}", "--window-size=1280,2000", url],
-                   capture_output=True, timeout=120)
+    subprocess.run(
+        ["chromium", *flags, f"--screenshot={shot}", "--window-size=1280,2000", url],
+        capture_output=True,
+        timeout=120,
+    )
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
@@ -104,10 +108,21 @@ def check_figures(report):
     assert len(parser.images) >= 12
     assert all(src.startswith("data:image/png;base64,") for src in parser.images)
     assert "http://" not in page and "https://" not in page  # self-contained
-    for title in ("overfitting curve", "Ridge path", "Kernel ridge fit", "Beta prior",
-                  "KL divergence", "Logistic decision boundary", "SVM margin",
-                  "Activations and their derivatives", "Xavier vs He", "Batch-norm running",
-                  "Learning-rate schedules", "Optimizer race", "convergence rate"):
+    for title in (
+        "overfitting curve",
+        "Ridge path",
+        "Kernel ridge fit",
+        "Beta prior",
+        "KL divergence",
+        "Logistic decision boundary",
+        "SVM margin",
+        "Activations and their derivatives",
+        "Xavier vs He",
+        "Batch-norm running",
+        "Learning-rate schedules",
+        "Optimizer race",
+        "convergence rate",
+    ):
         assert re.search(re.escape(title), page, re.IGNORECASE), title
 
 

@@ -115,7 +115,10 @@ def test_pickled_array_inside_archive_is_refused(tmp_path):
     "root, match",
     [
         ({"__kind__": "object", "type": "os.system", "id": 0, "state": {}}, "not a registered"),
-        ({"__kind__": "object", "type": "subprocess.Popen", "id": 0, "state": {}}, "not a registered"),
+        (
+            {"__kind__": "object", "type": "subprocess.Popen", "id": 0, "state": {}},
+            "not a registered",
+        ),
         ({"__kind__": "eval", "value": "1"}, "unknown tag"),
         ({"__kind__": "dtype", "name": "|O"}, "object dtype"),
         ({"__kind__": "array", "ref": "missing.npy"}, "missing"),
@@ -192,8 +195,12 @@ def test_estimator_fitted_on_a_dataframe_loads_in_a_fresh_process(tmp_path):
         "import json, sys, qed; m = qed.load(sys.argv[1]); "
         "print(json.dumps([type(m).__name__, list(m.feature_names_in_), m.coef_.tolist()]))"
     )
-    out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "lr.qed")],
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "lr.qed")],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     name, names, coef = json.loads(out)
     assert name == "LinearRegression" and names == ["u", "v"]
     assert coef == model.coef_.tolist()

@@ -66,8 +66,9 @@ def test_dataframe_records_and_checks_feature_names():
     with pytest.warns(UserWarning, match="does not have valid feature names"):
         check_array(df.to_numpy(), estimator=est, reset=False)
     with pytest.raises(ValueError, match="X has 3 features, but Est is expecting 2"):
-        check_array(np.ones((2, 3)), estimator=Est().set_params(a=2) if False else _fitted(2),
-                    reset=False)
+        check_array(
+            np.ones((2, 3)), estimator=Est().set_params(a=2) if False else _fitted(2), reset=False
+        )
 
 
 def _fitted(d):
@@ -129,8 +130,10 @@ def test_random_state():
         check_random_state("seed")
 
 
-@given(st.lists(st.integers(-(2**40), 2**40), min_size=2, max_size=60),
-       st.sampled_from([np.int64, np.int32, np.int8, np.uint8, np.uint64, bool]))
+@given(
+    st.lists(st.integers(-(2**40), 2**40), min_size=2, max_size=60),
+    st.sampled_from([np.int64, np.int32, np.int8, np.uint8, np.uint64, bool]),
+)
 def test_encode_labels_equals_numpy_unique(values, dtype):
     """The counting fast path for integer labels gives exactly np.unique's classes and codes."""
     y = np.array(values).astype(dtype)

@@ -30,8 +30,9 @@ def _pair(rng, shape, zeros=False):
 def test_kl_matches_scipy_1d(seed, n, zeros):
     """D_KL(p‖q) = Σ p log(p/q) equals scipy.stats.entropy(p, q) (= Σ rel_entr) to 1e-12."""
     p, q = _pair(np.random.default_rng(seed), (n,), zeros)
-    assert info.kl_divergence(p, q) == pytest.approx(scipy.stats.entropy(p, q), rel=1e-11,
-                                                     abs=1e-13)
+    assert info.kl_divergence(p, q) == pytest.approx(
+        scipy.stats.entropy(p, q), rel=1e-11, abs=1e-13
+    )
 
 
 @pytest.mark.parametrize("base", [None, 2, 10])
@@ -90,8 +91,13 @@ def test_kl_at_extremes_against_mpmath():
     mpmath.mp.dps = 50
 
     def exact(p, q):
-        return float(sum(mpmath.mpf(float(a)) * mpmath.log(mpmath.mpf(float(a)) / mpmath.mpf(float(b)))
-                         for a, b in zip(p, q) if a > 0))
+        return float(
+            sum(
+                mpmath.mpf(float(a)) * mpmath.log(mpmath.mpf(float(a)) / mpmath.mpf(float(b)))
+                for a, b in zip(p, q)
+                if a > 0
+            )
+        )
 
     p = np.array([1.0, 0.0])
     q = np.array([1e-320, 1.0])
@@ -107,8 +113,9 @@ def test_kl_at_extremes_against_mpmath():
     p /= p.sum()
     q /= q.sum()
     assert info.kl_divergence(p, q) == pytest.approx(exact(p, q), rel=1e-13)
-    cross = -float(sum(mpmath.mpf(float(a)) * mpmath.log(mpmath.mpf(float(b)))
-                       for a, b in zip(p, q) if a > 0))
+    cross = -float(
+        sum(mpmath.mpf(float(a)) * mpmath.log(mpmath.mpf(float(b))) for a, b in zip(p, q) if a > 0)
+    )
     assert info.cross_entropy(p, q) == pytest.approx(cross, rel=1e-13)
 
 
@@ -119,6 +126,10 @@ def test_kl_near_zero_keeps_relative_accuracy():
     p = rng.dirichlet(np.ones(500))
     q = p * (1 + 1e-6 * rng.standard_normal(500))
     q /= q.sum()
-    exact = float(sum(mpmath.mpf(float(a)) * mpmath.log(mpmath.mpf(float(a)) / mpmath.mpf(float(b)))
-                      for a, b in zip(p, q)))
+    exact = float(
+        sum(
+            mpmath.mpf(float(a)) * mpmath.log(mpmath.mpf(float(a)) / mpmath.mpf(float(b)))
+            for a, b in zip(p, q)
+        )
+    )
     assert info.kl_divergence(p, q) == pytest.approx(exact, rel=1e-6)

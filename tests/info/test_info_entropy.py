@@ -48,8 +48,9 @@ def test_entropy_matches_scipy_with_axis_and_base(base, axis, seed):
     np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-13)
     # already-normalised input, no normalize flag needed
     norm = raw / (raw.sum() if axis is None else raw.sum(axis=axis, keepdims=True))
-    np.testing.assert_allclose(info.entropy(norm, base=base, axis=axis), expected,
-                               rtol=1e-12, atol=1e-13)
+    np.testing.assert_allclose(
+        info.entropy(norm, base=base, axis=axis), expected, rtol=1e-12, atol=1e-13
+    )
 
 
 def test_entropy_closed_forms():
@@ -98,7 +99,8 @@ def test_self_information_is_additive_for_independent_events():
     """Notes: x, y independent ⇒ h(x, y) = h(x) + h(y)."""
     px, py = 0.3, 0.45
     assert info.self_information(px * py) == pytest.approx(
-        info.self_information(px) + info.self_information(py), rel=1e-14)
+        info.self_information(px) + info.self_information(py), rel=1e-14
+    )
 
 
 @pytest.mark.parametrize("seed", range(5))
@@ -109,13 +111,15 @@ def test_joint_and_conditional_entropy_against_definitions(seed, shape):
     pxy = rng.random(shape) * (rng.random(shape) > 0.25)
     pxy.flat[0] += 0.05
     pxy /= pxy.sum()
-    assert info.joint_entropy(pxy) == pytest.approx(scipy.stats.entropy(pxy.ravel()), rel=1e-12,
-                                                    abs=1e-14)
+    assert info.joint_entropy(pxy) == pytest.approx(
+        scipy.stats.entropy(pxy.ravel()), rel=1e-12, abs=1e-14
+    )
     px = pxy.sum(axis=1)
     expected = sum(px[i] * scipy.stats.entropy(pxy[i]) for i in range(shape[0]) if px[i] > 0)
     assert info.conditional_entropy(pxy) == pytest.approx(expected, rel=1e-12, abs=1e-14)
-    assert info.conditional_entropy(pxy, base=2) == pytest.approx(expected / np.log(2),
-                                                                  rel=1e-12, abs=1e-14)
+    assert info.conditional_entropy(pxy, base=2) == pytest.approx(
+        expected / np.log(2), rel=1e-12, abs=1e-14
+    )
 
 
 def test_joint_entropy_of_independent_variables_adds():
@@ -135,7 +139,8 @@ def test_conditional_entropy_of_a_function_is_zero():
 def test_normalize_accepts_counts():
     counts = np.array([[3, 1], [0, 4]])
     assert info.joint_entropy(counts, normalize=True) == pytest.approx(
-        scipy.stats.entropy(counts.ravel()), rel=1e-14)
+        scipy.stats.entropy(counts.ravel()), rel=1e-14
+    )
     with pytest.raises(ValueError, match="does not sum to 1"):
         info.joint_entropy(counts)
 

@@ -33,10 +33,12 @@ def test_gaussian_entropy_matches_scipy(seed, d, base):
 
 def test_gaussian_entropy_scalar_and_diagonal():
     assert info.gaussian_entropy(2.5) == pytest.approx(
-        scipy.stats.norm(scale=np.sqrt(2.5)).entropy(), rel=1e-14)
+        scipy.stats.norm(scale=np.sqrt(2.5)).entropy(), rel=1e-14
+    )
     var = np.array([0.5, 2.0, 3.0])
     assert info.gaussian_entropy(var) == pytest.approx(
-        scipy.stats.multivariate_normal(np.zeros(3), var).entropy(), rel=1e-13)
+        scipy.stats.multivariate_normal(np.zeros(3), var).entropy(), rel=1e-13
+    )
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -50,8 +52,9 @@ def test_gaussian_kl_matches_torch(seed, d):
     q = MultivariateNormal(torch.tensor(mu1), covariance_matrix=torch.tensor(c1))
     expected = float(kl_divergence(p, q))
     assert info.gaussian_kl(mu0, c0, mu1, c1) == pytest.approx(expected, rel=1e-10, abs=1e-12)
-    assert info.gaussian_kl(mu0, c0, mu1, c1, base=2) == pytest.approx(expected / np.log(2),
-                                                                       rel=1e-10, abs=1e-12)
+    assert info.gaussian_kl(mu0, c0, mu1, c1, base=2) == pytest.approx(
+        expected / np.log(2), rel=1e-10, abs=1e-12
+    )
 
 
 def test_gaussian_kl_one_dimensional_closed_form():
@@ -80,11 +83,13 @@ def test_not_positive_definite_is_a_clear_error():
 
 @pytest.mark.parametrize(
     ("args", "match"),
-    [(([0, 0], np.eye(2), [0, 0, 0], np.eye(2)), "mu1 has 3 entries"),
-     (([0, 0], np.eye(2), [0, 0, 0], np.eye(3)), "same dimension"),
-     (([0, 0], [[1.0, 0.5], [0.0, 1.0]], [0, 0], np.eye(2)), "cov0 is not symmetric"),
-     (([0, 0], np.ones((2, 3)), [0, 0], np.eye(2)), "square"),
-     (([0, np.nan], np.eye(2), [0, 0], np.eye(2)), "NaN")],
+    [
+        (([0, 0], np.eye(2), [0, 0, 0], np.eye(2)), "mu1 has 3 entries"),
+        (([0, 0], np.eye(2), [0, 0, 0], np.eye(3)), "same dimension"),
+        (([0, 0], [[1.0, 0.5], [0.0, 1.0]], [0, 0], np.eye(2)), "cov0 is not symmetric"),
+        (([0, 0], np.ones((2, 3)), [0, 0], np.eye(2)), "square"),
+        (([0, np.nan], np.eye(2), [0, 0], np.eye(2)), "NaN"),
+    ],
 )
 def test_gaussian_kl_bad_input(args, match):
     with pytest.raises(ValueError, match=match):

@@ -21,15 +21,21 @@ weights = st.floats(0.0, 1.0).map(lambda w: 0.0 if w < 0.15 else w)
 
 
 def distribution(k_min=1, k_max=12):
-    return st.integers(k_min, k_max).flatmap(
-        lambda k: arrays(np.float64, k, elements=weights)
-    ).filter(lambda w: w.sum() > 1e-3).map(lambda w: w / w.sum())
+    return (
+        st.integers(k_min, k_max)
+        .flatmap(lambda k: arrays(np.float64, k, elements=weights))
+        .filter(lambda w: w.sum() > 1e-3)
+        .map(lambda w: w / w.sum())
+    )
 
 
 def joint_table():
-    return st.tuples(st.integers(1, 6), st.integers(1, 6)).flatmap(
-        lambda s: arrays(np.float64, s, elements=weights)
-    ).filter(lambda w: w.sum() > 1e-3).map(lambda w: w / w.sum())
+    return (
+        st.tuples(st.integers(1, 6), st.integers(1, 6))
+        .flatmap(lambda s: arrays(np.float64, s, elements=weights))
+        .filter(lambda w: w.sum() > 1e-3)
+        .map(lambda w: w / w.sum())
+    )
 
 
 def _tol(*values):
@@ -110,8 +116,7 @@ def test_independence_means_zero_information(px, py):
     pxy = np.outer(px, py)
     assume(abs(pxy.sum() - 1) < 1e-14)
     assert info.mutual_information(pxy) == pytest.approx(0.0, abs=1e-13)
-    assert info.joint_entropy(pxy) == pytest.approx(info.entropy(px) + info.entropy(py),
-                                                    abs=1e-12)
+    assert info.joint_entropy(pxy) == pytest.approx(info.entropy(px) + info.entropy(py), abs=1e-12)
 
 
 @SETTINGS
@@ -124,5 +129,6 @@ def test_batched_equals_one_at_a_time(data):
     P = np.stack(rows, axis=1)  # outcomes along axis 0, as scipy's default
     Q = np.full_like(P, 1 / k)
     np.testing.assert_array_equal(info.entropy(P), [info.entropy(r) for r in rows])
-    np.testing.assert_array_equal(info.kl_divergence(P, Q), [info.kl_divergence(r, Q[:, 0])
-                                                             for r in rows])
+    np.testing.assert_array_equal(
+        info.kl_divergence(P, Q), [info.kl_divergence(r, Q[:, 0]) for r in rows]
+    )

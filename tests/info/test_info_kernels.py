@@ -18,11 +18,31 @@ def _ulps(got, exact):
 
 
 def _samples(rng):
-    special = [5e-324, 1e-310, 2.2250738585072014e-308, 1e-300, 0.5, 1.0, 2.0, np.sqrt(2),
-               np.nextafter(np.sqrt(2), 0), np.nextafter(np.sqrt(0.5), 0), np.sqrt(0.5),
-               np.nextafter(1.0, 0), np.nextafter(1.0, 2), 1.7976931348623157e308, np.e]
-    return np.concatenate([special, rng.random(300), np.exp(rng.uniform(-744, 709, 300)),
-                           1 + rng.uniform(-1e-3, 1e-3, 200)])
+    special = [
+        5e-324,
+        1e-310,
+        2.2250738585072014e-308,
+        1e-300,
+        0.5,
+        1.0,
+        2.0,
+        np.sqrt(2),
+        np.nextafter(np.sqrt(2), 0),
+        np.nextafter(np.sqrt(0.5), 0),
+        np.sqrt(0.5),
+        np.nextafter(1.0, 0),
+        np.nextafter(1.0, 2),
+        1.7976931348623157e308,
+        np.e,
+    ]
+    return np.concatenate(
+        [
+            special,
+            rng.random(300),
+            np.exp(rng.uniform(-744, 709, 300)),
+            1 + rng.uniform(-1e-3, 1e-3, 200),
+        ]
+    )
 
 
 def test_log_is_within_one_ulp_of_mpmath():
@@ -64,8 +84,9 @@ def test_fused_kernels_equal_the_numpy_formulas(n, m):
     finite = np.where(Q > 0, scipy.special.rel_entr(P, Q), 0.0).sum(axis=1)
     np.testing.assert_allclose(kl, finite, rtol=1e-11, atol=1e-12)
     _, _, _, inf, ce = _kernels.cross_rows(P, Q)
-    np.testing.assert_allclose(ce, np.where(Q > 0, scipy.special.xlogy(P, Q), 0.0).sum(axis=1),
-                               rtol=1e-12, atol=1e-300)
+    np.testing.assert_allclose(
+        ce, np.where(Q > 0, scipy.special.xlogy(P, Q), 0.0).sum(axis=1), rtol=1e-12, atol=1e-300
+    )
 
 
 @pytest.mark.parametrize("value", [np.nan, np.inf, -np.inf, -1e-300, -5.0])

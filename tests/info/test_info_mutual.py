@@ -18,10 +18,12 @@ def test_mutual_information_matches_sklearn(seed, n, kx, ky):
     x = rng.integers(0, kx, n)
     y = (x * rng.integers(0, 2, n) + rng.integers(0, ky, n)) % ky  # dependent on x
     table = info.contingency(x, y)
-    assert info.mutual_information(table) == pytest.approx(mutual_info_score(x, y), rel=1e-12,
-                                                           abs=1e-14)
+    assert info.mutual_information(table) == pytest.approx(
+        mutual_info_score(x, y), rel=1e-12, abs=1e-14
+    )
     assert info.mutual_information(table, base=2) == pytest.approx(
-        mutual_info_score(x, y) / np.log(2), rel=1e-12, abs=1e-14)
+        mutual_info_score(x, y) / np.log(2), rel=1e-12, abs=1e-14
+    )
 
 
 @pytest.mark.parametrize("seed", range(3))
@@ -54,13 +56,20 @@ def test_mutual_information_normalize_takes_counts():
     x = np.repeat([0, 0, 1, 1], [10, 2, 3, 25])
     y = np.repeat([0, 1, 0, 1], [10, 2, 3, 25])
     assert info.mutual_information(counts, normalize=True) == pytest.approx(
-        mutual_info_score(x, y), rel=1e-13)
+        mutual_info_score(x, y), rel=1e-13
+    )
 
 
 @pytest.mark.parametrize(
     ("x", "y", "match"),
-    [([0, 1], [0, 1, 1], "labels but y has"), ([], [], "empty"), ([[0, 1], [1, 0]], [0, 1], "1-D"),
-     ([0.0, np.nan], [0, 1], "NaN"), (None, [0], "None"), ([None, 1], [0, 1], "None")],
+    [
+        ([0, 1], [0, 1, 1], "labels but y has"),
+        ([], [], "empty"),
+        ([[0, 1], [1, 0]], [0, 1], "1-D"),
+        ([0.0, np.nan], [0, 1], "NaN"),
+        (None, [0], "None"),
+        ([None, 1], [0, 1], "None"),
+    ],
 )
 def test_contingency_rejects_bad_labels(x, y, match):
     with pytest.raises(ValueError, match=match):

@@ -35,9 +35,14 @@ def test_divergences_reject_bad_p_and_bad_q(p, match):
             fn(good, p)
 
 
-@pytest.mark.parametrize(("p", "match"), [(np.array([[0.5, 0.5], [0.5, np.nan]]), "NaN"),
-                                          ([[0.5, 0.6], [0.0, 0.0]], "does not sum to 1"),
-                                          ([[0.5, -0.1], [0.6, 0.0]], "negative")])
+@pytest.mark.parametrize(
+    ("p", "match"),
+    [
+        (np.array([[0.5, 0.5], [0.5, np.nan]]), "NaN"),
+        ([[0.5, 0.6], [0.0, 0.0]], "does not sum to 1"),
+        ([[0.5, -0.1], [0.6, 0.0]], "negative"),
+    ],
+)
 def test_tables_are_validated(p, match):
     for fn in (info.joint_entropy, info.conditional_entropy, info.mutual_information):
         with pytest.raises(ValueError, match=match):
@@ -87,8 +92,9 @@ def test_base_of_wrong_type(base):
         info.kl_divergence([0.5, 0.5], [0.5, 0.5], base=base)
 
 
-@pytest.mark.parametrize(("axis", "exc"), [(2, ValueError), (-3, ValueError), (1.0, TypeError),
-                                           ("0", TypeError)])
+@pytest.mark.parametrize(
+    ("axis", "exc"), [(2, ValueError), (-3, ValueError), (1.0, TypeError), ("0", TypeError)]
+)
 def test_invalid_axis(axis, exc):
     with pytest.raises(exc, match="axis"):
         info.entropy(np.full((2, 2), 0.5), axis=axis)

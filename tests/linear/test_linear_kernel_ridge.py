@@ -138,8 +138,13 @@ def test_bad_input():
 
 @pytest.mark.parametrize(
     "kernel, alpha",
-    [("rbf", 1.0), ("rbf", 1e-3), ("linear", 1.0), ("linear", 1e-3),
-     ("rbf", 1e-5)],  # κ(K + λI) ≈ 2e7 > 1/eps32: refinement declines, float64 Cholesky
+    [
+        ("rbf", 1.0),
+        ("rbf", 1e-3),
+        ("linear", 1.0),
+        ("linear", 1e-3),
+        ("rbf", 1e-5),
+    ],  # κ(K + λI) ≈ 2e7 > 1/eps32: refinement declines, float64 Cholesky
 )
 def test_large_n_mixed_precision_path_matches_sklearn(kernel, alpha):
     """n ≥ 500 solves by float32 Cholesky + float64 refinement (dsposv's scheme) when
@@ -149,8 +154,9 @@ def test_large_n_mixed_precision_path_matches_sklearn(kernel, alpha):
         ours = KernelRidge(alpha=alpha, kernel=kernel).fit(X, y, sw)
         ref = SkKernelRidge(alpha=alpha, kernel=kernel).fit(X, y, sample_weight=sw)
         scale = np.abs(ref.predict(X_new)).max()
-        np.testing.assert_allclose(ours.predict(X_new), ref.predict(X_new), rtol=1e-8,
-                                   atol=1e-8 * scale)
+        np.testing.assert_allclose(
+            ours.predict(X_new), ref.predict(X_new), rtol=1e-8, atol=1e-8 * scale
+        )
         assert ours.certificate().holds
 
 

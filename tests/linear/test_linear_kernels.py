@@ -29,8 +29,10 @@ def test_matches_sklearn_pairwise(seed, shapes, ours, ref, params):
     rng = np.random.default_rng(seed)
     X = rng.standard_normal(shapes[0]) + 0.5
     Y = rng.standard_normal(shapes[1])
-    for got, want in ((ours(X, Y, **params), ref(X, Y, **params)),
-                      (ours(X, **params), ref(X, **params))):
+    for got, want in (
+        (ours(X, Y, **params), ref(X, Y, **params)),
+        (ours(X, **params), ref(X, **params)),
+    ):
         assert got.shape == want.shape and got.dtype == np.float64
         np.testing.assert_allclose(got, want, rtol=1e-8, atol=1e-12 * np.abs(want).max())
 
@@ -52,13 +54,20 @@ def test_rbf_diagonal_is_exactly_one_and_values_in_unit_interval():
 
 
 @settings(max_examples=30, deadline=None)
-@given(n=st.integers(1, 25), d=st.integers(1, 5), seed=st.integers(0, 2**16),
-       gamma=st.floats(1e-3, 10.0))
+@given(
+    n=st.integers(1, 25),
+    d=st.integers(1, 5),
+    seed=st.integers(0, 2**16),
+    gamma=st.floats(1e-3, 10.0),
+)
 def test_kernel_matrices_are_symmetric_psd(n, d, seed, gamma):
     """Property: K(X, X) = φ(X)ᵀφ(X) is symmetric positive semi-definite (Mercer)."""
     X = np.random.default_rng(seed).standard_normal((n, d))
-    for K in (linear_kernel(X), rbf_kernel(X, gamma=gamma),
-              polynomial_kernel(X, degree=2, gamma=gamma, coef0=1.0)):
+    for K in (
+        linear_kernel(X),
+        rbf_kernel(X, gamma=gamma),
+        polynomial_kernel(X, degree=2, gamma=gamma, coef0=1.0),
+    ):
         np.testing.assert_allclose(K, K.T, rtol=1e-12, atol=1e-12)
         eig = np.linalg.eigvalsh(K)
         assert eig.min() >= -1e-9 * max(eig.max(), 1.0)
@@ -74,15 +83,20 @@ def test_polynomial_kernel_is_a_feature_map():
         r = np.sqrt(2)
         return np.column_stack([np.ones(len(Z)), r * a, r * b, a * a, r * a * b, b * b])
 
-    np.testing.assert_allclose(polynomial_kernel(X, Y, degree=2, gamma=1.0, coef0=1.0),
-                               phi(X) @ phi(Y).T, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(
+        polynomial_kernel(X, Y, degree=2, gamma=1.0, coef0=1.0),
+        phi(X) @ phi(Y).T,
+        rtol=1e-12,
+        atol=1e-14,
+    )
 
 
 def test_pairwise_kernel_dispatch_and_callable():
     rng = np.random.default_rng(3)
     X, Y = rng.standard_normal((8, 3)), rng.standard_normal((5, 3))
-    np.testing.assert_array_equal(pairwise_kernel(X, Y, "rbf", gamma=0.2, degree=9),
-                                  rbf_kernel(X, Y, gamma=0.2))
+    np.testing.assert_array_equal(
+        pairwise_kernel(X, Y, "rbf", gamma=0.2, degree=9), rbf_kernel(X, Y, gamma=0.2)
+    )
 
     def laplace(x, y, scale=1.0):
         return float(np.exp(-np.abs(x - y).sum() / scale))
@@ -90,8 +104,9 @@ def test_pairwise_kernel_dispatch_and_callable():
     got = pairwise_kernel(X, Y, laplace, scale=2.0)
     want = pairwise.pairwise_kernels(X, Y, metric=laplace, scale=2.0)
     np.testing.assert_allclose(got, want, rtol=1e-12)
-    np.testing.assert_allclose(pairwise_kernel(X, None, laplace),
-                               pairwise.pairwise_kernels(X, metric=laplace), rtol=1e-12)
+    np.testing.assert_allclose(
+        pairwise_kernel(X, None, laplace), pairwise.pairwise_kernels(X, metric=laplace), rtol=1e-12
+    )
 
 
 @pytest.mark.parametrize(

@@ -190,7 +190,9 @@ def test_certificate_holds_and_fails_when_perturbed(solver, weighted):
 
 @settings(max_examples=25, deadline=None)
 @given(
-    n=st.integers(5, 40), d=st.integers(1, 6), seed=st.integers(0, 2**16),
+    n=st.integers(5, 40),
+    d=st.integers(1, 6),
+    seed=st.integers(0, 2**16),
     scale=st.sampled_from([1e-3, 1.0, 1e3]),
 )
 def test_certificate_holds_on_random_problems(n, d, seed, scale):

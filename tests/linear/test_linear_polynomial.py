@@ -38,8 +38,9 @@ def test_matches_sklearn(degree, interaction_only, include_bias, n_features):
 def test_notes_design_matrix_is_vandermonde():
     """Notes: y = [1 x x² … x^m]β; for one input that is numpy's increasing Vandermonde."""
     x = np.linspace(-1, 1, 9)
-    np.testing.assert_array_equal(PolynomialFeatures(5).fit_transform(x[:, None]),
-                                  np.vander(x, 6, increasing=True))
+    np.testing.assert_array_equal(
+        PolynomialFeatures(5).fit_transform(x[:, None]), np.vander(x, 6, increasing=True)
+    )
 
 
 def test_overfitting_training_error_never_increases_with_degree():

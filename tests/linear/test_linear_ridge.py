@@ -12,7 +12,10 @@ from qed.linear import LinearRegression, RankDeficiencyWarning, Ridge
 
 # sklearn's iterative solvers run to a tolerance far below the comparison's.
 SK_SOLVERS = {
-    "svd": {}, "cholesky": {}, "lsqr": {"tol": 1e-14}, "sparse_cg": {"tol": 1e-14},
+    "svd": {},
+    "cholesky": {},
+    "lsqr": {"tol": 1e-14},
+    "sparse_cg": {"tol": 1e-14},
     "sag": {"tol": 1e-13, "max_iter": 100_000, "random_state": 0},
     "saga": {"tol": 1e-13, "max_iter": 100_000, "random_state": 0},
 }
@@ -42,7 +45,9 @@ def test_matches_sklearn_cholesky(seed, shape, solver, fit_intercept, weighted):
     X, y, w = _data(seed, n, d, t, offset=1.5)
     sw = w if weighted else None
     ours = Ridge(alpha=0.8, fit_intercept=fit_intercept, solver=solver).fit(X, y, sw)
-    ref = SkRidge(alpha=0.8, fit_intercept=fit_intercept, solver="cholesky").fit(X, y, sample_weight=sw)
+    ref = SkRidge(alpha=0.8, fit_intercept=fit_intercept, solver="cholesky").fit(
+        X, y, sample_weight=sw
+    )
     assert ours.coef_.shape == ref.coef_.shape
     assert np.shape(ours.intercept_) == np.shape(ref.intercept_)
     _close(ours.coef_, ref.coef_)
@@ -59,8 +64,9 @@ def test_every_sklearn_solver_agrees(sk_solver, fit_intercept):
     X, y, _ = _data(3, 120, 5, offset=0.5)
     X /= np.linalg.norm(X, axis=0) / 4  # sag/saga converge fast on well-scaled columns
     ours = Ridge(alpha=2.0, fit_intercept=fit_intercept).fit(X, y)
-    ref = SkRidge(alpha=2.0, fit_intercept=fit_intercept, solver=sk_solver,
-                  **SK_SOLVERS[sk_solver]).fit(X, y)
+    ref = SkRidge(
+        alpha=2.0, fit_intercept=fit_intercept, solver=sk_solver, **SK_SOLVERS[sk_solver]
+    ).fit(X, y)
     rtol = 1e-8 if sk_solver in ("svd", "cholesky", "lsqr", "sparse_cg") else 1e-7
     _close(ours.coef_, ref.coef_, rtol=rtol)
     _close(ours.intercept_, ref.intercept_, rtol=rtol)

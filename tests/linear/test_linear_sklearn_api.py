@@ -33,7 +33,8 @@ _MARK = parametrize_with_checks(ESTIMATORS)
 # (else it skips itself); qed does not claim array-API dispatch, so it is left out here
 # rather than reported as a skip.
 _CHECKS = [
-    (est, check) for est, check in _MARK.args[1]
+    (est, check)
+    for est, check in _MARK.args[1]
     if "check_array_api_input" not in getattr(check, "func", check).__name__
 ]
 
@@ -49,10 +50,12 @@ def test_pipeline_and_grid_search_match_sklearn():
     X = rng.uniform(-2, 2, (120, 2))
     y = X[:, 0] ** 3 - X[:, 0] * X[:, 1] + 0.3 * rng.standard_normal(120)
     grid = {"polynomialfeatures__degree": [1, 2, 3], "ridge__alpha": [0.01, 1.0, 100.0]}
-    ours = GridSearchCV(make_pipeline(PolynomialFeatures(), StandardScaler(), Ridge()), grid,
-                        cv=3).fit(X, y)
-    ref = GridSearchCV(make_pipeline(SkPolynomialFeatures(), StandardScaler(), SkRidge()), grid,
-                       cv=3).fit(X, y)
+    ours = GridSearchCV(
+        make_pipeline(PolynomialFeatures(), StandardScaler(), Ridge()), grid, cv=3
+    ).fit(X, y)
+    ref = GridSearchCV(
+        make_pipeline(SkPolynomialFeatures(), StandardScaler(), SkRidge()), grid, cv=3
+    ).fit(X, y)
     assert ours.best_params_ == ref.best_params_
     assert ours.best_score_ == pytest.approx(ref.best_score_, rel=1e-8)
     np.testing.assert_allclose(ours.predict(X), ref.predict(X), rtol=1e-8, atol=1e-8)

@@ -30,14 +30,17 @@ def _qed_value_and_grad(qf, x, w):
     return out.data, q.grad
 
 
-@pytest.mark.parametrize("name, qf, tf", [
-    ("sigmoid", F.sigmoid, torch.sigmoid),
-    ("tanh", F.tanh, torch.tanh),
-    ("relu", F.relu, torch.relu),
-    ("softmax", lambda x: F.softmax(x, axis=-1), lambda x: TF.softmax(x, dim=-1)),
-    ("log_softmax", lambda x: F.log_softmax(x, axis=-1), lambda x: TF.log_softmax(x, dim=-1)),
-    ("logsumexp", lambda x: F.logsumexp(x, axis=-1), lambda x: torch.logsumexp(x, dim=-1)),
-])
+@pytest.mark.parametrize(
+    "name, qf, tf",
+    [
+        ("sigmoid", F.sigmoid, torch.sigmoid),
+        ("tanh", F.tanh, torch.tanh),
+        ("relu", F.relu, torch.relu),
+        ("softmax", lambda x: F.softmax(x, axis=-1), lambda x: TF.softmax(x, dim=-1)),
+        ("log_softmax", lambda x: F.log_softmax(x, axis=-1), lambda x: TF.log_softmax(x, dim=-1)),
+        ("logsumexp", lambda x: F.logsumexp(x, axis=-1), lambda x: torch.logsumexp(x, dim=-1)),
+    ],
+)
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_activations_at_extreme_inputs_are_finite_and_match_torch(name, qf, tf, dtype):
     """σ, tanh, ReLU, softmax, log-softmax at ±1000: no overflow, no NaN, torch's values."""
@@ -61,8 +64,10 @@ def test_activations_at_extreme_inputs_are_finite_and_match_torch(name, qf, tf, 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_cross_entropy_at_extreme_logits_matches_torch(dtype):
     """Fused log-sum-exp cross entropy stays finite for logits of ±1e4 (mean, sum, none)."""
-    z = np.array([[1e4, -1e4, 0.0], [-1000.0, 1000.0, 999.0], [0.1, 0.2, 0.3],
-                  [-1e4, -1e4, -1e4]], dtype=dtype)
+    z = np.array(
+        [[1e4, -1e4, 0.0], [-1000.0, 1000.0, 999.0], [0.1, 0.2, 0.3], [-1e4, -1e4, -1e4]],
+        dtype=dtype,
+    )
     y = np.array([1, 2, 0, 2])
     for reduction in ("mean", "sum", "none"):
         q = Tensor(z, requires_grad=True)
@@ -106,8 +111,11 @@ def test_bce_with_logits_and_mse_match_torch(reduction):
 def test_derivatives_are_the_notes():
     """σ' = σ(1 − σ), tanh' = 1 − tanh², ReLU' = 1[z > 0] (0 at z = 0)."""
     z = np.array([-2.0, -0.5, 0.0, 0.5, 2.0])
-    for f, d in [(F.sigmoid, lambda s: s * (1 - s)), (F.tanh, lambda t: 1 - t**2),
-                 (F.relu, lambda r: (z > 0).astype(float))]:
+    for f, d in [
+        (F.sigmoid, lambda s: s * (1 - s)),
+        (F.tanh, lambda t: 1 - t**2),
+        (F.relu, lambda r: (z > 0).astype(float)),
+    ]:
         q = Tensor(z, requires_grad=True)
         out = f(q)
         out.sum().backward()
@@ -161,12 +169,20 @@ def test_batch_norm_gradcheck(training, shape):
     assert gradcheck(f, x, gamma, beta)
 
 
-@pytest.mark.parametrize("layer", [
-    lambda: nn.Linear(3, 2, rng=0), lambda: nn.ReLU(), lambda: nn.Tanh(), lambda: nn.Sigmoid(),
-    lambda: nn.Identity(),
-    lambda: nn.Sequential(nn.Linear(3, 4, rng=0), nn.BatchNorm1d(4), nn.Tanh(),
-                          nn.Linear(4, 2, rng=1)),
-], ids=["Linear", "ReLU", "Tanh", "Sigmoid", "Identity", "Sequential"])
+@pytest.mark.parametrize(
+    "layer",
+    [
+        lambda: nn.Linear(3, 2, rng=0),
+        lambda: nn.ReLU(),
+        lambda: nn.Tanh(),
+        lambda: nn.Sigmoid(),
+        lambda: nn.Identity(),
+        lambda: nn.Sequential(
+            nn.Linear(3, 4, rng=0), nn.BatchNorm1d(4), nn.Tanh(), nn.Linear(4, 2, rng=1)
+        ),
+    ],
+    ids=["Linear", "ReLU", "Tanh", "Sigmoid", "Identity", "Sequential"],
+)
 def test_layer_gradcheck_input_and_parameters(layer):
     """Every layer: gradient to its input and (through the tape) to each parameter."""
     module = layer()
@@ -217,6 +233,8 @@ def test_loss_modules_equal_functions():
     z, y = rng.standard_normal((4, 3)), np.array([0, 2, 1, 1])
     assert nn.CrossEntropyLoss()(z, y).item() == F.cross_entropy(z, y).item()
     t = rng.uniform(size=(4, 3))
-    assert nn.BCEWithLogitsLoss("sum")(z, t).item() == \
-        F.binary_cross_entropy_with_logits(z, t, "sum").item()
+    assert (
+        nn.BCEWithLogitsLoss("sum")(z, t).item()
+        == F.binary_cross_entropy_with_logits(z, t, "sum").item()
+    )
     assert nn.MSELoss()(z, t).item() == F.mse_loss(z, t).item()

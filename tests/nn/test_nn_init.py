@@ -27,8 +27,10 @@ def _expected_std(scheme: str, mode: str, gain: float) -> float:
 
 
 CASES = [
-    (init.xavier_normal_, "xavier", "normal"), (init.xavier_uniform_, "xavier", "uniform"),
-    (init.he_normal_, "he", "normal"), (init.he_uniform_, "he", "uniform"),
+    (init.xavier_normal_, "xavier", "normal"),
+    (init.xavier_uniform_, "xavier", "uniform"),
+    (init.he_normal_, "he", "normal"),
+    (init.he_uniform_, "he", "uniform"),
 ]
 
 
@@ -107,12 +109,17 @@ def test_init_errors():
         init.he_normal_(np.empty((3, 3), dtype=int))
 
 
-@pytest.mark.parametrize("name, std", [
-    ("he", math.sqrt(2 / FAN_IN)), ("xavier", math.sqrt(2 / (FAN_IN + FAN_OUT))),
-    ("xavier_fan_in", math.sqrt(1 / FAN_IN)), ("he_uniform", math.sqrt(2 / FAN_IN)),
-    ("xavier_uniform", math.sqrt(2 / (FAN_IN + FAN_OUT))),
-    ("torch", 1 / math.sqrt(FAN_IN) / math.sqrt(3)),
-])
+@pytest.mark.parametrize(
+    "name, std",
+    [
+        ("he", math.sqrt(2 / FAN_IN)),
+        ("xavier", math.sqrt(2 / (FAN_IN + FAN_OUT))),
+        ("xavier_fan_in", math.sqrt(1 / FAN_IN)),
+        ("he_uniform", math.sqrt(2 / FAN_IN)),
+        ("xavier_uniform", math.sqrt(2 / (FAN_IN + FAN_OUT))),
+        ("torch", 1 / math.sqrt(FAN_IN) / math.sqrt(3)),
+    ],
+)
 def test_linear_init_options(name, std):
     """Linear(init=...) draws its (out, in) weight with the named scheme."""
     layer = nn.Linear(FAN_IN, FAN_OUT, init=name, rng=0)

@@ -18,8 +18,9 @@ from qed.optim import schedules
 
 def _small(cls):
     """Few epochs and a narrow net keep sklearn's ~50 checks per estimator fast."""
-    return cls(hidden_layer_sizes=(16,), epochs=20, learning_rate=1e-2, batch_size=50,
-               random_state=0)
+    return cls(
+        hidden_layer_sizes=(16,), epochs=20, learning_rate=1e-2, batch_size=50, random_state=0
+    )
 
 
 CHECKS = [
@@ -44,14 +45,26 @@ def digits_split():
     return X[train], y[train], X[test], y[test]
 
 
-@pytest.mark.parametrize("kwargs", [
-    {}, {"batch_norm": True}, {"activation": "tanh", "optimizer": "rmsprop"},
-], ids=["relu-adam", "batchnorm", "tanh-rmsprop"])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {},
+        {"batch_norm": True},
+        {"activation": "tanh", "optimizer": "rmsprop"},
+    ],
+    ids=["relu-adam", "batchnorm", "tanh-rmsprop"],
+)
 def test_digits_accuracy_at_least_95_percent(digits_split, kwargs):
     """The bundled handwritten digits (8×8, 10 classes): ≥ 0.95 held-out accuracy."""
     Xtr, ytr, Xte, yte = digits_split
-    model = MLPClassifier(hidden_layer_sizes=(64,), epochs=40, learning_rate=3e-3,
-                          batch_size=64, random_state=0, **kwargs).fit(Xtr, ytr)
+    model = MLPClassifier(
+        hidden_layer_sizes=(64,),
+        epochs=40,
+        learning_rate=3e-3,
+        batch_size=64,
+        random_state=0,
+        **kwargs,
+    ).fit(Xtr, ytr)
     assert model.score(Xte, yte) >= 0.95
     proba = model.predict_proba(Xte)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-12)
@@ -72,16 +85,21 @@ def _same_state(a, b):
     sa, sb = a.module_.state_dict(), b.module_.state_dict()
     return list(sa) == list(sb) and all(
         np.array_equal(sa[k], sb[k]) and sa[k].dtype == sb[k].dtype and sa[k].shape == sb[k].shape
-        for k in sa)
+        for k in sa
+    )
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("kwargs", [
-    {"optimizer": "adam"},
-    {"optimizer": "sgd", "batch_norm": True},
-    {"optimizer": "rmsprop", "schedule": schedules.cosine(0.02, 40)},
-    {"optimizer": "adagrad", "activation": "tanh", "alpha": 1e-3},
-], ids=["adam", "sgd-bn", "rmsprop-cosine", "adagrad-tanh"])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"optimizer": "adam"},
+        {"optimizer": "sgd", "batch_norm": True},
+        {"optimizer": "rmsprop", "schedule": schedules.cosine(0.02, 40)},
+        {"optimizer": "adagrad", "activation": "tanh", "alpha": 1e-3},
+    ],
+    ids=["adam", "sgd-bn", "rmsprop-cosine", "adagrad-tanh"],
+)
 @pytest.mark.parametrize("through_file", [False, True])
 def test_warm_start_two_plus_two_equals_four_bit_for_bit(dtype, kwargs, through_file, tmp_path):
     """fit(2 epochs) + fit(2 epochs) with warm_start == fit(4 epochs): weights, running
@@ -114,8 +132,9 @@ def test_without_warm_start_fit_restarts():
 def test_batch_norm_folds_a_single_leftover_sample():
     """n = 2·batch + 1 with batch norm: the last sample joins the previous batch."""
     X, y = _data(n=65)
-    model = MLPClassifier(hidden_layer_sizes=(4,), batch_norm=True, batch_size=32, epochs=1,
-                          random_state=0).fit(X, y)
+    model = MLPClassifier(
+        hidden_layer_sizes=(4,), batch_norm=True, batch_size=32, epochs=1, random_state=0
+    ).fit(X, y)
     assert model.module_[1].num_batches_tracked == 2
 
 
@@ -123,8 +142,14 @@ def test_regressor_fits_a_smooth_function_and_multi_output():
     rng = np.random.default_rng(0)
     X = rng.uniform(-2, 2, (400, 2))
     y = np.sin(X[:, 0]) + 0.5 * X[:, 1] ** 2
-    model = MLPRegressor(hidden_layer_sizes=(32, 32), activation="tanh", epochs=150,
-                         learning_rate=1e-2, batch_size=64, random_state=0).fit(X, y)
+    model = MLPRegressor(
+        hidden_layer_sizes=(32, 32),
+        activation="tanh",
+        epochs=150,
+        learning_rate=1e-2,
+        batch_size=64,
+        random_state=0,
+    ).fit(X, y)
     assert model.predict(X).shape == (400,)
     assert model.score(X, y) > 0.97
     Y = np.column_stack([y, -y])
@@ -135,8 +160,9 @@ def test_regressor_fits_a_smooth_function_and_multi_output():
 def test_certificate_reports_loss_decrease_and_stationarity():
     """Loss decreased; ‖∇L‖/‖∇L₀‖ is measured honestly (tol decides, no global claim)."""
     X, y = _data()
-    model = MLPClassifier(hidden_layer_sizes=(8,), epochs=60, learning_rate=1e-2,
-                          random_state=0, tol=1.0).fit(X, y)
+    model = MLPClassifier(
+        hidden_layer_sizes=(8,), epochs=60, learning_rate=1e-2, random_state=0, tol=1.0
+    ).fit(X, y)
     cert = model.certificate(X, y)
     assert cert.holds
     ratio = cert["‖∇L(θ_T)‖ / ‖∇L(θ₀)‖"].value
@@ -152,15 +178,18 @@ def test_verbose_shows_progress(capsys):
     assert "loss" in out.out + out.err
 
 
-@pytest.mark.parametrize("params, match", [
-    ({"hidden_layer_sizes": (0,)}, "hidden_layer_sizes"),
-    ({"activation": "gelu"}, "activation"),
-    ({"optimizer": "lbfgs"}, "optimizer"),
-    ({"init": "glorot"}, "init"),
-    ({"schedule": "exponential"}, "schedule"),
-    ({"learning_rate": -1.0}, "learning_rate"),
-    ({"batch_size": 0}, "batch_size"),
-])
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"hidden_layer_sizes": (0,)}, "hidden_layer_sizes"),
+        ({"activation": "gelu"}, "activation"),
+        ({"optimizer": "lbfgs"}, "optimizer"),
+        ({"init": "glorot"}, "init"),
+        ({"schedule": "exponential"}, "schedule"),
+        ({"learning_rate": -1.0}, "learning_rate"),
+        ({"batch_size": 0}, "batch_size"),
+    ],
+)
 def test_invalid_parameters_are_named(params, match):
     X, y = _data()
     with pytest.raises((ValueError, TypeError), match=match):

@@ -12,14 +12,16 @@ from qed.autograd import Tensor
 
 
 def _net():
-    return nn.Sequential(nn.Linear(4, 6, rng=0), nn.BatchNorm1d(6), nn.ReLU(),
-                         nn.Linear(6, 2, rng=1))
+    return nn.Sequential(
+        nn.Linear(4, 6, rng=0), nn.BatchNorm1d(6), nn.ReLU(), nn.Linear(6, 2, rng=1)
+    )
 
 
 def test_parameters_and_names_follow_pytorch():
     net = _net()
-    tnet = torch.nn.Sequential(torch.nn.Linear(4, 6), torch.nn.BatchNorm1d(6), torch.nn.ReLU(),
-                               torch.nn.Linear(6, 2))
+    tnet = torch.nn.Sequential(
+        torch.nn.Linear(4, 6), torch.nn.BatchNorm1d(6), torch.nn.ReLU(), torch.nn.Linear(6, 2)
+    )
     assert [n for n, _ in net.named_parameters()] == [n for n, _ in tnet.named_parameters()]
     assert list(net.state_dict()) == list(tnet.state_dict())
     assert [n for n, _ in net.named_buffers()] == [n for n, _ in tnet.named_buffers()]
@@ -94,8 +96,10 @@ def test_to_dtype_keeps_parameter_objects():
 
 
 def test_state_dict_roundtrip_and_errors():
-    a, b = _net(), nn.Sequential(nn.Linear(4, 6, rng=5), nn.BatchNorm1d(6), nn.ReLU(),
-                                 nn.Linear(6, 2, rng=6))
+    a, b = (
+        _net(),
+        nn.Sequential(nn.Linear(4, 6, rng=5), nn.BatchNorm1d(6), nn.ReLU(), nn.Linear(6, 2, rng=6)),
+    )
     a(np.random.default_rng(0).standard_normal((5, 4)))  # move the running statistics
     state = a.state_dict()
     state["0.weight"][...] = 7.0  # a snapshot: changing it does not touch the module
@@ -105,8 +109,7 @@ def test_state_dict_roundtrip_and_errors():
         np.testing.assert_array_equal(b.state_dict()[key], value)
     with pytest.raises(KeyError, match="missing keys"):
         b.load_state_dict({"0.weight": np.zeros((6, 4))})
-    result = b.load_state_dict({"0.weight": np.zeros((6, 4)), "extra": np.zeros(1)},
-                               strict=False)
+    result = b.load_state_dict({"0.weight": np.zeros((6, 4)), "extra": np.zeros(1)}, strict=False)
     assert result.unexpected_keys == ["extra"] and "0.bias" in result.missing_keys
     with pytest.raises(ValueError, match="shape"):
         b.load_state_dict({**a.state_dict(), "0.weight": np.zeros((4, 6))})

@@ -18,16 +18,20 @@ TOL = dict(rtol=1e-8, atol=1e-10)
 def _pair(seed: int, d_in: int, hidden: tuple[int, int], k: int, momentum: float = 0.1):
     torch.manual_seed(seed)
     tnet = torch.nn.Sequential(
-        torch.nn.Linear(d_in, hidden[0]), torch.nn.BatchNorm1d(hidden[0], momentum=momentum),
+        torch.nn.Linear(d_in, hidden[0]),
+        torch.nn.BatchNorm1d(hidden[0], momentum=momentum),
         torch.nn.ReLU(),
-        torch.nn.Linear(hidden[0], hidden[1]), torch.nn.BatchNorm1d(hidden[1], momentum=momentum),
+        torch.nn.Linear(hidden[0], hidden[1]),
+        torch.nn.BatchNorm1d(hidden[1], momentum=momentum),
         torch.nn.Tanh(),
         torch.nn.Linear(hidden[1], k),
     ).double()
     qnet = nn.Sequential(
-        nn.Linear(d_in, hidden[0], rng=seed), nn.BatchNorm1d(hidden[0], momentum=momentum),
+        nn.Linear(d_in, hidden[0], rng=seed),
+        nn.BatchNorm1d(hidden[0], momentum=momentum),
         nn.ReLU(),
-        nn.Linear(hidden[0], hidden[1], rng=seed), nn.BatchNorm1d(hidden[1], momentum=momentum),
+        nn.Linear(hidden[0], hidden[1], rng=seed),
+        nn.BatchNorm1d(hidden[1], momentum=momentum),
         nn.Tanh(),
         nn.Linear(hidden[1], k, rng=seed),
     )
@@ -48,9 +52,14 @@ def _assert_same_state(qnet, tnet):
         np.testing.assert_allclose(qstate[key], value.numpy(), err_msg=key, **TOL)
 
 
-@pytest.mark.parametrize("seed, n, d_in, hidden, k", [
-    (0, 16, 5, (8, 6), 3), (1, 33, 12, (20, 10), 4), (2, 7, 3, (5, 5), 2),
-])
+@pytest.mark.parametrize(
+    "seed, n, d_in, hidden, k",
+    [
+        (0, 16, 5, (8, 6), 3),
+        (1, 33, 12, (20, 10), 4),
+        (2, 7, 3, (5, 5), 2),
+    ],
+)
 def test_forward_loss_and_all_gradients_match_torch(seed, n, d_in, hidden, k):
     """Linear → BN → ReLU → Linear → BN → tanh → Linear, cross entropy: every number agrees."""
     qnet, tnet = _pair(seed, d_in, hidden, k)
@@ -173,5 +182,8 @@ def test_float32_network_stays_float32():
     assert out.dtype == np.float32
     F.cross_entropy(out, np.arange(8) % 3).backward()
     assert all(p.grad.dtype == np.float32 for p in qnet.parameters())
-    assert all(b.dtype == np.float32 for name, b in qnet.named_buffers()
-               if not name.endswith("num_batches_tracked"))
+    assert all(
+        b.dtype == np.float32
+        for name, b in qnet.named_buffers()
+        if not name.endswith("num_batches_tracked")
+    )

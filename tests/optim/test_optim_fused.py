@@ -46,10 +46,16 @@ def test_adam_fused_equals_rule(n, dtype, mode):
 
 
 @settings(max_examples=25, deadline=None)
-@given(b1=st.floats(0.0, 0.999), b2=st.floats(0.0, 0.9999), eps=st.floats(0.0, 1e-3),
-       t=st.integers(1, 10_000), dec=st.booleans(), dtype=st.sampled_from(DTYPES), **_hyper())
-def test_adam_fused_equals_rule_for_any_hyperparameters(b1, b2, eps, t, dec, dtype, lr, wd,
-                                                        seed):
+@given(
+    b1=st.floats(0.0, 0.999),
+    b2=st.floats(0.0, 0.9999),
+    eps=st.floats(0.0, 1e-3),
+    t=st.integers(1, 10_000),
+    dec=st.booleans(),
+    dtype=st.sampled_from(DTYPES),
+    **_hyper(),
+)
+def test_adam_fused_equals_rule_for_any_hyperparameters(b1, b2, eps, t, dec, dtype, lr, wd, seed):
     x, g, m = _arrays(64, dtype, seed, 3)
     v = (g * g).astype(dtype)
     px, pm, pv = R.adam_array(x, g, m, v, t, lr, b1, b2, eps, wd, dec)
@@ -61,23 +67,31 @@ def test_adam_fused_equals_rule_for_any_hyperparameters(b1, b2, eps, t, dec, dty
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("n", SIZES)
-@pytest.mark.parametrize("momentum, dampening, nesterov", [(0.0, 0.0, False), (0.9, 0.0, False),
-                                                            (0.9, 0.3, False), (0.7, 0.0, True)])
+@pytest.mark.parametrize(
+    "momentum, dampening, nesterov",
+    [(0.0, 0.0, False), (0.9, 0.0, False), (0.9, 0.3, False), (0.7, 0.0, True)],
+)
 def test_sgd_fused_equals_rule(n, dtype, momentum, dampening, nesterov):
     x, g, buf = _arrays(n, dtype, n + 1, 3)
     for first in (True, False):
         px, pb = R.sgd_array(x, g, buf, first, 0.05, momentum, dampening, nesterov, 0.01)
         fx, fb = x.copy(), buf.copy()
-        _fused.sgd_(fx, g, fb if momentum else None, first, 0.05, momentum, dampening,
-                    nesterov, 0.01)
+        _fused.sgd_(
+            fx, g, fb if momentum else None, first, 0.05, momentum, dampening, nesterov, 0.01
+        )
         np.testing.assert_array_equal(px, fx)
         if momentum:
             np.testing.assert_array_equal(pb, fb)
 
 
 @settings(max_examples=25, deadline=None)
-@given(mu=st.floats(0.0, 0.99), damp=st.floats(0.0, 1.0), first=st.booleans(),
-       dtype=st.sampled_from(DTYPES), **_hyper())
+@given(
+    mu=st.floats(0.0, 0.99),
+    damp=st.floats(0.0, 1.0),
+    first=st.booleans(),
+    dtype=st.sampled_from(DTYPES),
+    **_hyper(),
+)
 def test_sgd_fused_equals_rule_for_any_hyperparameters(mu, damp, first, dtype, lr, wd, seed):
     x, g, buf = _arrays(64, dtype, seed, 3)
     px, pb = R.sgd_array(x, g, buf, first, lr, mu, damp, False, wd)
@@ -102,16 +116,29 @@ def test_adagrad_fused_equals_rule(n, dtype, lr_decay, wd):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("n", SIZES)
-@pytest.mark.parametrize("momentum, centered, wd", [(0.0, False, 0.0), (0.5, False, 0.1),
-                                                     (0.0, True, 0.0), (0.9, True, 0.01)])
+@pytest.mark.parametrize(
+    "momentum, centered, wd",
+    [(0.0, False, 0.0), (0.5, False, 0.1), (0.0, True, 0.0), (0.9, True, 0.01)],
+)
 def test_rmsprop_fused_equals_rule(n, dtype, momentum, centered, wd):
     x, g, b, c = _arrays(n, dtype, n + 3, 4)
     c = (0.1 * c).astype(dtype)
     sq = (c * c + np.abs(x)).astype(dtype)  # keeps E[g²] − E[g]² ≥ 0 for the centred form
     px, ps, pb, pc = R.rmsprop_array(x, g, sq, b, c, 0.01, 0.9, 1e-8, wd, momentum, centered)
     fx, fs, fb, fc = x.copy(), sq.copy(), b.copy(), c.copy()
-    _fused.rmsprop_(fx, g, fs, fb if momentum else None, fc if centered else None, 0.01, 0.9,
-                    1e-8, wd, momentum, centered)
+    _fused.rmsprop_(
+        fx,
+        g,
+        fs,
+        fb if momentum else None,
+        fc if centered else None,
+        0.01,
+        0.9,
+        1e-8,
+        wd,
+        momentum,
+        centered,
+    )
     np.testing.assert_array_equal(px, fx)
     np.testing.assert_array_equal(ps, fs)
     if momentum:

@@ -100,10 +100,12 @@ def test_nesterov_and_momentum_converge_on_a_quadratic():
     "factory, torch_cls, kw",
     [
         (rules.sgd, torch.optim.SGD, dict(lr=0.05, momentum=0.8, dampening=0.2, weight_decay=0.1)),
-        (rules.adagrad, torch.optim.Adagrad, dict(lr=0.3, lr_decay=0.05,
-                                                  initial_accumulator_value=0.1)),
-        (rules.rmsprop, torch.optim.RMSprop, dict(lr=0.01, alpha=0.9, momentum=0.5,
-                                                  centered=True)),
+        (
+            rules.adagrad,
+            torch.optim.Adagrad,
+            dict(lr=0.3, lr_decay=0.05, initial_accumulator_value=0.1),
+        ),
+        (rules.rmsprop, torch.optim.RMSprop, dict(lr=0.01, alpha=0.9, momentum=0.5, centered=True)),
         (rules.adam, torch.optim.Adam, dict(lr=0.05, betas=(0.8, 0.99), weight_decay=0.05)),
         (rules.adamw, torch.optim.AdamW, dict(lr=0.05, betas=(0.8, 0.99), weight_decay=0.05)),
     ],
@@ -172,8 +174,19 @@ def test_rmsprop_is_the_notes_recursion():
         assert x[0][0] == pytest.approx(xprev - eta * g / np.sqrt(E), rel=1e-14)
 
 
-@pytest.mark.parametrize("factory", [rules.gd, rules.momentum, rules.nesterov, rules.sgd,
-                                     rules.adagrad, rules.rmsprop, rules.adam, rules.adamw])
+@pytest.mark.parametrize(
+    "factory",
+    [
+        rules.gd,
+        rules.momentum,
+        rules.nesterov,
+        rules.sgd,
+        rules.adagrad,
+        rules.rmsprop,
+        rules.adam,
+        rules.adamw,
+    ],
+)
 def test_rules_are_pure(factory):
     """update() mutates neither the params, the grads nor the state it is given."""
     rule = factory(0.1)
@@ -207,8 +220,15 @@ def test_schedule_lr_in_a_rule():
 
 
 def test_float32_rules_stay_float32():
-    for factory in (rules.gd, rules.momentum, rules.nesterov, rules.sgd, rules.adagrad,
-                    rules.rmsprop, rules.adam):
+    for factory in (
+        rules.gd,
+        rules.momentum,
+        rules.nesterov,
+        rules.sgd,
+        rules.adagrad,
+        rules.rmsprop,
+        rules.adam,
+    ):
         traj = rules.trajectory(factory(0.1), lambda x: 2 * x, np.ones(3, np.float32), 3)
         assert traj.dtype == np.float32
 

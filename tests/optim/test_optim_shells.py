@@ -56,8 +56,9 @@ def _problem(seed: int, dtype=np.float64):
 def _run_qed(cls, kwargs, seed, steps=N_STEPS, dtype=np.float64, fused=None, groups=None):
     W0, b0, grads = _problem(seed, dtype)
     W, b = Param(W0.copy()), Param(b0.copy())
-    params = [W, b] if groups is None else [{"params": [W], **groups[0]},
-                                            {"params": [b], **groups[1]}]
+    params = (
+        [W, b] if groups is None else [{"params": [W], **groups[0]}, {"params": [b], **groups[1]}]
+    )
     opt = cls(params, fused=fused, **kwargs)
     traj = []
     for _ in range(steps):
@@ -71,8 +72,9 @@ def _run_torch(cls, kwargs, seed, steps=N_STEPS, groups=None, scheduler=None):
     W0, b0, grads = _problem(seed)
     W = torch.tensor(W0, requires_grad=True)
     b = torch.tensor(b0, requires_grad=True)
-    params = [W, b] if groups is None else [{"params": [W], **groups[0]},
-                                            {"params": [b], **groups[1]}]
+    params = (
+        [W, b] if groups is None else [{"params": [W], **groups[0]}, {"params": [b], **groups[1]}]
+    )
     opt = cls(params, **kwargs)
     sched = scheduler(opt) if scheduler is not None else None
     traj = []
@@ -95,21 +97,34 @@ def _random_hyper(name: str, seed: int) -> tuple[type, type, dict]:
         kw = dict(lr=lr, weight_decay=wd)
         return SGD, torch.optim.SGD, kw
     if name == "momentum":
-        kw = dict(lr=lr, momentum=float(rng.uniform(0.1, 0.95)), weight_decay=wd,
-                  dampening=float(rng.choice([0.0, rng.uniform(0, 0.5)])))
+        kw = dict(
+            lr=lr,
+            momentum=float(rng.uniform(0.1, 0.95)),
+            weight_decay=wd,
+            dampening=float(rng.choice([0.0, rng.uniform(0, 0.5)])),
+        )
         return SGD, torch.optim.SGD, kw
     if name == "nesterov":
         kw = dict(lr=lr, momentum=float(rng.uniform(0.1, 0.95)), nesterov=True, weight_decay=wd)
         return SGD, torch.optim.SGD, kw
     if name == "adagrad":
-        kw = dict(lr=lr * 10, eps=float(10 ** rng.uniform(-10, -6)), weight_decay=wd,
-                  lr_decay=float(rng.choice([0.0, rng.uniform(0, 0.1)])),
-                  initial_accumulator_value=float(rng.choice([0.0, rng.uniform(0, 1)])))
+        kw = dict(
+            lr=lr * 10,
+            eps=float(10 ** rng.uniform(-10, -6)),
+            weight_decay=wd,
+            lr_decay=float(rng.choice([0.0, rng.uniform(0, 0.1)])),
+            initial_accumulator_value=float(rng.choice([0.0, rng.uniform(0, 1)])),
+        )
         return AdaGrad, torch.optim.Adagrad, kw
     if name == "rmsprop":
-        kw = dict(lr=lr, alpha=float(rng.uniform(0.8, 0.999)), eps=float(10 ** rng.uniform(-8, -4)),
-                  weight_decay=wd, momentum=float(rng.choice([0.0, rng.uniform(0.1, 0.9)])),
-                  centered=bool(rng.integers(2)))
+        kw = dict(
+            lr=lr,
+            alpha=float(rng.uniform(0.8, 0.999)),
+            eps=float(10 ** rng.uniform(-8, -4)),
+            weight_decay=wd,
+            momentum=float(rng.choice([0.0, rng.uniform(0.1, 0.9)])),
+            centered=bool(rng.integers(2)),
+        )
         return RMSProp, torch.optim.RMSprop, kw
     betas = (float(rng.uniform(0.5, 0.95)), float(rng.uniform(0.9, 0.9999)))
     kw = dict(lr=lr, betas=betas, eps=float(10 ** rng.uniform(-8, -4)), weight_decay=wd)
@@ -183,12 +198,15 @@ def test_param_with_no_grad_is_skipped_like_torch():
 @pytest.mark.parametrize(
     "lr, scheduler",
     [
-        (step_decay(0.1, [10, 25], 0.3),
-         lambda o: torch.optim.lr_scheduler.MultiStepLR(o, [10, 25], 0.3)),
-        (cosine(0.1, N_STEPS),
-         lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, N_STEPS)),
-        (warmup(0.1, 10),
-         lambda o: torch.optim.lr_scheduler.LambdaLR(o, lambda t: min(t / 10, 1.0))),
+        (
+            step_decay(0.1, [10, 25], 0.3),
+            lambda o: torch.optim.lr_scheduler.MultiStepLR(o, [10, 25], 0.3),
+        ),
+        (cosine(0.1, N_STEPS), lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, N_STEPS)),
+        (
+            warmup(0.1, 10),
+            lambda o: torch.optim.lr_scheduler.LambdaLR(o, lambda t: min(t / 10, 1.0)),
+        ),
     ],
 )
 @pytest.mark.parametrize("name", ["momentum", "adam"])
@@ -222,8 +240,9 @@ def test_state_dict_resume_is_bit_for_bit(name, fused):
     for k in range(20):
         W2.grad, b2.grad = grads(W2.data, b2.data)
         opt2.step()
-        np.testing.assert_array_equal(np.concatenate([W2.data.ravel(), b2.data.ravel()]),
-                                      full[20 + k])
+        np.testing.assert_array_equal(
+            np.concatenate([W2.data.ravel(), b2.data.ravel()]), full[20 + k]
+        )
 
 
 def test_qed_save_load_resumes_bit_for_bit(tmp_path):
@@ -263,8 +282,9 @@ def test_float32_stays_float32_and_tracks_torch(name, fused):
         topt.step()
     for p, t in zip(ours, theirs, strict=True):
         assert p.data.dtype == np.float32
-        assert all(v.dtype == np.float32 for v in opt.state[p].values()
-                   if isinstance(v, np.ndarray))
+        assert all(
+            v.dtype == np.float32 for v in opt.state[p].values() if isinstance(v, np.ndarray)
+        )
         np.testing.assert_allclose(p.data, t.detach().numpy(), rtol=2e-4, atol=2e-5)
 
 

@@ -40,8 +40,10 @@ CLASSIFIERS = {
     "SVC": SVC,
     "MLPClassifier": _mlp_clf,
 }
-SUPERVISED = {**{k: (v, Y_REG) for k, v in REGRESSORS.items()},
-              **{k: (v, Y_CLS) for k, v in CLASSIFIERS.items()}}
+SUPERVISED = {
+    **{k: (v, Y_REG) for k, v in REGRESSORS.items()},
+    **{k: (v, Y_CLS) for k, v in CLASSIFIERS.items()},
+}
 
 
 def _with(value, where=(0, 0)):
@@ -72,28 +74,48 @@ for est_name, (factory, y) in SUPERVISED.items():
         if case == "ragged":
             y_case = y[:2]
         CASES.append(pytest.param(factory, X, y_case, exc, match, id=f"{est_name}-X {case}"))
-    CASES.append(pytest.param(factory, X_GOOD, y[:-1], ValueError, "inconsistent numbers",
-                              id=f"{est_name}-length mismatch"))
-    CASES.append(pytest.param(factory, X_GOOD, None, ValueError, "requires y",
-                              id=f"{est_name}-y None"))
+    CASES.append(
+        pytest.param(
+            factory,
+            X_GOOD,
+            y[:-1],
+            ValueError,
+            "inconsistent numbers",
+            id=f"{est_name}-length mismatch",
+        )
+    )
+    CASES.append(
+        pytest.param(factory, X_GOOD, None, ValueError, "requires y", id=f"{est_name}-y None")
+    )
 for est_name, factory in REGRESSORS.items():
     y_nan = Y_REG.copy()
     y_nan[3] = np.nan
     CASES.append(pytest.param(factory, X_GOOD, y_nan, ValueError, "NaN", id=f"{est_name}-y nan"))
     y_inf = Y_REG.copy()
     y_inf[3] = np.inf
-    CASES.append(pytest.param(factory, X_GOOD, y_inf, ValueError, "infinity",
-                              id=f"{est_name}-y inf"))
+    CASES.append(
+        pytest.param(factory, X_GOOD, y_inf, ValueError, "infinity", id=f"{est_name}-y inf")
+    )
 for est_name, factory in CLASSIFIERS.items():
-    CASES.append(pytest.param(factory, X_GOOD, np.zeros(30, int), ValueError, "class",
-                              id=f"{est_name}-one class"))
+    CASES.append(
+        pytest.param(
+            factory, X_GOOD, np.zeros(30, int), ValueError, "class", id=f"{est_name}-one class"
+        )
+    )
     mixed = np.array([1, "a"] * 15, dtype=object)
-    CASES.append(pytest.param(factory, X_GOOD, mixed, (ValueError, TypeError), "label|type",
-                              id=f"{est_name}-mixed label types"))
+    CASES.append(
+        pytest.param(
+            factory,
+            X_GOOD,
+            mixed,
+            (ValueError, TypeError),
+            "label|type",
+            id=f"{est_name}-mixed label types",
+        )
+    )
     y_nan = Y_CLS.astype(float)
     y_nan[0] = np.nan
-    CASES.append(pytest.param(factory, X_GOOD, y_nan, ValueError, "NaN",
-                              id=f"{est_name}-y nan"))
+    CASES.append(pytest.param(factory, X_GOOD, y_nan, ValueError, "NaN", id=f"{est_name}-y nan"))
 
 
 @pytest.mark.parametrize("factory, X, y, exc, match", CASES)
@@ -102,15 +124,23 @@ def test_fit_rejects_bad_input(factory, X, y, exc, match):
         factory().fit(X, y)
 
 
-PREDICTORS = [(name, factory, y, method)
-              for name, (factory, y) in SUPERVISED.items()
-              for method in ("predict",) + (("predict_proba", "decision_function")
-                                            if name in ("LogisticRegression", "MLPClassifier")
-                                            else ("decision_function",) if name == "SVC" else ())]
+PREDICTORS = [
+    (name, factory, y, method)
+    for name, (factory, y) in SUPERVISED.items()
+    for method in ("predict",)
+    + (
+        ("predict_proba", "decision_function")
+        if name in ("LogisticRegression", "MLPClassifier")
+        else ("decision_function",)
+        if name == "SVC"
+        else ()
+    )
+]
 
 
-@pytest.mark.parametrize("name, factory, y, method", PREDICTORS,
-                         ids=[f"{p[0]}.{p[3]}" for p in PREDICTORS])
+@pytest.mark.parametrize(
+    "name, factory, y, method", PREDICTORS, ids=[f"{p[0]}.{p[3]}" for p in PREDICTORS]
+)
 def test_predict_rejects_bad_input(name, factory, y, method):
     model = factory()
     with pytest.raises(NotFittedError, match="not fitted"):
@@ -158,8 +188,11 @@ HYPER = [
 ]
 
 
-@pytest.mark.parametrize("factory, params, exc, match", HYPER,
-                         ids=[f"{getattr(h[0], '__name__', h[0])}-{h[1]}" for h in HYPER])
+@pytest.mark.parametrize(
+    "factory, params, exc, match",
+    HYPER,
+    ids=[f"{getattr(h[0], '__name__', h[0])}-{h[1]}" for h in HYPER],
+)
 def test_bad_hyperparameters_are_named(factory, params, exc, match):
     y = Y_CLS if factory in (LogisticRegression, SVC, _mlp_clf) else Y_REG
     with pytest.raises(exc, match=match):

@@ -94,8 +94,9 @@ def test_logits_of_plus_minus_1000(dtype):
     npd = np.float32 if dtype == torch.float32 else np.float64
     zq = Tensor(z.astype(npd))
     np.testing.assert_allclose(F.softmax(zq, axis=1).data, torch.softmax(zt, 1).numpy(), atol=0)
-    np.testing.assert_allclose(F.log_softmax(zq, axis=1).data, torch.log_softmax(zt, 1).numpy(),
-                               rtol=1e-6)
+    np.testing.assert_allclose(
+        F.log_softmax(zq, axis=1).data, torch.log_softmax(zt, 1).numpy(), rtol=1e-6
+    )
     target = np.array([1, 2])
     ours = F.cross_entropy(zq, target).data
     ref = torch.nn.functional.cross_entropy(zt, torch.tensor(target)).item()
@@ -110,8 +111,11 @@ def test_information_measures_at_1e_300():
     p = np.array([1e-300, 5e-324, 1.0 - 1e-12, 1e-12 - 1e-300 - 5e-324])
     q = np.array([1e-200, 1e-300, 0.5, 0.5 - 1e-200 - 1e-300])
     exact_h = -sum(mpmath.mpf(x) * mpmath.log(mpmath.mpf(x)) for x in p if x > 0)
-    exact_kl = sum(mpmath.mpf(a) * mpmath.log(mpmath.mpf(a) / mpmath.mpf(b))
-                   for a, b in zip(p, q, strict=True) if a > 0)
+    exact_kl = sum(
+        mpmath.mpf(a) * mpmath.log(mpmath.mpf(a) / mpmath.mpf(b))
+        for a, b in zip(p, q, strict=True)
+        if a > 0
+    )
     assert info.entropy(p) == pytest.approx(float(exact_h), rel=1e-12)
     assert info.kl_divergence(p, q) == pytest.approx(float(exact_kl), rel=1e-12)
     assert np.isfinite(info.cross_entropy(p, q))
@@ -121,14 +125,26 @@ def test_ill_conditioned_dual_ridge_matches_extended_precision():
     """d > n, features ~1e6, duplicated rows, α = 1: κ(XXᵀ + αI) ≈ 1e13. The dual solve must
     still give the exact ridge predictions (here: 60-digit mpmath), whatever the row order."""
     # the example hypothesis found (test_properties.py): rows 0 and 1 are the same sample
-    X = np.array([
-        [125730.22109339, -132104.8632913, 640422.65044328, 104900.11715304, -535669.37316111],
-        [125730.22109339, -132104.8632913, 640422.65044328, 104900.11715304, -535669.37316111],
-        [-623274.46253735, 41325.97934724, -2325030.77463883, -218791.66393255,
-         -1245910.94725307],
-        [-732267.35470345, -544258.98285731, -316300.15636915, 411630.53637413,
-         1042513.36944268],
-    ])
+    X = np.array(
+        [
+            [125730.22109339, -132104.8632913, 640422.65044328, 104900.11715304, -535669.37316111],
+            [125730.22109339, -132104.8632913, 640422.65044328, 104900.11715304, -535669.37316111],
+            [
+                -623274.46253735,
+                41325.97934724,
+                -2325030.77463883,
+                -218791.66393255,
+                -1245910.94725307,
+            ],
+            [
+                -732267.35470345,
+                -544258.98285731,
+                -316300.15636915,
+                411630.53637413,
+                1042513.36944268,
+            ],
+        ]
+    )
     y = np.array([-0.12853466, 1.36646347, -0.66519467, 0.35151007])
     mpmath.mp.dps = 60
     n, d = X.shape

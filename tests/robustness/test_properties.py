@@ -14,8 +14,7 @@ from qed import info
 from qed.classify import LogisticRegression
 from qed.linear import KernelRidge, LinearRegression, Ridge
 
-SETTINGS = settings(max_examples=25, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @st.composite
@@ -68,12 +67,13 @@ def test_ols_is_invariant_under_row_permutation(data):
 def test_ridge_is_invariant_under_row_permutation_and_finite(data, log_alpha):
     X, y, rng = data
     perm = rng.permutation(len(y))
-    alpha = 10.0 ** log_alpha
+    alpha = 10.0**log_alpha
     a = Ridge(alpha=alpha).fit(X, y)
     b = Ridge(alpha=alpha).fit(X[perm], y[perm])
     assert np.all(np.isfinite(a.coef_))
-    np.testing.assert_allclose(a.predict(X), b.predict(X),
-                               atol=1e-6 * (np.abs(y).max() + 1e-300), rtol=1e-6)
+    np.testing.assert_allclose(
+        a.predict(X), b.predict(X), atol=1e-6 * (np.abs(y).max() + 1e-300), rtol=1e-6
+    )
 
 
 @SETTINGS

@@ -36,14 +36,20 @@ MODELS = [
     (LogisticRegression(solver="lbfgs"), Y_MULTI, ["predict", "predict_proba"]),
     (SVC(C=1.0), Y_BIN, ["predict", "decision_function"]),
     (SVC(kernel="linear", C=0.5), Y_MULTI, ["predict", "decision_function"]),
-    (MLPClassifier(hidden_layer_sizes=(8,), batch_norm=True, epochs=3, random_state=0),
-     Y_MULTI, ["predict", "predict_proba"]),
+    (
+        MLPClassifier(hidden_layer_sizes=(8,), batch_norm=True, epochs=3, random_state=0),
+        Y_MULTI,
+        ["predict", "predict_proba"],
+    ),
     (MLPRegressor(hidden_layer_sizes=(8, 4), epochs=3, random_state=0), Y_REG, ["predict"]),
 ]
 
 
-@pytest.mark.parametrize("model, y, methods", MODELS, ids=lambda v: repr(v)[:40]
-                         if not isinstance(v, (np.ndarray, list)) else "")
+@pytest.mark.parametrize(
+    "model, y, methods",
+    MODELS,
+    ids=lambda v: repr(v)[:40] if not isinstance(v, (np.ndarray, list)) else "",
+)
 def test_every_estimator_round_trips_bit_for_bit(tmp_path, model, y, methods):
     model.fit(X, y) if y is not None else model.fit(X)
     path = tmp_path / "m.qed"
@@ -68,8 +74,12 @@ def test_beta_bernoulli_round_trips(tmp_path):
 
 
 def test_module_with_batchnorm_statistics_round_trips(tmp_path):
-    net = Sequential(Linear(4, 6, rng=np.random.default_rng(0)), BatchNorm1d(6), ReLU(),
-                     Linear(6, 2, rng=np.random.default_rng(1)))
+    net = Sequential(
+        Linear(4, 6, rng=np.random.default_rng(0)),
+        BatchNorm1d(6),
+        ReLU(),
+        Linear(6, 2, rng=np.random.default_rng(1)),
+    )
     net.train()
     for _ in range(3):
         net(Tensor(RNG.standard_normal((16, 4))))
@@ -83,11 +93,14 @@ def test_module_with_batchnorm_statistics_round_trips(tmp_path):
         assert k == k2 and np.array_equal(np.asarray(v), np.asarray(v2))
 
 
-@pytest.mark.parametrize("make", [
-    lambda p: Adam(p, lr=schedules.warmup(schedules.cosine(0.05, 40), 5)),
-    lambda p: SGD(p, lr=0.05, momentum=0.9, nesterov=True),
-    lambda p: RMSProp(p, lr=0.01),
-])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda p: Adam(p, lr=schedules.warmup(schedules.cosine(0.05, 40), 5)),
+        lambda p: SGD(p, lr=0.05, momentum=0.9, nesterov=True),
+        lambda p: RMSProp(p, lr=0.01),
+    ],
+)
 def test_optimizer_state_round_trips_and_resumes(tmp_path, make):
     A = RNG.standard_normal((5, 5))
     H = A @ A.T + np.eye(5)
@@ -134,10 +147,13 @@ SCRIPT = textwrap.dedent("""
 """)
 
 
-@pytest.mark.parametrize("cls, target, opt, dtype", [
-    ("MLPClassifier", "(X[:, 0] > 0).astype(int) + (X[:, 1] > 1)", "adam", "float64"),
-    ("MLPRegressor", "X @ np.arange(5.0)", "sgd", "float32"),
-])
+@pytest.mark.parametrize(
+    "cls, target, opt, dtype",
+    [
+        ("MLPClassifier", "(X[:, 0] > 0).astype(int) + (X[:, 1] > 1)", "adam", "float64"),
+        ("MLPRegressor", "X @ np.arange(5.0)", "sgd", "float32"),
+    ],
+)
 def test_two_plus_two_epochs_in_fresh_processes_equal_four(tmp_path, cls, target, opt, dtype):
     """Train 2 epochs, save, load in a new process, train 2 more == 4 epochs, bit for bit."""
     script = tmp_path / "train.py"
@@ -145,8 +161,9 @@ def test_two_plus_two_epochs_in_fresh_processes_equal_four(tmp_path, cls, target
     path = str(tmp_path / "mlp.qed")
 
     def run(mode):
-        out = subprocess.run([sys.executable, str(script), mode, path], capture_output=True,
-                             text=True, check=True)
+        out = subprocess.run(
+            [sys.executable, str(script), mode, path], capture_output=True, text=True, check=True
+        )
         return json.loads(out.stdout)
 
     run("first")

@@ -13,8 +13,13 @@ def client():
     Worker processes (not threads) make every task's inputs and results cross a process
     boundary, as on a real cluster: a statistic that only works in shared memory fails here.
     """
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                       dashboard_address=":0", memory_limit="2GiB")
+    cluster = distributed.LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=":0",
+        memory_limit="2GiB",
+    )
     client = distributed.Client(cluster)
     yield client
     client.close()

@@ -19,8 +19,12 @@ from qed._array_api import get_namespace, to_numpy
 from qed.kernels import linear_kernel, polynomial_kernel, rbf_kernel
 from qed.linear import KernelRidge, LinearRegression, RankDeficiencyWarning, Ridge
 
-BACKENDS = [("array_api_strict", "float64"), ("array_api_strict", "float32"),
-            ("torch", "float64"), ("torch", "float32")]
+BACKENDS = [
+    ("array_api_strict", "float64"),
+    ("array_api_strict", "float32"),
+    ("torch", "float64"),
+    ("torch", "float32"),
+]
 if torch.cuda.is_available():  # the same suite on GPU tensors where a GPU exists
     BACKENDS += [("torch-cuda", "float64"), ("torch-cuda", "float32")]
 IDS = [f"{lib}-{dt}" for lib, dt in BACKENDS]
@@ -63,9 +67,12 @@ def _data(seed=0, n=60, d=4, t=None):
 
 
 LINEAR = [
-    lambda: LinearRegression(), lambda: LinearRegression(solver="qr"),
-    lambda: LinearRegression(solver="svd"), lambda: LinearRegression(fit_intercept=False),
-    lambda: Ridge(alpha=1.3), lambda: Ridge(alpha=0.5, solver="dual"),
+    lambda: LinearRegression(),
+    lambda: LinearRegression(solver="qr"),
+    lambda: LinearRegression(solver="svd"),
+    lambda: LinearRegression(fit_intercept=False),
+    lambda: Ridge(alpha=1.3),
+    lambda: Ridge(alpha=0.5, solver="dual"),
     lambda: Ridge(alpha=2.0, fit_intercept=False),
 ]
 
@@ -108,15 +115,16 @@ def test_rank_deficient_least_squares_is_the_minimum_norm_solution(lib):
 
 
 @pytest.mark.parametrize(("lib", "dt"), BACKENDS, ids=IDS)
-@pytest.mark.parametrize(("kernel", "params"), [("linear", {}), ("rbf", {"gamma": 0.3}),
-                                                ("poly", {"degree": 2, "coef0": 0.5})])
+@pytest.mark.parametrize(
+    ("kernel", "params"),
+    [("linear", {}), ("rbf", {"gamma": 0.3}), ("poly", {"degree": 2, "coef0": 0.5})],
+)
 def test_kernel_ridge_and_kernels_in_the_callers_namespace(lib, dt, kernel, params):
     X, y, w = _data(3, n=40, t=2)
     conv = _conv(lib, dt)
     Xa = conv(X)
     ref = KernelRidge(alpha=0.7, kernel=kernel, **params).fit(X, y, sample_weight=w)
-    model = KernelRidge(alpha=0.7, kernel=kernel, **params).fit(Xa, conv(y),
-                                                                 sample_weight=conv(w))
+    model = KernelRidge(alpha=0.7, kernel=kernel, **params).fit(Xa, conv(y), sample_weight=conv(w))
     _same_kind(model.dual_coef_, Xa)
     _close(model.dual_coef_, ref.dual_coef_, dt)
     Z = X[:7] + 0.1
@@ -209,7 +217,8 @@ def test_linear_errors_and_namespace_rules():
     with pytest.raises(ValueError, match="expecting 4 features"):
         model.predict(torch.asarray(X[:, :3]))
     # integer tensors are fitted in the namespace's float64, as numpy ints are
-    ints = LinearRegression().fit(torch.asarray(np.round(X * 10).astype(np.int64)),
-                                  torch.asarray(y))
+    ints = LinearRegression().fit(
+        torch.asarray(np.round(X * 10).astype(np.int64)), torch.asarray(y)
+    )
     assert ints.coef_.dtype == torch.float64
     assert get_namespace(np.ones(2), [1, 2])[1]

@@ -93,8 +93,9 @@ def test_predict_on_dask_is_lazy_and_equal(client, make, t):
     assert isinstance(pred, da.Array)
     assert pred.shape == model.predict(X).shape
     np.testing.assert_allclose(pred.compute(), model.predict(X), rtol=1e-13, atol=1e-12)
-    assert model.score(X, y) == pytest.approx(make().fit(da.from_array(X, chunks=100), y)
-                                              .score(X, y), rel=1e-12)
+    assert model.score(X, y) == pytest.approx(
+        make().fit(da.from_array(X, chunks=100), y).score(X, y), rel=1e-12
+    )
 
 
 def test_dask_input_errors(client):

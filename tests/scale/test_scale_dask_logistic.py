@@ -55,8 +55,9 @@ def test_dask_fit_matches_sklearn_with_string_labels(client):
     X, codes, _ = _data(7, k=3)
     names = np.array(["setosa", "versicolor", "virginica"])
     y = names[codes]
-    model = LogisticRegression(C=0.5).fit(da.from_array(X, chunks=100),
-                                          da.from_array(y, chunks=100))
+    model = LogisticRegression(C=0.5).fit(
+        da.from_array(X, chunks=100), da.from_array(y, chunks=100)
+    )
     ref = SkLogisticRegression(C=0.5, tol=1e-12, max_iter=10_000).fit(X, y)
     np.testing.assert_array_equal(model.classes_, names)
     np.testing.assert_allclose(model.coef_, ref.coef_, rtol=1e-6, atol=1e-7)
@@ -105,8 +106,9 @@ def test_many_blocks_warm_start_reaches_the_same_optimum(client, k):
     of them; the answer is still the in-memory optimum."""
     X, y, _ = _data(11 + k, n=4000, k=k)
     ref = LogisticRegression(tol=1e-12).fit(X, y)
-    model = LogisticRegression(tol=1e-12).fit(da.from_array(X, chunks=200),
-                                              da.from_array(y, chunks=200))
+    model = LogisticRegression(tol=1e-12).fit(
+        da.from_array(X, chunks=200), da.from_array(y, chunks=200)
+    )
     assert _close(model.coef_, ref.coef_)
     assert _close(model.intercept_, ref.intercept_)
     assert model.loss_curve_[0] < np.log(k)  # it started from the subsample's optimum

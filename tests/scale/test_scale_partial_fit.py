@@ -33,9 +33,16 @@ def _rel(a, b):
     return float(np.max(np.abs(np.asarray(a) - b)) / np.max(np.abs(b)))
 
 
-@pytest.mark.parametrize(("make", "offset"), [
-    (LinearRegression, 0.0), (LinearRegression, 1e4), (lambda: Ridge(alpha=1.5), 0.0),
-    (lambda: Ridge(alpha=1.5), 1e4), (lambda: Ridge(alpha=0.3, fit_intercept=False), 0.0)])
+@pytest.mark.parametrize(
+    ("make", "offset"),
+    [
+        (LinearRegression, 0.0),
+        (LinearRegression, 1e4),
+        (lambda: Ridge(alpha=1.5), 0.0),
+        (lambda: Ridge(alpha=1.5), 1e4),
+        (lambda: Ridge(alpha=0.3, fit_intercept=False), 0.0),
+    ],
+)
 def test_partial_fit_over_chunks_equals_fit(make, offset):
     X, y = _data(0, offset=offset)
     w = np.random.default_rng(1).uniform(0.2, 3, size=len(y))

@@ -13,9 +13,11 @@ from qed.theory import init_std, init_variance, overfitting_curve, predicted_var
 def test_init_std_matches_torch_gains(fan_in):
     """Xavier (fan-in form) σ = 1/√D_in is torch's kaiming with gain 1; He σ = √2/√D_in."""
     assert init_std("he", fan_in) == pytest.approx(
-        torch.nn.init.calculate_gain("relu") / np.sqrt(fan_in), rel=1e-12)
+        torch.nn.init.calculate_gain("relu") / np.sqrt(fan_in), rel=1e-12
+    )
     assert init_std("xavier", fan_in) == pytest.approx(
-        torch.nn.init.calculate_gain("linear") / np.sqrt(fan_in), rel=1e-12)
+        torch.nn.init.calculate_gain("linear") / np.sqrt(fan_in), rel=1e-12
+    )
     # torch's xavier_normal_ on a square layer is the same σ² = 2/(D_in + D_out) = 1/D_in
     w = torch.empty(fan_in, fan_in, dtype=torch.float64)
     torch.nn.init.xavier_normal_(w, generator=torch.Generator().manual_seed(fan_in))
@@ -25,8 +27,14 @@ def test_init_std_matches_torch_gains(fan_in):
 @pytest.mark.parametrize("seed", [0, 1])
 @pytest.mark.parametrize(
     "init, activation, per_layer",
-    [("he", "relu", 1.0), ("xavier", "relu", 0.5), ("xavier", "linear", 1.0), ("he", "linear", 2.0),
-     ("he_uniform", "relu", 1.0), ("xavier_uniform", "relu", 0.5)],
+    [
+        ("he", "relu", 1.0),
+        ("xavier", "relu", 0.5),
+        ("xavier", "linear", 1.0),
+        ("he", "linear", 2.0),
+        ("he_uniform", "relu", 1.0),
+        ("xavier_uniform", "relu", 0.5),
+    ],
 )
 def test_second_moment_changes_by_half_din_sigma2_per_layer(seed, init, activation, per_layer):
     """E[h_{l+1}²]/E[h_l²] = c·D_in·σ² (c = ½ for ReLU): He keeps ReLU level, Xavier halves it."""
@@ -34,7 +42,9 @@ def test_second_moment_changes_by_half_din_sigma2_per_layer(seed, init, activati
     v = init_variance(depth, 512, init, activation, random_state=seed, n_samples=600)
     geometric = (v[-1] / v[0]) ** (1 / depth)
     assert geometric == pytest.approx(per_layer, rel=0.05)
-    np.testing.assert_allclose(predicted_variance(depth, init, activation) / per_layer ** np.arange(depth + 1), 1.0)
+    np.testing.assert_allclose(
+        predicted_variance(depth, init, activation) / per_layer ** np.arange(depth + 1), 1.0
+    )
     assert v[1] == pytest.approx(per_layer * v[0], rel=0.08)  # one layer: ½·D_in·σ²·S
 
 
@@ -86,9 +96,11 @@ def test_fits_match_scikit_learn(curve, degree):
     i = list(curve["degrees"]).index(degree)
     assert curve["train_mse"][i] == pytest.approx(np.mean((ols.predict(feats) - y) ** 2), rel=1e-8)
     assert curve["test_mse"][i] == pytest.approx(
-        np.mean((ols.predict(xt) - curve["y_test"]) ** 2), rel=1e-8)
+        np.mean((ols.predict(xt) - curve["y_test"]) ** 2), rel=1e-8
+    )
     assert curve["ridge_train_mse"][i] == pytest.approx(
-        np.mean((ridge.predict(feats) - y) ** 2), rel=1e-6)
+        np.mean((ridge.predict(feats) - y) ** 2), rel=1e-6
+    )
 
 
 def test_overfitting_validates():

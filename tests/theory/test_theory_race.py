@@ -17,8 +17,16 @@ def race():
 def test_every_optimizer_makes_progress(race):
     for name in ("quadratic", "rosenbrock"):
         r = race[name]
-        assert set(r["paths"]) >= {"GD", "momentum", "Nesterov", "AdaGrad", "RMSProp", "Adam",
-                                   "Adam + cosine", "RMSProp + cosine"}
+        assert set(r["paths"]) >= {
+            "GD",
+            "momentum",
+            "Nesterov",
+            "AdaGrad",
+            "RMSProp",
+            "Adam",
+            "Adam + cosine",
+            "RMSProp + cosine",
+        }
         for label, gap in r["gap"].items():
             assert np.isfinite(gap[-1]) and gap[-1] < gap[0], (name, label)
         assert r["winner"] in r["paths"]
@@ -38,8 +46,10 @@ def test_race_paths_equal_torch_optim():
     problem = race_problem("rosenbrock")
     racers = {"Adam": rules.adam(0.02), "SGD": rules.sgd(1e-3, momentum=0.9)}
     r = optimizer_race("rosenbrock", n_steps=100, optimizers=racers)["rosenbrock"]
-    for label, make in [("Adam", lambda p: torch.optim.Adam([p], lr=0.02)),
-                        ("SGD", lambda p: torch.optim.SGD([p], lr=1e-3, momentum=0.9))]:
+    for label, make in [
+        ("Adam", lambda p: torch.optim.Adam([p], lr=0.02)),
+        ("SGD", lambda p: torch.optim.SGD([p], lr=1e-3, momentum=0.9)),
+    ]:
         p = torch.tensor(problem["x0"], requires_grad=True)
         opt = make(p)
         path = [p.detach().numpy().copy()]

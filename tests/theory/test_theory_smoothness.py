@@ -61,9 +61,20 @@ def test_logistic_beta_bounds_the_hessian_everywhere_and_is_attained_at_zero(see
         assert lam <= beta * (1 + 1e-12)
 
 
-@pytest.mark.parametrize("method, dim", [("dense", 2), ("dense", 40), ("dense", 200),
-                                         ("eigsh", 2), ("eigsh", 40), ("eigsh", 600),
-                                         ("power", 2), ("power", 40), ("power", 600)])
+@pytest.mark.parametrize(
+    "method, dim",
+    [
+        ("dense", 2),
+        ("dense", 40),
+        ("dense", 200),
+        ("eigsh", 2),
+        ("eigsh", 40),
+        ("eigsh", 600),
+        ("power", 2),
+        ("power", 40),
+        ("power", 600),
+    ],
+)
 def test_eigensolvers_agree_with_lapack(method, dim):
     """max|λ(H)| by ARPACK, power iteration and dense LAPACK, for an indefinite symmetric H."""
     rng = np.random.default_rng(dim)
@@ -111,8 +122,11 @@ def test_gradients_match_torch_autograd(loss):
     wt = torch.tensor(w, requires_grad=True)
     z = torch.tensor(X) @ wt
     yt = torch.tensor(y)
-    ft = ((yt - z) ** 2).mean() if loss == "squared" else (
-        torch.nn.functional.binary_cross_entropy_with_logits(z, yt))
+    ft = (
+        ((yt - z) ** 2).mean()
+        if loss == "squared"
+        else (torch.nn.functional.binary_cross_entropy_with_logits(z, yt))
+    )
     ft.backward()
     assert f(w) == pytest.approx(ft.item(), rel=1e-12)
     np.testing.assert_allclose(grad(w), wt.grad.numpy(), rtol=1e-10, atol=1e-14)
@@ -129,8 +143,10 @@ def test_descent_lemma_holds_and_gd_decreases_below_two_over_beta(loss, factor):
     assert r["steps"] == 60
     assert np.all(r["slack"] >= -r["tolerance"])
     # the guaranteed decrease is (η − βη²/2)‖∇f‖² > 0 at every step
-    assert np.all(r["f"][1:] <= r["f"][:-1] - (r["lr"] - beta * r["lr"] ** 2 / 2) * r["grad_sq"]
-                  + r["tolerance"])
+    assert np.all(
+        r["f"][1:]
+        <= r["f"][:-1] - (r["lr"] - beta * r["lr"] ** 2 / 2) * r["grad_sq"] + r["tolerance"]
+    )
 
 
 def test_steps_beyond_two_over_beta_diverge_on_a_quadratic():
@@ -145,14 +161,19 @@ def test_steps_beyond_two_over_beta_diverge_on_a_quadratic():
 
 def test_generic_function_interface():
     A = np.diag([1.0, 10.0])
-    r = descent_lemma_check(f=lambda x: 0.5 * x @ A @ x, grad=lambda x: A @ x,
-                            w0=[1.0, 1.0], beta=10.0, n_steps=20)
+    r = descent_lemma_check(
+        f=lambda x: 0.5 * x @ A @ x, grad=lambda x: A @ x, w0=[1.0, 1.0], beta=10.0, n_steps=20
+    )
     assert r["holds"] and r["decreasing"] and r["lr"] == pytest.approx(0.1)
 
 
 @settings(max_examples=25, deadline=None)
-@given(seed=st.integers(0, 10_000), n=st.integers(5, 40), d=st.integers(1, 6),
-       factor=st.floats(0.05, 1.95))
+@given(
+    seed=st.integers(0, 10_000),
+    n=st.integers(5, 40),
+    d=st.integers(1, 6),
+    factor=st.floats(0.05, 1.95),
+)
 def test_descent_lemma_property(seed, n, d, factor):
     X, y = _data(seed, n, d)
     r = descent_lemma_check(X, y, lr=factor / smoothness_constant(X), n_steps=15)

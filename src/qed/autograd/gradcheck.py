@@ -67,8 +67,10 @@ def gradcheck(
         leaves.append(Tensor(np.array(data, dtype=np.float64), requires_grad=check))
     checked = [i for i, t in enumerate(leaves) if t.requires_grad]
     if not checked:
-        raise ValueError("gradcheck: no input requires a gradient; pass arrays or Tensors "
-                         "with requires_grad=True.")
+        raise ValueError(
+            "gradcheck: no input requires a gradient; pass arrays or Tensors "
+            "with requires_grad=True."
+        )
 
     out = _as_output(fn(*leaves))
     n_out = out.data.size
@@ -98,8 +100,9 @@ def gradcheck(
                 numeric[:, j] = (plus - minus) / (2 * eps)
             error = np.abs(analytic[slot] - numeric) - (atol + rtol * np.abs(numeric))
             if not np.all(np.isfinite(analytic[slot])) or np.any(error > 0):
-                k, j = np.unravel_index(np.nanargmax(np.where(np.isfinite(error), error,
-                                                              np.inf)), error.shape)
+                k, j = np.unravel_index(
+                    np.nanargmax(np.where(np.isfinite(error), error, np.inf)), error.shape
+                )
                 raise GradcheckError(
                     f"gradcheck failed for input {i} (shape {x.shape}): d out[{k}] / d x[{j}] "
                     f"is {analytic[slot][k, j]!r} by the tape but {numeric[k, j]!r} by central "

@@ -22,8 +22,25 @@ from scipy.special import expit
 from qed.autograd.tensor import Tensor
 
 __all__ = [
-    "add", "sub", "mul", "div", "neg", "pow", "matmul", "sum", "mean", "exp", "log",
-    "tanh", "sigmoid", "relu", "abs", "reshape", "transpose", "getitem", "astype",
+    "add",
+    "sub",
+    "mul",
+    "div",
+    "neg",
+    "pow",
+    "matmul",
+    "sum",
+    "mean",
+    "exp",
+    "log",
+    "tanh",
+    "sigmoid",
+    "relu",
+    "abs",
+    "reshape",
+    "transpose",
+    "getitem",
+    "astype",
 ]
 
 

@@ -149,8 +149,9 @@ class BetaBernoulli(BaseEstimator):
         # a prior pseudo-count must be a finite number > 0 (Beta(a, b) is improper otherwise)
         for name in ("a", "b"):
             try:
-                check_scalar(getattr(self, name), name, min_val=0, include_min=False,
-                             allow_inf=False)
+                check_scalar(
+                    getattr(self, name), name, min_val=0, include_min=False, allow_inf=False
+                )
             except ValueError as exc:
                 raise ValueError(
                     f"{exc} BetaBernoulli's prior Beta(a, b) needs finite pseudo-counts a > 0 "
@@ -235,28 +236,46 @@ class BetaBernoulli(BaseEstimator):
         h, t = self.n_heads_, self.n_tails_
         a, b = self.a_, self.b_
         counts = abs(a - (self.prior_a_ + h)) + abs(b - (self.prior_b_ + t))
-        cert.add("posterior = prior + counts", counts,
-                 scaled_tolerance(a + b, factor=4.0),
-                 "(a_, b_) = (a + heads, b + tails)")
+        cert.add(
+            "posterior = prior + counts",
+            counts,
+            scaled_tolerance(a + b, factor=4.0),
+            "(a_, b_) = (a + heads, b + tails)",
+        )
         theta = self.map_
         if a > 1 and b > 1:
             g1, g2 = (a - 1) / theta, (b - 1) / (1 - theta)
-            cert.add("MAP ∇ log posterior = 0", abs(g1 - g2) / max(g1 + g2, 1e-300),
-                     scaled_tolerance(1.0, n=2, factor=64.0),
-                     "|(a_−1)/θ − (b_−1)/(1−θ)|, relative to its terms")
+            cert.add(
+                "MAP ∇ log posterior = 0",
+                abs(g1 - g2) / max(g1 + g2, 1e-300),
+                scaled_tolerance(1.0, n=2, factor=64.0),
+                "|(a_−1)/θ − (b_−1)/(1−θ)|, relative to its terms",
+            )
             curvature = -(a - 1) / theta**2 - (b - 1) / (1 - theta) ** 2
-            cert.add("MAP second order", max(curvature, 0.0), np.finfo(float).tiny,
-                     "d² log posterior/dθ² < 0 (a maximum)")
+            cert.add(
+                "MAP second order",
+                max(curvature, 0.0),
+                np.finfo(float).tiny,
+                "d² log posterior/dθ² < 0 (a maximum)",
+            )
         else:
             grid = np.linspace(0, 1, 1025)[1:-1]
             with np.errstate(divide="ignore", invalid="ignore"):
                 grad = (a - 1) / grid - (b - 1) / (1 - grid)
             # at θ = 0 the KKT condition is ∇ ≤ 0 on the whole interval (mirror for θ = 1)
             violation = float(np.max(grad)) if theta == 0 else float(np.max(-grad))
-            cert.add(f"MAP boundary KKT at θ = {theta:g}", max(violation, 0.0),
-                     np.finfo(float).tiny, "log posterior monotone towards the boundary mode")
+            cert.add(
+                f"MAP boundary KKT at θ = {theta:g}",
+                max(violation, 0.0),
+                np.finfo(float).tiny,
+                "log posterior monotone towards the boundary mode",
+            )
         if 0 < h < h + t:
             g1, g2 = h / self.mle_, t / (1 - self.mle_)
-            cert.add("MLE ∇ log likelihood = 0", abs(g1 - g2) / (g1 + g2),
-                     scaled_tolerance(1.0, n=2, factor=64.0), "|h/θ − t/(1−θ)| relative")
+            cert.add(
+                "MLE ∇ log likelihood = 0",
+                abs(g1 - g2) / (g1 + g2),
+                scaled_tolerance(1.0, n=2, factor=64.0),
+                "|h/θ − t/(1−θ)| relative",
+            )
         return cert

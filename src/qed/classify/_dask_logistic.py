@@ -42,9 +42,14 @@ def _scan_block(Xb: np.ndarray, yb: np.ndarray, swb: np.ndarray | None) -> dict:
 
 
 def _merge_scan(a: dict, b: dict) -> dict:
-    return {"labels": np.union1d(a["labels"], b["labels"]), "n": a["n"] + b["n"],
-            "sw_sum": a["sw_sum"] + b["sw_sum"], "bad_w": a["bad_w"] + b["bad_w"],
-            "nonfinite": a["nonfinite"] + b["nonfinite"], "x_max": max(a["x_max"], b["x_max"])}
+    return {
+        "labels": np.union1d(a["labels"], b["labels"]),
+        "n": a["n"] + b["n"],
+        "sw_sum": a["sw_sum"] + b["sw_sum"],
+        "bad_w": a["bad_w"] + b["bad_w"],
+        "nonfinite": a["nonfinite"] + b["nonfinite"],
+        "x_max": max(a["x_max"], b["x_max"]),
+    }
 
 
 def _newton_block(Xb, yb, swb, Theta, classes, fit_intercept):
@@ -78,8 +83,8 @@ def _newton_block(Xb, yb, swb, Theta, classes, fit_intercept):
         for b in range(a + 1):
             w = sw * P[:, a] * ((a == b) - P[:, b])
             block = (Xa * w[:, None]).T @ Xa
-            H[a * p:(a + 1) * p, b * p:(b + 1) * p] = block
-            H[b * p:(b + 1) * p, a * p:(a + 1) * p] = block.T
+            H[a * p : (a + 1) * p, b * p : (b + 1) * p] = block
+            H[b * p : (b + 1) * p, a * p : (a + 1) * p] = block.T
     return f, G, H
 
 
@@ -92,15 +97,16 @@ class _Objective:
         self.d = X.shape[1]
 
     def __call__(self, Theta):
-        f, G, H = map_reduce_rows(_newton_block, self.X, self.y, self.sw,
-                                  args=(Theta, self.classes, self.fit_intercept))
+        f, G, H = map_reduce_rows(
+            _newton_block, self.X, self.y, self.sw, args=(Theta, self.classes, self.fit_intercept)
+        )
         if self.alpha:
-            W = Theta[:, :self.d]
+            W = Theta[:, : self.d]
             f += 0.5 * self.alpha * float(np.vdot(W, W))
             G = G.copy()
-            G[:, :self.d] += self.alpha * W
+            G[:, : self.d] += self.alpha * W
             pen = np.zeros(Theta.shape)
-            pen[:, :self.d] = self.alpha
+            pen[:, : self.d] = self.alpha
             H = H + np.diag(pen.ravel())
         return f, G, H
 
@@ -183,11 +189,15 @@ def _warm_start(obj: _Objective, shape, total, floor, est):
     idx = list(range(0, nb, WARM_START_FRACTION))
     Xs, ys = obj.X.blocks[idx], obj.y.blocks[idx]
     factor = obj.X.shape[0] / Xs.shape[0]
-    sws = (da.full(Xs.shape[0], factor, chunks=(Xs.chunks[0],)) if obj.sw is None
-           else obj.sw.blocks[idx] * factor)
+    sws = (
+        da.full(Xs.shape[0], factor, chunks=(Xs.chunks[0],))
+        if obj.sw is None
+        else obj.sw.blocks[idx] * factor
+    )
     sub = _Objective(Xs, ys, sws, obj.classes, obj.alpha, obj.fit_intercept)
-    start = _newton(sub, zero, max(float(est.tol), WARM_START_TOL), min(int(est.max_iter), 30),
-                    total, floor)[0]
+    start = _newton(
+        sub, zero, max(float(est.tol), WARM_START_TOL), min(int(est.max_iter), 30), total, floor
+    )[0]
     if not np.all(np.isfinite(start)):
         return zero, None
     first = obj(start)
@@ -201,25 +211,27 @@ def _check_inputs(est, X, y, sample_weight):
     X = X if is_dask_collection(X) else da.asarray(np.asarray(X))
     y = y if is_dask_collection(y) else da.asarray(np.asarray(y))
     if X.ndim != 2:
-        raise ValueError(f"Expected a 2D dask array X of shape (n_samples, n_features), got "
-                         f"shape {X.shape}.")
+        raise ValueError(
+            f"Expected a 2D dask array X of shape (n_samples, n_features), got shape {X.shape}."
+        )
     if y.ndim != 1:
         raise ValueError(f"y must be 1-D (one label per sample), got shape {y.shape}.")
     if any(math.isnan(c) for c in X.chunks[0] + y.chunks[0]):
-        raise ValueError("X or y has unknown chunk sizes (e.g. from a dask DataFrame); call "
-                         "X.compute_chunk_sizes() (or to_dask_array(lengths=True)) first.")
+        raise ValueError(
+            "X or y has unknown chunk sizes (e.g. from a dask DataFrame); call "
+            "X.compute_chunk_sizes() (or to_dask_array(lengths=True)) first."
+        )
     if X.dtype.kind not in "biuf":
         raise ValueError(f"X must be numeric, got dtype {X.dtype}.")
     if X.shape[0] != y.shape[0]:
         raise ValueError(
             f"Found input variables with inconsistent numbers of samples: X has {X.shape[0]} "
-            f"rows but y has {y.shape[0]}; X and y must describe the same samples.")
+            f"rows but y has {y.shape[0]}; X and y must describe the same samples."
+        )
     if sample_weight is not None and not is_dask_collection(sample_weight):
-        sample_weight = np.broadcast_to(np.asarray(sample_weight, dtype=np.float64),
-                                        (X.shape[0],))
+        sample_weight = np.broadcast_to(np.asarray(sample_weight, dtype=np.float64), (X.shape[0],))
     if sample_weight is not None and sample_weight.shape != (X.shape[0],):
-        raise ValueError(f"sample_weight.shape == {sample_weight.shape}, expected "
-                         f"({X.shape[0]},).")
+        raise ValueError(f"sample_weight.shape == {sample_weight.shape}, expected ({X.shape[0]},).")
     X, y, sw = row_blocks_aligned(X, y, sample_weight)
     return X, y, sw
 
@@ -228,24 +240,33 @@ def fit_logistic_dask(est: Any, X: Any, y: Any, sample_weight: Any = None) -> An
     """Fit a ``LogisticRegression`` (solver "newton") on dask arrays; coefficients in numpy."""
     est._validate_params()
     if est.solver != "newton":
-        raise ValueError(f"LogisticRegression on dask arrays supports solver='newton' only (one "
-                         f"pass over the blocks per iteration), got solver={est.solver!r}.")
+        raise ValueError(
+            f"LogisticRegression on dask arrays supports solver='newton' only (one "
+            f"pass over the blocks per iteration), got solver={est.solver!r}."
+        )
     X, y, sw = _check_inputs(est, X, y, sample_weight)
     scan = map_reduce_rows(_scan_block, X, y, sw, combine=_merge_scan)
     name = type(est).__name__
     if scan["nonfinite"]:
-        raise ValueError(f"Input X contains {scan['nonfinite']} NaN or infinite entries; remove "
-                         "or impute them before fitting.")
+        raise ValueError(
+            f"Input X contains {scan['nonfinite']} NaN or infinite entries; remove "
+            "or impute them before fitting."
+        )
     if scan["bad_w"]:
-        raise ValueError(f"sample_weight has {scan['bad_w']} negative or NaN entries; weights "
-                         "must be ≥ 0.")
+        raise ValueError(
+            f"sample_weight has {scan['bad_w']} negative or NaN entries; weights must be ≥ 0."
+        )
     classes = scan["labels"]
     if classes.dtype.kind == "f" and np.any(classes != np.round(classes)):
-        raise ValueError(f"Unknown label type: continuous. {name} is a classifier and needs "
-                         "discrete class labels.")
+        raise ValueError(
+            f"Unknown label type: continuous. {name} is a classifier and needs "
+            "discrete class labels."
+        )
     if len(classes) < 2:
-        raise ValueError(f"{name} needs samples of at least 2 classes in the data, but the data "
-                         f"contains only one class: {classes[0]!r}.")
+        raise ValueError(
+            f"{name} needs samples of at least 2 classes in the data, but the data "
+            f"contains only one class: {classes[0]!r}."
+        )
     est.classes_ = classes
     est.n_features_in_ = int(X.shape[1])
     if hasattr(est, "feature_names_in_"):
@@ -256,18 +277,30 @@ def fit_logistic_dask(est: Any, X: Any, y: Any, sample_weight: Any = None) -> An
     shape = (1 if len(classes) == 2 else len(classes), d + int(fit_intercept))
     total = float(scan["sw_sum"])
     # the rounding level of ‖∇f‖∞, as the in-memory solver's gradient_floor
-    floor = 1e3 * np.finfo(np.float64).eps * total * max(
-        scan["x_max"], 1.0 if fit_intercept else 0.0, 1e-300)
+    floor = (
+        1e3
+        * np.finfo(np.float64).eps
+        * total
+        * max(scan["x_max"], 1.0 if fit_intercept else 0.0, 1e-300)
+    )
     obj = _Objective(X, y, sw, classes, alpha, fit_intercept)
     Theta0, first = _warm_start(obj, shape, total, floor, est)
-    Theta, n_iter, converged, curve = _newton(obj, Theta0, float(est.tol), int(est.max_iter),
-                                              total, floor, first)
+    Theta, n_iter, converged, curve = _newton(
+        obj, Theta0, float(est.tol), int(est.max_iter), total, floor, first
+    )
     if not converged:
-        hint = " With C=inf the MLE may not exist (separable classes); try a finite C." \
-            if alpha == 0 else ""
-        warnings.warn(f"LogisticRegression(solver='newton') stopped at max_iter={est.max_iter} "
-                      f"before the gradient reached tol={est.tol}; increase max_iter or scale "
-                      f"the features.{hint}", ConvergenceWarning, stacklevel=3)
+        hint = (
+            " With C=inf the MLE may not exist (separable classes); try a finite C."
+            if alpha == 0
+            else ""
+        )
+        warnings.warn(
+            f"LogisticRegression(solver='newton') stopped at max_iter={est.max_iter} "
+            f"before the gradient reached tol={est.tol}; increase max_iter or scale "
+            f"the features.{hint}",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
     dtype = X.dtype if X.dtype in (np.float32, np.float64) else np.float64
     est.coef_ = np.ascontiguousarray(Theta[:, :d], dtype=dtype)
     est.intercept_ = Theta[:, d].astype(dtype) if fit_intercept else np.zeros(len(Theta), dtype)
@@ -294,8 +327,10 @@ def _take(idx: np.ndarray, classes: np.ndarray) -> np.ndarray:
 def scores_dask(est: Any, X: Any, kind: str) -> Any:
     """decision_function / predict_proba / predict_log_proba / predict as lazy dask arrays."""
     if X.ndim != 2 or X.shape[1] != est.n_features_in_:
-        raise ValueError(f"X has shape {X.shape}, but {type(est).__name__} is expecting "
-                         f"{est.n_features_in_} features as input.")
+        raise ValueError(
+            f"X has shape {X.shape}, but {type(est).__name__} is expecting "
+            f"{est.n_features_in_} features as input."
+        )
     X = row_blocks_aligned(X)[0]
     coef, intercept = np.asarray(est.coef_), np.asarray(est.intercept_)
     dtype = np.result_type(coef.dtype, X.dtype if X.dtype.kind == "f" else np.float64)
@@ -306,8 +341,9 @@ def scores_dask(est: Any, X: Any, kind: str) -> Any:
         return idx.map_blocks(_take, est.classes_, dtype=est.classes_.dtype)
     if kind == "decision" and coef.shape[0] == 1:
         return X.map_blocks(_scores_block, coef, intercept, kind, drop_axis=1, dtype=dtype)
-    return X.map_blocks(_scores_block, coef, intercept, kind, dtype=dtype,
-                        chunks=(X.chunks[0], (k,)))
+    return X.map_blocks(
+        _scores_block, coef, intercept, kind, dtype=dtype, chunks=(X.chunks[0], (k,))
+    )
 
 
 def certificate_dask(est: Any, X: Any, y: Any, sample_weight: Any = None) -> Certificate:
@@ -318,8 +354,10 @@ def certificate_dask(est: Any, X: Any, y: Any, sample_weight: Any = None) -> Cer
     """
     X, y, sw = _check_inputs(est, X, y, sample_weight)
     if X.shape[1] != est.n_features_in_:
-        raise ValueError(f"X has {X.shape[1]} features, but {type(est).__name__} is expecting "
-                         f"{est.n_features_in_} features as input.")
+        raise ValueError(
+            f"X has {X.shape[1]} features, but {type(est).__name__} is expecting "
+            f"{est.n_features_in_} features as input."
+        )
     scan = map_reduce_rows(_scan_block, X, y, sw, combine=_merge_scan)
     unknown = np.setdiff1d(scan["labels"], est.classes_)
     if len(unknown):
@@ -335,9 +373,16 @@ def certificate_dask(est: Any, X: Any, y: Any, sample_weight: Any = None) -> Cer
     H = H / total
     lam = float(eigvalsh(H, subset_by_index=[0, 0], check_finite=False)[0])
     cert = Certificate(f"LogisticRegression(C={est.C}, solver={est.solver!r})")
-    cert.add("‖∇f‖∞ / n", float(np.abs(G).max()) / total, max(float(est.tol), floor),
-             "gradient Σᵢ(pᵢ − yᵢ)x̃ᵢ + W/C of the averaged objective is zero")
-    cert.add("−λ_min(∇²f) / n", max(-lam, 0.0),
-             scaled_tolerance(float(np.abs(H).max(initial=0.0)), dtype=H.dtype, n=H.shape[0]),
-             f"Hessian X̃ᵀSX̃ + I/C is positive semidefinite (λ_min = {lam:.3e})")
+    cert.add(
+        "‖∇f‖∞ / n",
+        float(np.abs(G).max()) / total,
+        max(float(est.tol), floor),
+        "gradient Σᵢ(pᵢ − yᵢ)x̃ᵢ + W/C of the averaged objective is zero",
+    )
+    cert.add(
+        "−λ_min(∇²f) / n",
+        max(-lam, 0.0),
+        scaled_tolerance(float(np.abs(H).max(initial=0.0)), dtype=H.dtype, n=H.shape[0]),
+        f"Hessian X̃ᵀSX̃ + I/C is positive semidefinite (λ_min = {lam:.3e})",
+    )
     return cert

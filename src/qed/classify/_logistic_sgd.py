@@ -35,8 +35,11 @@ def smoothness(problem: LogisticProblem) -> float:
     X, sw = problem.X, problem.sw
     Xt = np.column_stack([X, np.ones(len(X))]) if problem.fit_intercept else X
     G = Xt.T @ (sw[:, None] * Xt)
-    lam = float(eigsh(G, k=1, which="LA", return_eigenvectors=False)[0]) if len(G) > 2 \
+    lam = (
+        float(eigsh(G, k=1, which="LA", return_eigenvectors=False)[0])
+        if len(G) > 2
         else float(np.linalg.eigvalsh(G)[-1])
+    )
     c = 0.25 if problem.binary else 0.5
     return (c * lam + problem.alpha) / float(sw.sum())
 
@@ -50,8 +53,13 @@ def _make_optimizer(optimizer: Any, param: _Param, problem: LogisticProblem):
     """
     from qed import optim
 
-    names = {"sgd": optim.SGD, "adam": optim.Adam, "adamw": optim.AdamW,
-             "adagrad": optim.AdaGrad, "rmsprop": optim.RMSProp}
+    names = {
+        "sgd": optim.SGD,
+        "adam": optim.Adam,
+        "adamw": optim.AdamW,
+        "adagrad": optim.AdaGrad,
+        "rmsprop": optim.RMSProp,
+    }
     if optimizer is None:
         optimizer = "sgd"
     if isinstance(optimizer, (str, dict)):
@@ -89,14 +97,28 @@ def _averaged_grad(problem: LogisticProblem, Theta: np.ndarray, rows, total: flo
         return f / total, G / total
     n = len(problem.y)
     scale = n / len(rows)
-    sub = LogisticProblem(problem.X[rows], problem.y[rows], problem.sw[rows],
-                          problem.alpha / scale, problem.fit_intercept, problem.n_classes)
+    sub = LogisticProblem(
+        problem.X[rows],
+        problem.y[rows],
+        problem.sw[rows],
+        problem.alpha / scale,
+        problem.fit_intercept,
+        problem.n_classes,
+    )
     f, G, _ = sub.loss_grad(Theta)
     return f * scale / total, G * (scale / total)
 
 
-def first_order(problem: LogisticProblem, Theta0: np.ndarray, tol: float, max_iter: int, *,
-                optimizer: Any, batch_size: int | None, rng: np.random.Generator):
+def first_order(
+    problem: LogisticProblem,
+    Theta0: np.ndarray,
+    tol: float,
+    max_iter: int,
+    *,
+    optimizer: Any,
+    batch_size: int | None,
+    rng: np.random.Generator,
+):
     """Run ``max_iter`` epochs of GD (``batch_size=None``) or SGD; stop once ‖∇F‖∞ ≤ tol.
 
     Default optimizer: the notes' plain step θ ← θ − ∇F/β (``qed.optim.SGD`` with lr = 1/β).

@@ -57,12 +57,14 @@ class LogisticProblem:
 
     def loss_grad(self, Theta):
         if not self.binary:
-            return L.multinomial_loss_grad(Theta, self.X, self.y, self.sw, self.alpha,
-                                           self.fit_intercept)
+            return L.multinomial_loss_grad(
+                Theta, self.X, self.y, self.sw, self.alpha, self.fit_intercept
+            )
         # the sigmoid's pass finds max|X| on the way: the gradient floor needs no pass of its own
         found = [] if self.x_max is None else None
-        out = L.binary_loss_grad(Theta, self.X, self.y, self.sw, self.alpha, self.fit_intercept,
-                                 found)
+        out = L.binary_loss_grad(
+            Theta, self.X, self.y, self.sw, self.alpha, self.fit_intercept, found
+        )
         if found:
             self.x_max = float(found[0])
         return out
@@ -92,8 +94,15 @@ class LogisticProblem:
         if len(np.unique(y)) < self.n_classes:
             return None
         # a known max|X| bounds the sample's too; else the sample finds its own on its first pass
-        return LogisticProblem(self.X[rows], y, self.sw[rows] * (n / m), self.alpha,
-                               self.fit_intercept, self.n_classes, self.x_max)
+        return LogisticProblem(
+            self.X[rows],
+            y,
+            self.sw[rows] * (n / m),
+            self.alpha,
+            self.fit_intercept,
+            self.n_classes,
+            self.x_max,
+        )
 
     def separates(self, Theta) -> bool:
         """True when Θ classifies every weighted sample strictly correctly (α = 0 ⇒ no MLE)."""
@@ -183,6 +192,7 @@ def _newton_cg(problem, G, aux, null, cache, max_cg=250):
         return _project(block(R), null)
 
     if problem.binary:
+
         def hessp(V):
             return L.binary_hessp(V, X, aux, alpha, fi)
     else:
@@ -230,14 +240,24 @@ def _subsampled_preconditioner(problem, aux):
     n = len(problem.y)
     k, p = problem.shape
     m = min(n, max(SUBSAMPLE_ROWS, 20 * p))
-    rows = np.sort(np.random.default_rng(0).choice(n, m, replace=False)) if m < n else \
-        slice(None)
+    rows = np.sort(np.random.default_rng(0).choice(n, m, replace=False)) if m < n else slice(None)
     scale = n / m
     if problem.binary:
-        return _factor_apply(_cholesky(L.binary_hessian(
-            problem.X[rows], aux[rows] * scale, problem.alpha, problem.fit_intercept)))
-    sub = LogisticProblem(problem.X[rows], problem.y[rows], problem.sw[rows] * scale,
-                          problem.alpha, problem.fit_intercept, problem.n_classes)
+        return _factor_apply(
+            _cholesky(
+                L.binary_hessian(
+                    problem.X[rows], aux[rows] * scale, problem.alpha, problem.fit_intercept
+                )
+            )
+        )
+    sub = LogisticProblem(
+        problem.X[rows],
+        problem.y[rows],
+        problem.sw[rows] * scale,
+        problem.alpha,
+        problem.fit_intercept,
+        problem.n_classes,
+    )
     return _block_jacobi(sub, aux[rows])
 
 
@@ -301,8 +321,11 @@ def newton(problem: LogisticProblem, Theta0: np.ndarray, tol: float, max_iter: i
             if not start.separated and np.all(np.isfinite(start.Theta)):
                 trial = problem.loss_grad(start.Theta)
                 # f(0) = Σsᵢ·log k needs no pass over the data
-                f0 = total * np.log(problem.n_classes) if not Theta0.any() else \
-                    problem.loss_grad(Theta0)[0]
+                f0 = (
+                    total * np.log(problem.n_classes)
+                    if not Theta0.any()
+                    else problem.loss_grad(Theta0)[0]
+                )
                 if trial[0] < f0:
                     # the sample's last exact Hessian (weights scaled by n/m) estimates this
                     # one near the optimum: CG's first preconditioner
@@ -355,9 +378,12 @@ def lbfgs(problem: LogisticProblem, Theta0: np.ndarray, tol: float, max_iter: in
         curve.append(float(intermediate_result.fun))
 
     res = minimize(
-        fun, Theta0.ravel(), jac=True, method="L-BFGS-B", callback=record,
-        options={"maxiter": max_iter, "maxls": 50, "gtol": tol,
-                 "ftol": 64 * np.finfo(float).eps},
+        fun,
+        Theta0.ravel(),
+        jac=True,
+        method="L-BFGS-B",
+        callback=record,
+        options={"maxiter": max_iter, "maxls": 50, "gtol": tol, "ftol": 64 * np.finfo(float).eps},
     )
     Theta = res.x.reshape(shape)
     _, G, _ = problem.loss_grad(Theta)

@@ -17,13 +17,13 @@ def separable(F: np.ndarray, y: np.ndarray) -> bool:
     """
     n, p = F.shape
     A = -y[:, None] * np.column_stack([F, np.ones(n)])
-    res = linprog(np.zeros(p + 1), A_ub=A, b_ub=-np.ones(n), bounds=(None, None),
-                  method="highs")
+    res = linprog(np.zeros(p + 1), A_ub=A, b_ub=-np.ones(n), bounds=(None, None), method="highs")
     return res.status == 0
 
 
-def separating_direction(X: np.ndarray, codes: np.ndarray, n_classes: int,
-                         fit_intercept: bool) -> bool:
+def separating_direction(
+    X: np.ndarray, codes: np.ndarray, n_classes: int, fit_intercept: bool
+) -> bool:
     """True iff the classes are (quasi-)separable, i.e. the unpenalised MLE does not exist.
 
     Albert & Anderson (1984): the logistic / softmax likelihood has no finite maximiser iff a
@@ -52,12 +52,15 @@ def separating_direction(X: np.ndarray, codes: np.ndarray, n_classes: int,
             row = r + np.arange(m)
             # −(D_{yᵢ} − D_other)ᵀx̃ᵢ ≤ 0
             rows += [np.repeat(row, p), np.repeat(row, p)]
-            cols += [(codes[idx][:, None] * p + np.arange(p)).ravel(),
-                     (other * p + np.arange(p))[None, :].repeat(m, 0).ravel()]
+            cols += [
+                (codes[idx][:, None] * p + np.arange(p)).ravel(),
+                (other * p + np.arange(p))[None, :].repeat(m, 0).ravel(),
+            ]
             vals += [-Xt[idx].ravel(), Xt[idx].ravel()]
             r += m
-        A = sparse.csr_matrix((np.concatenate(vals), (np.concatenate(rows),
-                                                      np.concatenate(cols))), shape=(r, k * p))
+        A = sparse.csr_matrix(
+            (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(r, k * p)
+        )
         c = np.asarray(A.sum(axis=0)).ravel()
     res = linprog(c, A_ub=A, b_ub=np.zeros(A.shape[0]), bounds=(-1, 1), method="highs")
     return res.status == 0 and res.fun < -1e-7 * max(scale, 1.0)

@@ -224,8 +224,7 @@ def _step(i, j, y, C, alpha, G, QD, Ki, Kj, active, n_active):
 
 
 @njit(cache=True)
-def smo(X, y, C, kind, gamma, coef0, degree, tol, max_iter, n_cache_rows, alpha, G,
-        shrinking=True):
+def smo(X, y, C, kind, gamma, coef0, degree, tol, max_iter, n_cache_rows, alpha, G, shrinking=True):
     """Solve the dual from the feasible start (alpha, G = Qα − 1), updated in place.
 
     X (n, d); y (n,) of ±1.0; C (n,) upper bounds (may be inf). Shrinking (libsvm's): every
@@ -239,8 +238,13 @@ def smo(X, y, C, kind, gamma, coef0, degree, tol, max_iter, n_cache_rows, alpha,
     for i in range(n):
         QD[i] = _entry(X, i, i, kern)
     m = max(2, min(n, n_cache_rows))
-    store = (np.empty((m, n)), -np.ones(n, dtype=np.int64), -np.ones(m, dtype=np.int64),
-             np.zeros(m, dtype=np.int64), np.zeros(m, dtype=np.int64))
+    store = (
+        np.empty((m, n)),
+        -np.ones(n, dtype=np.int64),
+        -np.ones(m, dtype=np.int64),
+        np.zeros(m, dtype=np.int64),
+        np.zeros(m, dtype=np.int64),
+    )
     active = np.arange(n)
     is_active = np.ones(n, dtype=np.bool_)
     n_active = n
@@ -254,8 +258,9 @@ def smo(X, y, C, kind, gamma, coef0, degree, tol, max_iter, n_cache_rows, alpha,
         counter -= 1
         if shrinking and counter == 0:
             counter = period
-            _, _, gmax1, gmax2 = _select(X, y, C, alpha, G, QD, active, n_active, kern, store,
-                                         it, gen)
+            _, _, gmax1, gmax2 = _select(
+                X, y, C, alpha, G, QD, active, n_active, kern, store, it, gen
+            )
             if not unshrunk and gmax1 + gmax2 <= 10 * tol:
                 unshrunk = True  # close to the end: let every variable back in once
                 _reconstruct(X, y, alpha, G, is_active, kern, store, it, active, gen)
@@ -263,8 +268,9 @@ def smo(X, y, C, kind, gamma, coef0, degree, tol, max_iter, n_cache_rows, alpha,
                 is_active[:] = True
                 gen += 1
             n_active = _shrink(y, C, alpha, G, active, n_active, is_active, gmax1, gmax2)
-        i, j, gmax, gmax2 = _select(X, y, C, alpha, G, QD, active, n_active, kern, store,
-                                    it + 1, gen)
+        i, j, gmax, gmax2 = _select(
+            X, y, C, alpha, G, QD, active, n_active, kern, store, it + 1, gen
+        )
         if gmax + gmax2 < tol or j < 0:
             if n_active < n:
                 # optimal on the active set: rebuild ∇, recheck on every variable
@@ -272,8 +278,9 @@ def smo(X, y, C, kind, gamma, coef0, degree, tol, max_iter, n_cache_rows, alpha,
                 n_active = n
                 is_active[:] = True
                 gen += 1
-                i, j, gmax, gmax2 = _select(X, y, C, alpha, G, QD, active, n_active, kern,
-                                            store, it + 1, gen)
+                i, j, gmax, gmax2 = _select(
+                    X, y, C, alpha, G, QD, active, n_active, kern, store, it + 1, gen
+                )
                 counter = 1  # shrink again at the next step
             if gmax + gmax2 < tol or j < 0:
                 status = 0

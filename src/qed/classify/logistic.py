@@ -160,9 +160,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         check_scalar(self.tol, "tol", min_val=0.0)
         check_scalar(self.max_iter, "max_iter", target_type=numbers.Integral, min_val=1)
         if self.solver not in SOLVERS:
-            raise ValueError(
-                f"solver={self.solver!r} is not supported; choose one of {SOLVERS}."
-            )
+            raise ValueError(f"solver={self.solver!r} is not supported; choose one of {SOLVERS}.")
         if self.batch_size is not None:
             check_scalar(self.batch_size, "batch_size", target_type=numbers.Integral, min_val=1)
         if not isinstance(self.fit_intercept, (bool, np.bool_)):
@@ -174,8 +172,14 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         sw = check_sample_weight(sample_weight, X, dtype=np.float64, only_positive=True)
         alpha = 0.0 if np.isinf(self.C) else 1.0 / float(self.C)
         # solve in float64 whatever the input; coef_ is stored in the input's dtype
-        problem = S.LogisticProblem(np.ascontiguousarray(X, dtype=np.float64), codes, sw, alpha,
-                                    check_bool(self.fit_intercept, "fit_intercept"), len(self.classes_))
+        problem = S.LogisticProblem(
+            np.ascontiguousarray(X, dtype=np.float64),
+            codes,
+            sw,
+            alpha,
+            check_bool(self.fit_intercept, "fit_intercept"),
+            len(self.classes_),
+        )
         return problem, X.dtype
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> LogisticRegression:
@@ -199,9 +203,15 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
             rng = check_random_state(self.random_state)
             result = _logistic_sgd.first_order(
-                problem, Theta0, self.tol, self.max_iter, optimizer=self.optimizer,
-                batch_size=None if self.solver == "gd" else (
-                    self.batch_size or min(200, len(problem.y))), rng=rng,
+                problem,
+                Theta0,
+                self.tol,
+                self.max_iter,
+                optimizer=self.optimizer,
+                batch_size=None
+                if self.solver == "gd"
+                else (self.batch_size or min(200, len(problem.y))),
+                rng=rng,
             )
         if result.separated:
             raise ValueError(
@@ -210,8 +220,11 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
                 f"{len(problem.y)} training samples correctly, and scaling them up lowers the "
                 "negative log-likelihood towards 0 without bound); use a finite C, e.g. C=1.0."
             )
-        if problem.alpha == 0 and _suspect_separation(problem, result) and separating_direction(
-                problem.X, problem.y, problem.n_classes, problem.fit_intercept):
+        if (
+            problem.alpha == 0
+            and _suspect_separation(problem, result)
+            and separating_direction(problem.X, problem.y, problem.n_classes, problem.fit_intercept)
+        ):
             raise ValueError(
                 "LogisticRegression(C=inf) has no finite optimum on this data: the classes are "
                 "quasi-separable (a direction of the weights classifies some samples ever more "
@@ -219,8 +232,11 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
                 "minimiser and ‖w‖ → ∞); use a finite C, e.g. C=1.0."
             )
         if not result.converged:
-            hint = (" With C=inf the MLE may not exist (quasi-separable classes); try a finite C."
-                    if problem.alpha == 0 else "")
+            hint = (
+                " With C=inf the MLE may not exist (quasi-separable classes); try a finite C."
+                if problem.alpha == 0
+                else ""
+            )
             warnings.warn(
                 f"LogisticRegression(solver={self.solver!r}) stopped at max_iter="
                 f"{self.max_iter} before the gradient reached tol={self.tol}; increase "
@@ -231,8 +247,11 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         Theta = result.Theta
         d = problem.X.shape[1]
         self.coef_ = np.ascontiguousarray(Theta[:, :d], dtype=dtype)
-        self.intercept_ = Theta[:, d].astype(dtype) if problem.fit_intercept else np.zeros(
-            len(Theta), dtype=dtype)
+        self.intercept_ = (
+            Theta[:, d].astype(dtype)
+            if problem.fit_intercept
+            else np.zeros(len(Theta), dtype=dtype)
+        )
         self.n_iter_ = np.array([result.n_iter], dtype=np.int32)
         self.loss_curve_ = list(result.loss_curve)
         return self
@@ -293,8 +312,11 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
             return certificate_dask(self, X, y, sample_weight)
         problem = self._problem_for_certificate(X, y, sample_weight)
-        Theta = np.column_stack([self.coef_, self.intercept_]) if problem.fit_intercept \
+        Theta = (
+            np.column_stack([self.coef_, self.intercept_])
+            if problem.fit_intercept
             else self.coef_.copy()
+        )
         Theta = Theta.astype(np.float64)
         total = float(problem.sw.sum())
         _, G, aux = problem.loss_grad(Theta)
@@ -304,11 +326,18 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         lam = float(eigvalsh(H, subset_by_index=[0, 0], check_finite=False)[0])
         dim = H.shape[0]
         cert = Certificate(f"LogisticRegression(C={self.C}, solver={self.solver!r})")
-        cert.add("‖∇f‖∞ / n", gmax, max(float(self.tol), floor),
-                 "gradient Σᵢ(pᵢ − yᵢ)x̃ᵢ + W/C of the averaged objective is zero")
-        cert.add("−λ_min(∇²f) / n", max(-lam, 0.0),
-                 scaled_tolerance(float(np.abs(H).max(initial=0.0)), dtype=H.dtype, n=dim),
-                 f"Hessian X̃ᵀSX̃ + I/C is positive semidefinite (λ_min = {lam:.3e})")
+        cert.add(
+            "‖∇f‖∞ / n",
+            gmax,
+            max(float(self.tol), floor),
+            "gradient Σᵢ(pᵢ − yᵢ)x̃ᵢ + W/C of the averaged objective is zero",
+        )
+        cert.add(
+            "−λ_min(∇²f) / n",
+            max(-lam, 0.0),
+            scaled_tolerance(float(np.abs(H).max(initial=0.0)), dtype=H.dtype, n=dim),
+            f"Hessian X̃ᵀSX̃ + I/C is positive semidefinite (λ_min = {lam:.3e})",
+        )
         return cert
 
     def _problem_for_certificate(self, X, y, sample_weight) -> S.LogisticProblem:
@@ -320,8 +349,14 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         codes = np.searchsorted(self.classes_, y)
         sw = check_sample_weight(sample_weight, X, dtype=np.float64)
         alpha = 0.0 if np.isinf(self.C) else 1.0 / float(self.C)
-        return S.LogisticProblem(np.ascontiguousarray(X, dtype=np.float64), codes, sw, alpha,
-                                 check_bool(self.fit_intercept, "fit_intercept"), len(self.classes_))
+        return S.LogisticProblem(
+            np.ascontiguousarray(X, dtype=np.float64),
+            codes,
+            sw,
+            alpha,
+            check_bool(self.fit_intercept, "fit_intercept"),
+            len(self.classes_),
+        )
 
     def __sklearn_tags__(self):  # noqa: ANN204
         tags = super().__sklearn_tags__()

@@ -130,8 +130,7 @@ class SVC(ClassifierMixin, BaseEstimator):
         kind = KERNELS[self.kernel]
         k = len(self.classes_)
         n = len(X)
-        max_iter = (max(10_000_000, 100 * n) if self.max_iter in (None, -1)
-                    else int(self.max_iter))
+        max_iter = max(10_000_000, 100 * n) if self.max_iter in (None, -1) else int(self.max_iter)
         hard = np.isinf(self.C)
         alphas, intercepts, n_iter, status = {}, [], [], []
         for a in range(k):
@@ -142,8 +141,16 @@ class SVC(ClassifierMixin, BaseEstimator):
                 rows = int(self.cache_size * 2**20 // (8 * len(idx)))
                 Cv = np.full(len(idx), float(self.C))
                 alpha, G = np.zeros(len(idx)), -np.ones(len(idx))
-                args = (Xp, yp, Cv, kind, gamma, float(self.coef0), float(self.degree),
-                        float(self.tol))
+                args = (
+                    Xp,
+                    yp,
+                    Cv,
+                    kind,
+                    gamma,
+                    float(self.coef0),
+                    float(self.degree),
+                    float(self.tol),
+                )
                 # hard margin: on non-separable data the dual is unbounded and SMO cannot
                 # converge, so after a budget of steps an LP decides before going on
                 budget = min(max_iter, 20 * len(idx) + 10_000) if hard else max_iter
@@ -171,11 +178,17 @@ class SVC(ClassifierMixin, BaseEstimator):
         return self
 
     def _check_separable(self, Xp, yp, kind, gamma, a, b) -> None:
-        F = Xp if kind == KERNELS["linear"] else kernel_matrix(
-            Xp, Xp, kind, gamma, float(self.coef0), float(self.degree))
+        F = (
+            Xp
+            if kind == KERNELS["linear"]
+            else kernel_matrix(Xp, Xp, kind, gamma, float(self.coef0), float(self.degree))
+        )
         if not separable(F, yp):
-            space = "by a hyperplane" if kind == KERNELS["linear"] else \
-                f"in the feature space of the {self.kernel!r} kernel"
+            space = (
+                "by a hyperplane"
+                if kind == KERNELS["linear"]
+                else f"in the feature space of the {self.kernel!r} kernel"
+            )
             raise ValueError(
                 f"SVC(C=inf) needs separable classes, but classes {self.classes_[a]!r} "
                 f"({int((yp > 0).sum())} samples) and {self.classes_[b]!r} "
@@ -219,8 +232,10 @@ class SVC(ClassifierMixin, BaseEstimator):
         for a in range(k):
             for b in range(a + 1, k):
                 pos = np.r_[bounds[a] : bounds[a + 1], bounds[b] : bounds[b + 1]]
-                coef = np.r_[self.dual_coef_[b - 1, bounds[a] : bounds[a + 1]],
-                             self.dual_coef_[a, bounds[b] : bounds[b + 1]]]
+                coef = np.r_[
+                    self.dual_coef_[b - 1, bounds[a] : bounds[a + 1]],
+                    self.dual_coef_[a, bounds[b] : bounds[b + 1]],
+                ]
                 yield pos, coef
 
     def _pair_coefs(self):
@@ -232,8 +247,9 @@ class SVC(ClassifierMixin, BaseEstimator):
             yield coef, self._kernel(S, S)
 
     def _kernel(self, A, B):
-        return kernel_matrix(A, B, KERNELS[self.kernel], self._gamma, float(self.coef0),
-                             float(self.degree))
+        return kernel_matrix(
+            A, B, KERNELS[self.kernel], self._gamma, float(self.coef0), float(self.degree)
+        )
 
     # -- prediction ----------------------------------------------------------------------
     def _ovo(self, X) -> np.ndarray:
@@ -242,8 +258,10 @@ class SVC(ClassifierMixin, BaseEstimator):
         self._check_fitted("dual_coef_")
         X = check_array(X, estimator=self, reset=False, dtype=np.float64)
         K = self._kernel(X, self.support_vectors_)
-        return np.column_stack([K[:, pos] @ coef for pos, coef in self._pair_slices()]) \
+        return (
+            np.column_stack([K[:, pos] @ coef for pos, coef in self._pair_slices()])
             + self.intercept_
+        )
 
     def decision_function(self, X: Any) -> np.ndarray:
         """Two classes: f(x) = wᵀφ(x) + b, shape (n,). More: "ovr" (n, k) or "ovo"."""
@@ -285,8 +303,9 @@ class SVC(ClassifierMixin, BaseEstimator):
         codes = np.searchsorted(self.classes_, np.asarray(y))
         C = float(self.C)
         hard = np.isinf(C)
-        worst = dict.fromkeys(["sign", "box", "balance", "feasible", "slack_a", "slack_c",
-                               "margin"], 0.0)
+        worst = dict.fromkeys(
+            ["sign", "box", "balance", "feasible", "slack_a", "slack_c", "margin"], 0.0
+        )
         tols = dict.fromkeys(worst, 0.0)
         dec = self._ovo(X)
         sign = -1.0 if len(self.classes_) == 2 else 1.0
@@ -305,8 +324,9 @@ class SVC(ClassifierMixin, BaseEstimator):
                 alpha = alpha[idx]
                 s_alpha = float(alpha.sum())
                 Kdiag = np.abs(self._kernel(X[idx[:1]], X[idx[:1]])).max()
-                floor = scaled_tolerance(s_alpha * max(Kdiag, 1.0) + abs(self.intercept_[col]),
-                                         n=len(idx))
+                floor = scaled_tolerance(
+                    s_alpha * max(Kdiag, 1.0) + abs(self.intercept_[col]), n=len(idx)
+                )
                 kkt = float(self.tol) + floor
                 xi = np.maximum(0.0, 1.0 - yf)
                 below = alpha < C
@@ -318,13 +338,20 @@ class SVC(ClassifierMixin, BaseEstimator):
                     "slack_a": float(np.max(alpha * np.abs(yf - 1 + xi), initial=0.0)),
                     "slack_c": 0.0 if hard else float(np.max((C - alpha) * xi, initial=0.0)),
                 }
-                t = {"sign": 0.0, "box": scaled_tolerance(C if not hard else 1.0),
-                     "balance": scaled_tolerance(s_alpha, n=len(idx)), "feasible": kkt,
-                     "slack_a": kkt * max(float(alpha.max(initial=0.0)), 1e-300),
-                     "slack_c": kkt * (C if not hard else 1.0)}
+                t = {
+                    "sign": 0.0,
+                    "box": scaled_tolerance(C if not hard else 1.0),
+                    "balance": scaled_tolerance(s_alpha, n=len(idx)),
+                    "feasible": kkt,
+                    "slack_a": kkt * max(float(alpha.max(initial=0.0)), 1e-300),
+                    "slack_c": kkt * (C if not hard else 1.0),
+                }
                 if hard:
-                    w2 = float(coef @ self._kernel(self.support_vectors_[pos],
-                                                   self.support_vectors_[pos]) @ coef)
+                    w2 = float(
+                        coef
+                        @ self._kernel(self.support_vectors_[pos], self.support_vectors_[pos])
+                        @ coef
+                    )
                     vals["margin"] = abs(1 / np.sqrt(w2) - 1 / np.sqrt(s_alpha)) * np.sqrt(w2)
                     t["margin"] = kkt
                 for key, v in vals.items():
@@ -332,20 +359,37 @@ class SVC(ClassifierMixin, BaseEstimator):
                         worst[key], tols[key] = v, t[key]
                 col += 1
         cert = Certificate(f"SVC(C={self.C}, kernel={self.kernel!r})")
-        cert.add("sign(αᵢyᵢ) = yᵢ", worst["sign"], max(tols["sign"], np.finfo(float).tiny),
-                 "dual_coef_ = αᵢyᵢ with αᵢ ≥ 0")
+        cert.add(
+            "sign(αᵢyᵢ) = yᵢ",
+            worst["sign"],
+            max(tols["sign"], np.finfo(float).tiny),
+            "dual_coef_ = αᵢyᵢ with αᵢ ≥ 0",
+        )
         cert.add("αᵢ ≤ C", worst["box"], tols["box"], "box constraint")
         cert.add("|Σαᵢyᵢ|", worst["balance"], tols["balance"], "∂L/∂b = 0")
-        cert.add("1 − yᵢfᵢ (αᵢ < C)", worst["feasible"], tols["feasible"],
-                 "primal feasibility yᵢ(wᵀxᵢ + b) ≥ 1" + ("" if hard else " off the bound"))
-        cert.add("αᵢ|yᵢfᵢ − 1 + ξᵢ|", worst["slack_a"], tols["slack_a"],
-                 "complementary slackness: support vectors lie on the margin")
+        cert.add(
+            "1 − yᵢfᵢ (αᵢ < C)",
+            worst["feasible"],
+            tols["feasible"],
+            "primal feasibility yᵢ(wᵀxᵢ + b) ≥ 1" + ("" if hard else " off the bound"),
+        )
+        cert.add(
+            "αᵢ|yᵢfᵢ − 1 + ξᵢ|",
+            worst["slack_a"],
+            tols["slack_a"],
+            "complementary slackness: support vectors lie on the margin",
+        )
         if hard:
-            cert.add("|1/‖w‖ − 1/√Σα|·‖w‖", worst["margin"], tols["margin"],
-                     "the notes' margin identity")
+            cert.add(
+                "|1/‖w‖ − 1/√Σα|·‖w‖", worst["margin"], tols["margin"], "the notes' margin identity"
+            )
         else:
-            cert.add("(C − αᵢ)ξᵢ", worst["slack_c"], tols["slack_c"],
-                     "complementary slackness of the slacks")
+            cert.add(
+                "(C − αᵢ)ξᵢ",
+                worst["slack_c"],
+                tols["slack_c"],
+                "complementary slackness of the slacks",
+            )
         return cert
 
 

@@ -14,9 +14,20 @@ from rich.table import Table
 import qed
 from qed.cli._app import CLIError, console
 
-__all__ = ["MODELS", "FILE_FORMAT", "read_csv", "feature_matrix", "target_column", "guess_task",
-           "parse_settings", "make_model", "certificate", "print_certificate", "load_bundle",
-           "print_metrics"]
+__all__ = [
+    "MODELS",
+    "FILE_FORMAT",
+    "read_csv",
+    "feature_matrix",
+    "target_column",
+    "guess_task",
+    "parse_settings",
+    "make_model",
+    "certificate",
+    "print_certificate",
+    "load_bundle",
+    "print_metrics",
+]
 
 # MODEL name -> (module, class for classification or None, class for regression or None)
 MODELS: dict[str, tuple[str, str | None, str | None]] = {
@@ -53,23 +64,32 @@ def feature_matrix(frame: Any, columns: list[str], path: Path) -> np.ndarray:
 
     missing = [c for c in columns if c not in frame.columns]
     if missing:
-        raise CLIError(f"column(s) {', '.join(map(repr, missing))} not in {path}; "
-                       f"it has {', '.join(map(repr, frame.columns))}")
+        raise CLIError(
+            f"column(s) {', '.join(map(repr, missing))} not in {path}; "
+            f"it has {', '.join(map(repr, frame.columns))}"
+        )
     if not columns:
         raise CLIError(f"{path} has no feature columns besides the target")
-    bad = [c for c in columns if not pd.api.types.is_numeric_dtype(frame[c])
-           or pd.api.types.is_bool_dtype(frame[c])]
+    bad = [
+        c
+        for c in columns
+        if not pd.api.types.is_numeric_dtype(frame[c]) or pd.api.types.is_bool_dtype(frame[c])
+    ]
     if bad:
         c = bad[0]
         failing = frame[c][pd.to_numeric(frame[c], errors="coerce").isna() & frame[c].notna()]
         first = failing.iloc[0] if len(failing) else frame[c].iloc[0]
-        raise CLIError(f"non-numeric feature column(s) {', '.join(map(repr, bad))} in {path} "
-                       f"(e.g. {first!r} in {c!r}); qed fits numbers only: encode or drop them")
+        raise CLIError(
+            f"non-numeric feature column(s) {', '.join(map(repr, bad))} in {path} "
+            f"(e.g. {first!r} in {c!r}); qed fits numbers only: encode or drop them"
+        )
     X = frame[columns].to_numpy(dtype=np.float64)
     if not np.all(np.isfinite(X)):
         cols = [c for c in columns if not np.all(np.isfinite(frame[c].to_numpy(dtype=float)))]
-        raise CLIError(f"missing or infinite values in column(s) {', '.join(map(repr, cols))} "
-                       f"of {path}; drop or impute those rows first")
+        raise CLIError(
+            f"missing or infinite values in column(s) {', '.join(map(repr, cols))} "
+            f"of {path}; drop or impute those rows first"
+        )
     return X
 
 
@@ -77,15 +97,18 @@ def target_column(frame: Any, target: str, path: Path, task: str) -> np.ndarray:
     import pandas as pd
 
     if target not in frame.columns:
-        raise CLIError(f"target column {target!r} not in {path}; "
-                       f"it has {', '.join(map(repr, frame.columns))}")
+        raise CLIError(
+            f"target column {target!r} not in {path}; it has {', '.join(map(repr, frame.columns))}"
+        )
     col = frame[target]
     if col.isna().any():
         raise CLIError(f"target column {target!r} of {path} has missing values")
     if task == "regression":
         if not pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
-            raise CLIError(f"target column {target!r} of {path} is not numeric; "
-                           "a regression model needs numbers (or use a classifier)")
+            raise CLIError(
+                f"target column {target!r} of {path} is not numeric; "
+                "a regression model needs numbers (or use a classifier)"
+            )
         return col.to_numpy(dtype=np.float64)
     if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
         values = col.to_numpy()
@@ -102,7 +125,9 @@ def guess_task(frame: Any, target: str) -> str:
     if not pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
         return "classification"
     values = col.to_numpy(dtype=float)
-    if np.all(values == np.round(values)) and np.unique(values).size <= max(2, min(20, len(col) // 5)):
+    if np.all(values == np.round(values)) and np.unique(values).size <= max(
+        2, min(20, len(col) // 5)
+    ):
         return "classification"
     return "regression"
 
@@ -147,8 +172,10 @@ def make_model(name: str, task: str, settings: dict[str, Any]) -> Any:
     valid = model.get_params(deep=False)
     unknown = [k for k in settings if k not in valid]
     if unknown:
-        raise CLIError(f"unknown parameter(s) {', '.join(map(repr, unknown))} for {cls_name}; "
-                       f"it takes {', '.join(sorted(valid))}")
+        raise CLIError(
+            f"unknown parameter(s) {', '.join(map(repr, unknown))} for {cls_name}; "
+            f"it takes {', '.join(sorted(valid))}"
+        )
     return model.set_params(**settings)
 
 
@@ -158,8 +185,11 @@ def certificate(model: Any, X: np.ndarray, y: np.ndarray) -> tuple[Any, bool]:
     method = getattr(model, "certificate", None)
     if method is None:
         raise CLIError(f"{type(model).__name__} has no certificate() method")
-    params = [p for p in inspect.signature(method).parameters.values()
-              if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    params = [
+        p
+        for p in inspect.signature(method).parameters.values()
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+    ]
     if len(params) >= 2:
         return method(X, y), True
     return method(), False
@@ -185,9 +215,12 @@ def load_bundle(path: Path) -> dict[str, Any]:
         return obj
     if hasattr(obj, "predict"):  # a model saved from Python with qed.save
         names = getattr(obj, "feature_names_in_", None)
-        return {"model": obj, "features": None if names is None else [str(n) for n in names],
-                "target": None, "task": "classification" if hasattr(obj, "classes_")
-                else "regression"}
+        return {
+            "model": obj,
+            "features": None if names is None else [str(n) for n in names],
+            "target": None,
+            "task": "classification" if hasattr(obj, "classes_") else "regression",
+        }
     raise CLIError(f"{path} holds a {type(obj).__name__}, not a fitted qed model")
 
 
@@ -200,7 +233,7 @@ def print_metrics(model: Any, X: np.ndarray, y: np.ndarray, task: str) -> None:
         resid = np.asarray(y, dtype=float) - np.asarray(pred, dtype=float)
         ss_tot = float(np.sum((y - np.mean(y)) ** 2))
         table.add_row("R²", f"{1 - float(resid @ resid) / ss_tot:.6f}" if ss_tot else "—")
-        table.add_row("RMSE", f"{np.sqrt(np.mean(resid ** 2)):.6g}")
+        table.add_row("RMSE", f"{np.sqrt(np.mean(resid**2)):.6g}")
         table.add_row("MAE", f"{np.mean(np.abs(resid)):.6g}")
     else:
         table.add_row("accuracy", f"{np.mean(np.asarray(pred) == np.asarray(y)):.6f}")

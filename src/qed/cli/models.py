@@ -33,10 +33,15 @@ def fit(
     data: Annotated[Path, typer.Argument(help="CSV file with a header row.")],
     target: Annotated[str, typer.Option("--target", "-t", help="Name of the target column.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Where to save the model (.qed).")],
-    set_: Annotated[list[str] | None, typer.Option(
-        "--set", "-s", help="A model parameter, key=value (repeatable), e.g. alpha=0.5.")] = None,
-    task: Annotated[str, typer.Option(
-        help="classification, regression, or auto (from the model and target).")] = "auto",
+    set_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set", "-s", help="A model parameter, key=value (repeatable), e.g. alpha=0.5."
+        ),
+    ] = None,
+    task: Annotated[
+        str, typer.Option(help="classification, regression, or auto (from the model and target).")
+    ] = "auto",
 ) -> None:
     """Fit MODEL on DATA.csv, print its metrics and certificate, save it.
 
@@ -49,25 +54,42 @@ def fit(
     settings = parse_settings(set_ or [])
     frame = read_csv(data)
     if target not in frame.columns:
-        raise CLIError(f"target column {target!r} not in {data}; "
-                       f"it has {', '.join(map(repr, frame.columns))}")
+        raise CLIError(
+            f"target column {target!r} not in {data}; it has {', '.join(map(repr, frame.columns))}"
+        )
     _, classifier, regressor = MODELS[model]
     if task == "auto":
-        task = ("classification" if regressor is None else "regression" if classifier is None
-                else guess_task(frame, target))
+        task = (
+            "classification"
+            if regressor is None
+            else "regression"
+            if classifier is None
+            else guess_task(frame, target)
+        )
     features = [c for c in frame.columns if c != target]
     X = feature_matrix(frame, features, data)
     y = target_column(frame, target, data, task)
     estimator = make_model(model, task, settings)
     with console.status(f"fitting {type(estimator).__name__} on {X.shape[0]} × {X.shape[1]}"):
         estimator.fit(X, y)
-    console.print(f"[bold]{estimator!r}[/] fitted on {data} "
-                  f"({X.shape[0]} samples, {X.shape[1]} features, target {target!r}, {task})")
+    console.print(
+        f"[bold]{estimator!r}[/] fitted on {data} "
+        f"({X.shape[0]} samples, {X.shape[1]} features, target {target!r}, {task})"
+    )
     print_metrics(estimator, X, y, task)
     cert, _ = certificate(estimator, X, y)
     print_certificate(cert)
-    qed.save({"format": FILE_FORMAT, "model": estimator, "features": features,
-              "target": target, "task": task, "model_name": model}, out)
+    qed.save(
+        {
+            "format": FILE_FORMAT,
+            "model": estimator,
+            "features": features,
+            "target": target,
+            "task": task,
+            "model_name": model,
+        },
+        out,
+    )
     console.print(f"saved to {out}")
 
 
@@ -76,10 +98,14 @@ def fit(
 def predict(
     model_file: Annotated[Path, typer.Argument(help="A model saved by `qed fit` (or qed.save).")],
     data: Annotated[Path, typer.Argument(help="CSV with the model's feature columns.")],
-    out: Annotated[Path | None, typer.Option(
-        "--out", "-o", help="Write here (default: stdout).")] = None,
-    target: Annotated[str | None, typer.Option(
-        "--target", "-t", help="A column to ignore (default: the target used by `qed fit`).")
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Write here (default: stdout).")
+    ] = None,
+    target: Annotated[
+        str | None,
+        typer.Option(
+            "--target", "-t", help="A column to ignore (default: the target used by `qed fit`)."
+        ),
     ] = None,
 ) -> None:
     """Predict every row of DATA.csv with a saved model.
@@ -96,8 +122,10 @@ def predict(
         features = [c for c in frame.columns if c != ignore]
         n_in = getattr(model, "n_features_in_", len(features))
         if len(features) != n_in:
-            raise CLIError(f"{data} has {len(features)} feature columns but the model expects "
-                           f"{n_in}; pass --target COL to name a column to ignore")
+            raise CLIError(
+                f"{data} has {len(features)} feature columns but the model expects "
+                f"{n_in}; pass --target COL to name a column to ignore"
+            )
     X = feature_matrix(frame, list(features), data)
     import pandas as pd
 
@@ -118,8 +146,10 @@ def predict(
 def certify(
     model_file: Annotated[Path, typer.Argument(help="A model saved by `qed fit` (or qed.save).")],
     data: Annotated[Path, typer.Argument(help="CSV with the features and the target.")],
-    target: Annotated[str | None, typer.Option(
-        "--target", "-t", help="Target column (default: the one used by `qed fit`).")] = None,
+    target: Annotated[
+        str | None,
+        typer.Option("--target", "-t", help="Target column (default: the one used by `qed fit`)."),
+    ] = None,
 ) -> None:
     """Check a saved model's optimality conditions on DATA.csv (exit 0 iff they hold).
 
@@ -137,8 +167,10 @@ def certify(
     X = feature_matrix(frame, list(features), data)
     cert, on_data = certificate(model, X, y)
     if not on_data:
-        console.print(f"[yellow]note: {type(model).__name__}.certificate() takes no data; "
-                      "showing the conditions measured at fit time[/]")
+        console.print(
+            f"[yellow]note: {type(model).__name__}.certificate() takes no data; "
+            "showing the conditions measured at fit time[/]"
+        )
     print_certificate(cert)
     if not cert.holds:
         names = ", ".join(c.name for c in cert.failing())

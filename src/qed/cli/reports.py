@@ -19,9 +19,14 @@ from qed.cli._app import CLIError, app, console, guard
 @guard
 def tour(
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for index.html.")] = Path(
-        "qed-tour"),
-    chapter: Annotated[list[str] | None, typer.Option(
-        "--chapter", "-c", help="Run only this chapter (repeatable; see `qed chapters`).")] = None,
+        "qed-tour"
+    ),
+    chapter: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--chapter", "-c", help="Run only this chapter (repeatable; see `qed chapters`)."
+        ),
+    ] = None,
 ) -> None:
     """Run every chapter of the notes and write the HTML report DIR/index.html.
 
@@ -36,12 +41,18 @@ def tour(
     unknown = [c for c in selected if c not in CHAPTERS]
     if unknown:
         raise CLIError(f"unknown chapter(s) {', '.join(unknown)}; run `qed chapters` for the list")
-    with Progress(TextColumn("{task.description:<40}"), BarColumn(),
-                  TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
-                  console=console, transient=True) as progress:
+    with Progress(
+        TextColumn("{task.description:<40}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
         task_id = progress.add_task("starting", total=len(selected))
         result = run_tour(
-            out, chapters=selected,
+            out,
+            chapters=selected,
             on_start=lambda n, title: progress.update(task_id, description=f"{n}. {title}"),
             on_done=lambda ch: progress.advance(task_id),
         )
@@ -51,8 +62,14 @@ def tour(
     for ch in result.chapters:
         status = "[green]ok[/]" if ch.status == "ok" else f"[red]{ch.status}[/]"
         certs = f"{sum(c.holds for c in ch.certificates)}/{len(ch.certificates)}"
-        table.add_row(f"{ch.number}. {ch.title}", status, f"{ch.n_agree}/{ch.n_checked}",
-                      certs, str(len(ch.figures)), f"{ch.seconds:.2f}")
+        table.add_row(
+            f"{ch.number}. {ch.title}",
+            status,
+            f"{ch.n_agree}/{ch.n_checked}",
+            certs,
+            str(len(ch.figures)),
+            f"{ch.seconds:.2f}",
+        )
     console.print(table)
     for ch in result.chapters:
         if ch.status != "ok":
@@ -76,14 +93,18 @@ def chapters() -> None:
 
 
 def _bench_dir(folder: Path | None) -> Path:
-    candidates = [folder] if folder else [Path.cwd() / "benchmarks",
-                                          Path(qed.__file__).resolve().parents[2] / "benchmarks"]
+    candidates = (
+        [folder]
+        if folder
+        else [Path.cwd() / "benchmarks", Path(qed.__file__).resolve().parents[2] / "benchmarks"]
+    )
     for c in candidates:
         if c is not None and c.is_dir() and any(c.glob("bench_*.py")):
             return c
     where = folder or candidates[0]
-    raise CLIError(f"no benchmarks (bench_*.py) in {where}; run from the qed checkout or "
-                   "pass --dir")
+    raise CLIError(
+        f"no benchmarks (bench_*.py) in {where}; run from the qed checkout or pass --dir"
+    )
 
 
 def _load_bench(path: Path) -> Any:
@@ -103,10 +124,12 @@ def _load_bench(path: Path) -> Any:
 @guard
 def bench(
     quick: Annotated[bool, typer.Option("--quick", help="Small sizes, for a fast look.")] = False,
-    folder: Annotated[Path | None, typer.Option(
-        "--dir", help="Folder of bench_*.py scripts.")] = None,
-    only: Annotated[list[str] | None, typer.Option(
-        "--only", help="Run only bench_NAME.py (repeatable).")] = None,
+    folder: Annotated[
+        Path | None, typer.Option("--dir", help="Folder of bench_*.py scripts.")
+    ] = None,
+    only: Annotated[
+        list[str] | None, typer.Option("--only", help="Run only bench_NAME.py (repeatable).")
+    ] = None,
 ) -> None:
     """Run the benchmarks against the installed peers and print the ratio table.
 
@@ -132,8 +155,9 @@ def bench(
             except Exception as exc:  # noqa: BLE001 - report it and run the others
                 failures.append(f"{f.name}: {type(exc).__name__}: {exc}")
             progress.advance(task_id)
-    table = Table(title=f"qed bench{' --quick' if quick else ''} ({directory})",
-                  title_justify="left")
+    table = Table(
+        title=f"qed bench{' --quick' if quick else ''} ({directory})", title_justify="left"
+    )
     for col in ("file", "benchmark", "qed s", "peer s", "ratio", "target", ""):
         table.add_column(col, justify="left" if col in ("file", "benchmark", "") else "right")
     for stem, row in rows:
@@ -141,8 +165,15 @@ def bench(
         ok = ""
         if isinstance(ratio, (int, float)) and isinstance(target, (int, float)):
             ok = "[green]meets[/]" if ratio >= target else "[red]below[/]"
-        table.add_row(stem, str(row.get("name", "?")), _num(row.get("qed_s")),
-                      _num(row.get("peer_s")), _num(ratio, "{:.2f}×"), _num(target, "{:g}×"), ok)
+        table.add_row(
+            stem,
+            str(row.get("name", "?")),
+            _num(row.get("qed_s")),
+            _num(row.get("peer_s")),
+            _num(ratio, "{:.2f}×"),
+            _num(target, "{:g}×"),
+            ok,
+        )
     console.print(table)
     for msg in failures:
         console.print(f"[red]failed: {msg}[/]")

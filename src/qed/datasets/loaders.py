@@ -37,8 +37,14 @@ def _read(name: str) -> tuple[tuple[str, ...], np.ndarray]:
     return header, table
 
 
-def _load(name: str, target_names: list[str] | None, return_X_y: bool, as_frame: bool,
-          target_dtype: Any = np.int64, transform: Any = None) -> Any:
+def _load(
+    name: str,
+    target_names: list[str] | None,
+    return_X_y: bool,
+    as_frame: bool,
+    target_dtype: Any = np.int64,
+    transform: Any = None,
+) -> Any:
     header, table = _read(name)
     X = np.array(table[:, :-1])
     y = table[:, -1].astype(target_dtype)
@@ -78,15 +84,20 @@ def _scale_diabetes(X: np.ndarray) -> np.ndarray:
     return Xc / (Xc.std(axis=0) * np.sqrt(X.shape[0]))
 
 
-def load_diabetes(*, return_X_y: bool = False, as_frame: bool = False,
-                  scaled: bool = True) -> Any:
+def load_diabetes(*, return_X_y: bool = False, as_frame: bool = False, scaled: bool = True) -> Any:
     """Diabetes progression (Efron et al. 2004): 442 × 10, a continuous target.
 
     With ``scaled=True`` (default, as scikit-learn) each feature is centred and scaled to
     unit norm; ``scaled=False`` gives the raw measurements.
     """
-    return _load("diabetes", None, return_X_y, as_frame, target_dtype=np.float64,
-                 transform=_scale_diabetes if scaled else None)
+    return _load(
+        "diabetes",
+        None,
+        return_X_y,
+        as_frame,
+        target_dtype=np.float64,
+        transform=_scale_diabetes if scaled else None,
+    )
 
 
 def load_digits(*, return_X_y: bool = False, as_frame: bool = False) -> Any:

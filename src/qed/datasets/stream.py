@@ -43,7 +43,9 @@ def iter_csv(
         raise FileNotFoundError(f"no such CSV file: {os.fspath(path)!r}")
     header = list(pd.read_csv(path, nrows=0).columns)
     if target is not None and target not in header:
-        raise ValueError(f"target column {target!r} is not in {os.fspath(path)!r}; it has {header}.")
+        raise ValueError(
+            f"target column {target!r} is not in {os.fspath(path)!r}; it has {header}."
+        )
     features = columns if columns is not None else [c for c in header if c != target]
     missing = [c for c in features if c not in header]
     if missing:
@@ -56,6 +58,7 @@ def iter_csv(
         if target is None:
             yield X
         else:
-            y = check_array(frame[target].to_numpy(), input_name=f"y ({rows})", ensure_2d=False,
-                            dtype=None)
+            y = check_array(
+                frame[target].to_numpy(), input_name=f"y ({rows})", ensure_2d=False, dtype=None
+            )
             yield X, y

@@ -28,7 +28,13 @@ from numba import types
 from numba.extending import intrinsic
 
 __all__ = [
-    "entropy_rows", "kl_rows", "cross_rows", "log", "log_ratio", "log_array", "log_ratio_array"
+    "entropy_rows",
+    "kl_rows",
+    "cross_rows",
+    "log",
+    "log_ratio",
+    "log_array",
+    "log_ratio_array",
 ]
 
 _BLOCK = 4096
@@ -101,8 +107,14 @@ def _log_core(m, k):
     dk = float(k)
     z = s * s
     c1, c2, c3, c4, c5, c6, c7, c8, c9, c10 = _R
-    r = z * (c1 + z * (c2 + z * (c3 + z * (c4 + z * (c5 + z * (c6 + z * (c7 + z * (
-        c8 + z * (c9 + z * c10)))))))))
+    r = z * (
+        c1
+        + z
+        * (
+            c2
+            + z * (c3 + z * (c4 + z * (c5 + z * (c6 + z * (c7 + z * (c8 + z * (c9 + z * c10)))))))
+        )
+    )
     # 2s = f − s·f, so log(1 + f) = f − f²/2 + s(f²/2 + R): the large terms stay exact
     hfsq = 0.5 * f * f
     return dk * _LN2_HI - ((hfsq - (s * (hfsq + r) + dk * _LN2_LO)) - f)

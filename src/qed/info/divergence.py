@@ -51,8 +51,9 @@ def _pair(p: Any, q: Any, axis: Any, normalize: bool, kernel: Any):
     return inf, acc, shape
 
 
-def kl_divergence(p: Any, q: Any, *, base: float | None = None, axis: int | None = 0,
-                  normalize: bool = False) -> Any:
+def kl_divergence(
+    p: Any, q: Any, *, base: float | None = None, axis: int | None = 0, normalize: bool = False
+) -> Any:
     """Kullback–Leibler divergence D_KL(p‖q) = Σₓ p(x) log(p(x)/q(x)).
 
     Equals ``scipy.stats.entropy(p, q)`` for normalised inputs. ≥ 0 with equality iff p = q
@@ -87,8 +88,9 @@ def kl_divergence(p: Any, q: Any, *, base: float | None = None, axis: int | None
     return _finish(values, shape, log_base)
 
 
-def cross_entropy(p: Any, q: Any, *, base: float | None = None, axis: int | None = 0,
-                  normalize: bool = False) -> Any:
+def cross_entropy(
+    p: Any, q: Any, *, base: float | None = None, axis: int | None = 0, normalize: bool = False
+) -> Any:
     """Cross entropy H_p(q) = −Σₓ p(x) log q(x) = H(p) + D_KL(p‖q) ≥ H(p).
 
     The expected code length (or log loss) of outcomes drawn from p when coded (predicted)

@@ -33,7 +33,9 @@ def _log_base(base: Any) -> float:
     if base is None:
         return 1.0
     if isinstance(base, bool) or not isinstance(base, numbers.Real):
-        raise TypeError(f"base must be a positive real number (e.g. 2 for bits) or None, got {base!r}.")
+        raise TypeError(
+            f"base must be a positive real number (e.g. 2 for bits) or None, got {base!r}."
+        )
     base = float(base)
     if not (math.isfinite(base) and base > 0 and base != 1):
         raise ValueError(
@@ -46,8 +48,13 @@ def _log_base(base: Any) -> float:
 def _as_array(p: Any, name: str) -> np.ndarray:
     """Numeric ndarray (float32 kept, other numbers → float64) without the finite pass."""
     arr = check_array(
-        p, input_name=name, ensure_2d=False, allow_nd=True, ensure_finite=False,
-        ensure_min_samples=0, ensure_min_features=0,
+        p,
+        input_name=name,
+        ensure_2d=False,
+        allow_nd=True,
+        ensure_finite=False,
+        ensure_min_samples=0,
+        ensure_min_features=0,
     )
     if arr.ndim == 0:
         raise ValueError(
@@ -55,7 +62,9 @@ def _as_array(p: Any, name: str) -> np.ndarray:
             f"{arr.item()!r}; pass e.g. [{arr.item()!r}, {1 - arr.item()!r}]."
         )
     if arr.size == 0:
-        raise ValueError(f"{name} is empty (shape {arr.shape}); a distribution needs at least one outcome.")
+        raise ValueError(
+            f"{name} is empty (shape {arr.shape}); a distribution needs at least one outcome."
+        )
     return arr
 
 
@@ -108,8 +117,9 @@ def _diagnose(rows: np.ndarray, name: str) -> None:
     )
 
 
-def _check_sums(sums: np.ndarray, n: int, dtype: np.dtype, name: str, axis: Any,
-                normalize: bool) -> None:
+def _check_sums(
+    sums: np.ndarray, n: int, dtype: np.dtype, name: str, axis: Any, normalize: bool
+) -> None:
     """The sum-to-1 check, applied after the fused pass (or the > 0 check when normalising)."""
     where = "in total" if axis is None else f"along axis {axis}"
     if normalize:
@@ -183,8 +193,14 @@ def self_information(p: Any, *, base: float | None = None) -> Any:
 
         return _array_api.self_information(xp, p, base=base)
     log_base = _log_base(base)
-    arr = check_array(p, input_name="p", ensure_2d=False, allow_nd=True,
-                      ensure_min_samples=0, ensure_min_features=0)
+    arr = check_array(
+        p,
+        input_name="p",
+        ensure_2d=False,
+        allow_nd=True,
+        ensure_min_samples=0,
+        ensure_min_features=0,
+    )
     arr = np.asarray(arr, dtype=np.float64)
     if arr.size and ((arr < 0).any() or (arr > 1).any()):
         raise ValueError(
@@ -197,8 +213,9 @@ def self_information(p: Any, *, base: float | None = None) -> Any:
     return out[()] if out.ndim == 0 else out
 
 
-def entropy(p: Any, *, base: float | None = None, axis: int | None = 0,
-            normalize: bool = False) -> Any:
+def entropy(
+    p: Any, *, base: float | None = None, axis: int | None = 0, normalize: bool = False
+) -> Any:
     """Shannon entropy H(p) = −Σₓ p(x) log p(x), with 0·log 0 = 0.
 
     0 ≤ H(p) ≤ log k for k outcomes: 0 for a point mass, log k for the uniform distribution.

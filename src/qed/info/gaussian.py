@@ -29,8 +29,14 @@ __all__ = ["gaussian_entropy", "gaussian_kl"]
 
 def _cholesky(cov: Any, name: str) -> np.ndarray:
     """Validate a covariance (scalar variance, 1-D diagonal, or (d, d)) and return its L."""
-    arr = check_array(cov, input_name=name, ensure_2d=False, dtype=np.float64,
-                      ensure_min_samples=0, ensure_min_features=0)
+    arr = check_array(
+        cov,
+        input_name=name,
+        ensure_2d=False,
+        dtype=np.float64,
+        ensure_min_samples=0,
+        ensure_min_features=0,
+    )
     if arr.ndim == 0:
         arr = arr.reshape(1, 1)
     elif arr.ndim == 1:
@@ -60,11 +66,19 @@ def _cholesky(cov: Any, name: str) -> np.ndarray:
 
 
 def _mean(mu: Any, name: str, d: int) -> np.ndarray:
-    arr = check_array(mu, input_name=name, ensure_2d=False, dtype=np.float64,
-                      ensure_min_samples=0, ensure_min_features=0).reshape(-1)
+    arr = check_array(
+        mu,
+        input_name=name,
+        ensure_2d=False,
+        dtype=np.float64,
+        ensure_min_samples=0,
+        ensure_min_features=0,
+    ).reshape(-1)
     if arr.shape != (d,):
-        raise ValueError(f"{name} has {arr.size} entries but the covariance is {d}×{d}; pass a "
-                         f"mean of length {d}.")
+        raise ValueError(
+            f"{name} has {arr.size} entries but the covariance is {d}×{d}; pass a "
+            f"mean of length {d}."
+        )
     return arr
 
 
@@ -132,7 +146,7 @@ def gaussian_kl(mu0: Any, cov0: Any, mu1: Any, cov1: Any, *, base: float | None 
     d = L0.shape[0]
     m0 = _mean(mu0, "mu0", d)
     m1 = _mean(mu1, "mu1", d)
-    M = solve_triangular(L1, L0, lower=True, check_finite=False)        # L₁⁻¹L₀
+    M = solve_triangular(L1, L0, lower=True, check_finite=False)  # L₁⁻¹L₀
     z = solve_triangular(L1, m1 - m0, lower=True, check_finite=False)  # L₁⁻¹(μ₁ − μ₀)
     logdet = 2.0 * float(np.sum(np.log(np.diag(L1))) - np.sum(np.log(np.diag(L0))))
     kl = 0.5 * (float(np.sum(M * M)) + float(z @ z) - d + logdet)

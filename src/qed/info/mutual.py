@@ -78,8 +78,7 @@ def _labels(x: Any, name: str) -> np.ndarray:
     return arr
 
 
-def contingency(x: Any, y: Any, *, normalize: bool = True,
-                return_labels: bool = False) -> Any:
+def contingency(x: Any, y: Any, *, normalize: bool = True, return_labels: bool = False) -> Any:
     """The joint table of two label arrays: p(x, y) = #{i : xᵢ = x, yᵢ = y} / n.
 
     Parameters
@@ -103,8 +102,7 @@ def contingency(x: Any, y: Any, *, normalize: bool = True,
     ya = _labels(y, "y")
     if xa.shape[0] != ya.shape[0]:
         raise ValueError(
-            f"x has {xa.shape[0]} labels but y has {ya.shape[0]}; they must label the same "
-            "samples."
+            f"x has {xa.shape[0]} labels but y has {ya.shape[0]}; they must label the same samples."
         )
     try:
         x_labels, ix = np.unique(xa, return_inverse=True)

@@ -26,8 +26,13 @@ from qed._array_api import device_of, float_dtype_of, to_numpy
 from qed.linear._checks import check_lengths
 from qed.linear._solvers import NormalStats, normal_cond_limit
 
-__all__ = ["fit_linear_xp", "predict_linear_xp", "fit_kernel_ridge_xp",
-           "predict_kernel_ridge_xp", "to_numpy"]
+__all__ = [
+    "fit_linear_xp",
+    "predict_linear_xp",
+    "fit_kernel_ridge_xp",
+    "predict_kernel_ridge_xp",
+    "to_numpy",
+]
 
 
 def _as_xp(xp: Any, values: Any, like: Any) -> Any:
@@ -36,8 +41,9 @@ def _as_xp(xp: Any, values: Any, like: Any) -> Any:
 
     if is_array_api_obj(values) and not isinstance(values, (np.ndarray, np.generic)):
         return xp.astype(values, like.dtype)  # already in xp (and on its device)
-    return xp.asarray(np.asarray(values, dtype=np.float64), dtype=like.dtype,
-                      device=device_of(like))
+    return xp.asarray(
+        np.asarray(values, dtype=np.float64), dtype=like.dtype, device=device_of(like)
+    )
 
 
 def _check_Xy(est: Any, xp: Any, X: Any, y: Any, sample_weight: Any):
@@ -45,8 +51,10 @@ def _check_Xy(est: Any, xp: Any, X: Any, y: Any, sample_weight: Any):
     if y is None:
         raise ValueError(f"{name} requires y to be passed, but the target y is None.")
     if X.ndim != 2:
-        raise ValueError(f"Expected 2D array, got X of shape {tuple(X.shape)}; reshape your "
-                         "data with X.reshape(-1, 1) for a single feature.")
+        raise ValueError(
+            f"Expected 2D array, got X of shape {tuple(X.shape)}; reshape your "
+            "data with X.reshape(-1, 1) for a single feature."
+        )
     dtype = float_dtype_of(xp, X)
     X = xp.astype(X, dtype)
     y = _as_xp(xp, y, X)
@@ -61,11 +69,11 @@ def _check_Xy(est: Any, xp: Any, X: Any, y: Any, sample_weight: Any):
         if sw.ndim == 0:
             sw = xp.full((X.shape[0],), float(sw), dtype=dtype, device=device_of(X))
         if sw.shape != (X.shape[0],):
-            raise ValueError(f"sample_weight.shape == {tuple(sw.shape)}, expected "
-                             f"({X.shape[0]},).")
+            raise ValueError(f"sample_weight.shape == {tuple(sw.shape)}, expected ({X.shape[0]},).")
         if not bool(xp.all(sw >= 0)):
-            raise ValueError("Negative values in data passed to sample_weight; weights must "
-                             "be ≥ 0.")
+            raise ValueError(
+                "Negative values in data passed to sample_weight; weights must be ≥ 0."
+            )
     est.n_features_in_ = int(X.shape[1])
     if hasattr(est, "feature_names_in_"):
         del est.feature_names_in_
@@ -123,18 +131,20 @@ def fit_linear_xp(est: Any, xp: Any, X: Any, y: Any, sample_weight: Any = None) 
     if hasattr(est, "alpha"):
         alpha = _check_alpha(est.alpha, t)
         if est.solver not in ("auto", "primal", "dual"):
-            raise ValueError(f"solver={est.solver!r} is not supported; choose one of "
-                             "('auto', 'primal', 'dual').")
+            raise ValueError(
+                f"solver={est.solver!r} is not supported; choose one of ('auto', 'primal', 'dual')."
+            )
         dual = est.solver == "dual" or (est.solver == "auto" and d > n)
         cols = []
         K = Xw @ xp.matrix_transpose(Xw) if dual else None
         G = None if dual else xp.matrix_transpose(Xw) @ Xw
         for j in range(t):
             a = float(alpha[j])
-            yj = Yw[:, j:j + 1]
+            yj = Yw[:, j : j + 1]
             if dual:
-                cols.append(xp.matrix_transpose(Xw) @ _solve_spd(
-                    xp, K + a * _identity(xp, n, X), yj))
+                cols.append(
+                    xp.matrix_transpose(Xw) @ _solve_spd(xp, K + a * _identity(xp, n, X), yj)
+                )
             else:
                 cols.append(_solve_spd(xp, G + a * eye, xp.matrix_transpose(Xw) @ yj))
         coef = xp.concat(cols, axis=1)
@@ -142,15 +152,18 @@ def fit_linear_xp(est: Any, xp: Any, X: Any, y: Any, sample_weight: Any = None) 
         est._alpha = alpha
     else:
         if est.solver not in ("auto", "normal", "qr", "svd"):
-            raise ValueError(f"solver={est.solver!r} is not supported; choose one of "
-                             "('auto', 'normal', 'qr', 'svd').")
+            raise ValueError(
+                f"solver={est.solver!r} is not supported; choose one of "
+                "('auto', 'normal', 'qr', 'svd')."
+            )
         coef = None
         G = xp.matrix_transpose(Xw) @ Xw
         if est.solver in ("auto", "normal") and n >= d:
             dinv = 1.0 / xp.sqrt(xp.linalg.diagonal(G))
             lam = xp.linalg.eigvalsh(G * dinv[:, None] * dinv[None, :])
             ok = float(lam[0]) > 0 and float(lam[-1]) / float(lam[0]) < normal_cond_limit(
-                np.float32 if X.dtype == xp.float32 else np.float64)
+                np.float32 if X.dtype == xp.float32 else np.float64
+            )
             if ok or est.solver == "normal":
                 coef = _solve_spd(xp, G, xp.matrix_transpose(Xw) @ Yw)
                 est.solver_, est.rank_ = "normal", d
@@ -166,9 +179,13 @@ def fit_linear_xp(est: Any, xp: Any, X: Any, y: Any, sample_weight: Any = None) 
         if coef is None:
             coef, rank, s = _min_norm(xp, Xw, Yw)
             if rank < d and est.solver != "svd":
-                warnings.warn(f"X is rank deficient: rank {rank} < {d} features (after "
-                              "centering); the minimum-norm least-squares solution was "
-                              "returned.", RankDeficiencyWarning, stacklevel=3)
+                warnings.warn(
+                    f"X is rank deficient: rank {rank} < {d} features (after "
+                    "centering); the minimum-norm least-squares solution was "
+                    "returned.",
+                    RankDeficiencyWarning,
+                    stacklevel=3,
+                )
             est.solver_, est.rank_, est.singular_ = "svd", rank, s
     intercept = y_mean - x_mean @ coef
     est.coef_ = coef[:, 0] if y.ndim == 1 else xp.matrix_transpose(coef)
@@ -178,9 +195,15 @@ def fit_linear_xp(est: Any, xp: Any, X: Any, y: Any, sample_weight: Any = None) 
         est.intercept_ = intercept[0] if y.ndim == 1 else intercept
     R = Yw - Xw @ coef  # √W-weighted centered residuals
     G = G if G is not None else xp.matrix_transpose(Xw) @ Xw
-    est._stats = NormalStats(gram=to_numpy(G), xty=to_numpy(xp.matrix_transpose(Xw) @ Yw),
-                             x_mean=to_numpy(x_mean), y_mean=to_numpy(y_mean), sw_sum=w_sum,
-                             yty=to_numpy(xp.sum(Yw * Yw, axis=0)), n_samples=n)
+    est._stats = NormalStats(
+        gram=to_numpy(G),
+        xty=to_numpy(xp.matrix_transpose(Xw) @ Yw),
+        x_mean=to_numpy(x_mean),
+        y_mean=to_numpy(y_mean),
+        sw_sum=w_sum,
+        yty=to_numpy(xp.sum(Yw * Yw, axis=0)),
+        n_samples=n,
+    )
     if not hasattr(est, "alpha"):
         sigma2 = xp.sum(R * R, axis=0) / w_sum
         est.sigma2_ = sigma2[0] if y.ndim == 1 else sigma2
@@ -190,8 +213,10 @@ def fit_linear_xp(est: Any, xp: Any, X: Any, y: Any, sample_weight: Any = None) 
 def predict_linear_xp(est: Any, xp: Any, X: Any) -> Any:
     """ŷ = Xβ + b in X's namespace (the coefficients are moved there if needed)."""
     if X.ndim != 2 or X.shape[1] != est.n_features_in_:
-        raise ValueError(f"X has shape {tuple(X.shape)}, but {type(est).__name__} is expecting "
-                         f"{est.n_features_in_} features as input.")
+        raise ValueError(
+            f"X has shape {tuple(X.shape)}, but {type(est).__name__} is expecting "
+            f"{est.n_features_in_} features as input."
+        )
     coef = _as_xp(xp, est.coef_, xp.astype(X, float_dtype_of(xp, X)))
     X = xp.astype(X, coef.dtype)
     b = est.intercept_
@@ -213,8 +238,10 @@ def fit_kernel_ridge_xp(est: Any, xp: Any, X: Any, y: Any, sample_weight: Any = 
         K = K * root[:, None] * root[None, :]
         Y = Y * root[:, None]
     eye = _identity(xp, n, K)
-    dual = xp.concat([_solve_spd(xp, K + float(alpha[j]) * eye, Y[:, j:j + 1])
-                      for j in range(Y.shape[1])], axis=1)
+    dual = xp.concat(
+        [_solve_spd(xp, K + float(alpha[j]) * eye, Y[:, j : j + 1]) for j in range(Y.shape[1])],
+        axis=1,
+    )
     if sw is not None:
         dual = dual * xp.sqrt(sw)[:, None]
     est.dual_coef_ = dual[:, 0] if y.ndim == 1 else dual
@@ -231,21 +258,28 @@ def _kernel(est: Any, xp: Any, X: Any, Y: Any = None) -> Any:
     if est.kernel == "precomputed":
         return X
     if not isinstance(est.kernel, str):
-        raise TypeError("A callable kernel is evaluated row by row in Python and needs numpy "
-                        "arrays; pass numpy arrays, or use kernel='linear', 'poly' or 'rbf'.")
+        raise TypeError(
+            "A callable kernel is evaluated row by row in Python and needs numpy "
+            "arrays; pass numpy arrays, or use kernel='linear', 'poly' or 'rbf'."
+        )
     params = {"linear": {}, "rbf": {"gamma": est.gamma}}.get(
-        est.kernel, {"gamma": est.gamma, "degree": est.degree, "coef0": est.coef0})
+        est.kernel, {"gamma": est.gamma, "degree": est.degree, "coef0": est.coef0}
+    )
     if est.kernel not in ("linear", "rbf", "poly", "polynomial"):
-        raise ValueError(f"kernel={est.kernel!r} is not supported; choose one of 'linear', "
-                         "'poly', 'rbf', 'precomputed' or pass a callable (numpy only).")
+        raise ValueError(
+            f"kernel={est.kernel!r} is not supported; choose one of 'linear', "
+            "'poly', 'rbf', 'precomputed' or pass a callable (numpy only)."
+        )
     return kernel_xp(xp, est.kernel, X, Y, **params)
 
 
 def predict_kernel_ridge_xp(est: Any, xp: Any, X: Any) -> Any:
     """f(x) = K(x, X_fit)α in X's namespace."""
     if X.ndim != 2 or X.shape[1] != est.n_features_in_:
-        raise ValueError(f"X has shape {tuple(X.shape)}, but {type(est).__name__} is expecting "
-                         f"{est.n_features_in_} features as input.")
+        raise ValueError(
+            f"X has shape {tuple(X.shape)}, but {type(est).__name__} is expecting "
+            f"{est.n_features_in_} features as input."
+        )
     X_fit = _as_xp(xp, est.X_fit_, xp.astype(X, float_dtype_of(xp, X)))
     X = xp.astype(X, X_fit.dtype)
     K = _kernel(est, xp, X, X_fit)

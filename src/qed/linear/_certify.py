@@ -79,11 +79,16 @@ def least_squares_certificate(
         x_norm = float(np.linalg.norm(X * root))
         y_norm = float(np.linalg.norm(Y * root))
         beta = float(np.linalg.norm(B))
-        scale = (x_norm * (x_norm * beta + y_norm + np.sqrt(w.sum()) * np.linalg.norm(b))
-                 + float(np.max(alpha_vec, initial=0.0)) * beta)
+        scale = (
+            x_norm * (x_norm * beta + y_norm + np.sqrt(w.sum()) * np.linalg.norm(b))
+            + float(np.max(alpha_vec, initial=0.0)) * beta
+        )
         intercept_res = np.abs(WR.sum(axis=0))
-        intercept_scale = float(w @ np.abs(Y).sum(axis=1) + (w @ np.abs(X)) @ np.abs(B).sum(axis=1)
-                                + w.sum() * np.abs(b).sum())
+        intercept_scale = float(
+            w @ np.abs(Y).sum(axis=1)
+            + (w @ np.abs(X)) @ np.abs(B).sum(axis=1)
+            + w.sum() * np.abs(b).sum()
+        )
     has_alpha = bool(np.any(alpha_vec != 0))
     cert.add(
         "normal equations",

@@ -83,7 +83,10 @@ def check_lengths(X_shape: tuple, y_shape: tuple) -> None:
     if y_shape[0] != X_shape[0]:
         raise ValueError(
             f"Found input variables with inconsistent numbers of samples: X has {X_shape[0]} "
-            f"rows but y has {y_shape[0]}; X and y must describe the same samples.")
+            f"rows but y has {y_shape[0]}; X and y must describe the same samples."
+        )
     if X_shape[0] < 1 or X_shape[1] < 1:
-        raise ValueError(f"Found array with shape {tuple(X_shape)}; at least 1 sample and 1 "
-                         "feature are required.")
+        raise ValueError(
+            f"Found array with shape {tuple(X_shape)}; at least 1 sample and 1 "
+            "feature are required."
+        )

@@ -63,21 +63,32 @@ def block_stats(X: np.ndarray, Y: np.ndarray, sw: np.ndarray | None, center: boo
     Xc, Yc = X - x_mean, Y - y_mean
     XcW = Xc if sw is None else Xc * np.asarray(sw, dtype=np.float64)[:, None]
     YcW = Yc if sw is None else Yc * np.asarray(sw, dtype=np.float64)[:, None]
-    return NormalStats(gram=XcW.T @ Xc, xty=XcW.T @ Yc, x_mean=x_mean, y_mean=y_mean,
-                       sw_sum=w_sum, yty=np.einsum("ij,ij->j", YcW, Yc), n_samples=n,
-                       bad_weights=bad_w)
+    return NormalStats(
+        gram=XcW.T @ Xc,
+        xty=XcW.T @ Yc,
+        x_mean=x_mean,
+        y_mean=y_mean,
+        sw_sum=w_sum,
+        yty=np.einsum("ij,ij->j", YcW, Yc),
+        n_samples=n,
+        bad_weights=bad_w,
+    )
 
 
 def merge_stats(a: NormalStats, b: NormalStats) -> NormalStats:
     """Chan's pairwise merge of two summaries (exact in exact arithmetic; associative)."""
     n_a, n_b = float(a["sw_sum"]), float(b["sw_sum"])
     n = n_a + n_b
-    out = NormalStats(n_samples=int(a["n_samples"]) + int(b["n_samples"]), sw_sum=n,
-                      bad_weights=int(a.get("bad_weights", 0)) + int(b.get("bad_weights", 0)))
+    out = NormalStats(
+        n_samples=int(a["n_samples"]) + int(b["n_samples"]),
+        sw_sum=n,
+        bad_weights=int(a.get("bad_weights", 0)) + int(b.get("bad_weights", 0)),
+    )
     if n_a == 0 or n_b == 0:
         src = b if n_a == 0 else a
-        out.update({k: np.array(src[k], copy=True)
-                    for k in ("gram", "xty", "x_mean", "y_mean", "yty")})
+        out.update(
+            {k: np.array(src[k], copy=True) for k in ("gram", "xty", "x_mean", "y_mean", "yty")}
+        )
         return out
     dx = b["x_mean"] - a["x_mean"]
     dy = b["y_mean"] - a["y_mean"]
@@ -115,8 +126,12 @@ def _check_stats(stats: NormalStats) -> None:
         )
     if stats["sw_sum"] <= 0:
         raise ValueError("The sample weights sum to 0 (or there are no samples); nothing to fit.")
-    finite = (np.all(np.isfinite(stats["gram"].diagonal())) and np.all(np.isfinite(stats["x_mean"]))
-              and np.all(np.isfinite(stats["yty"])) and np.all(np.isfinite(stats["y_mean"])))
+    finite = (
+        np.all(np.isfinite(stats["gram"].diagonal()))
+        and np.all(np.isfinite(stats["x_mean"]))
+        and np.all(np.isfinite(stats["yty"]))
+        and np.all(np.isfinite(stats["y_mean"]))
+    )
     if not finite:
         raise ValueError(
             "Input X or y contains NaN or infinity (or XᵀX overflows float64); remove or impute "
@@ -155,22 +170,29 @@ def fit_from_stats(est: Any, stats: NormalStats, y_ndim: int, dtype: Any) -> Any
     if is_ridge:
         alpha = _check_alpha(est.alpha, t)
         if est.solver not in ("auto", "primal", "dual"):
-            raise ValueError(f"solver={est.solver!r} is not supported; choose one of "
-                             "('auto', 'primal', 'dual').")
+            raise ValueError(
+                f"solver={est.solver!r} is not supported; choose one of ('auto', 'primal', 'dual')."
+            )
         try:
             coef = ridge_primal(gram, xty, alpha)
             est.solver_ = "primal"
         except np.linalg.LinAlgError:
-            warnings.warn("Singular matrix in solving the primal ridge problem (alpha = 0 and "
-                          "rank-deficient X); using the minimum-norm least-squares solution "
-                          "instead.", RuntimeWarning, stacklevel=3)
+            warnings.warn(
+                "Singular matrix in solving the primal ridge problem (alpha = 0 and "
+                "rank-deficient X); using the minimum-norm least-squares solution "
+                "instead.",
+                RuntimeWarning,
+                stacklevel=3,
+            )
             coef = _pinv_solve(gram, xty)[0]
             est.solver_ = "svd"
         est._alpha = alpha
     else:
         if est.solver not in ("auto", "normal", "qr", "svd"):
-            raise ValueError(f"solver={est.solver!r} is not supported; choose one of "
-                             "('auto', 'normal', 'qr', 'svd').")
+            raise ValueError(
+                f"solver={est.solver!r} is not supported; choose one of "
+                "('auto', 'normal', 'qr', 'svd')."
+            )
         coef = None
         if est.solver in ("auto", "normal"):
             try:
@@ -188,41 +210,54 @@ def fit_from_stats(est: Any, stats: NormalStats, y_ndim: int, dtype: Any) -> Any
                 warnings.warn(
                     f"X is rank deficient: rank {rank} < {d} features (after centering); the "
                     "minimum-norm least-squares solution was returned.",
-                    RankDeficiencyWarning, stacklevel=3)
+                    RankDeficiencyWarning,
+                    stacklevel=3,
+                )
             est.solver_, est.rank_, est.singular_ = "svd", rank, s.astype(dtype)
     est._stats = stats
-    est.coef_ = np.ravel(coef).astype(dtype) if y_ndim == 1 else np.ascontiguousarray(
-        coef.T, dtype=dtype)
+    est.coef_ = (
+        np.ravel(coef).astype(dtype) if y_ndim == 1 else np.ascontiguousarray(coef.T, dtype=dtype)
+    )
     intercept = (stats["y_mean"] - stats["x_mean"] @ coef).astype(dtype)
     if not est.fit_intercept:
         est.intercept_ = 0.0
     else:
         est.intercept_ = float(intercept[0]) if y_ndim == 1 else intercept
     if not is_ridge:
-        rss = stats["yty"] - 2 * np.einsum("dt,dt->t", coef, xty) + np.einsum(
-            "dt,dt->t", coef, gram @ coef)
+        rss = (
+            stats["yty"]
+            - 2 * np.einsum("dt,dt->t", coef, xty)
+            + np.einsum("dt,dt->t", coef, gram @ coef)
+        )
         sigma2 = np.maximum(rss, 0) / stats["sw_sum"]
         est.sigma2_ = float(sigma2[0]) if y_ndim == 1 else sigma2
     return est
 
 
-def _check_dask_inputs(est: Any, X: Any, y: Any, sample_weight: Any,
-                       record: bool = True) -> tuple[Any, Any, Any]:
+def _check_dask_inputs(
+    est: Any, X: Any, y: Any, sample_weight: Any, record: bool = True
+) -> tuple[Any, Any, Any]:
     import dask.array as da
 
     if y is None:
-        raise ValueError(f"{type(est).__name__} requires y to be passed, but the target y is "
-                         "None; pass the targets as the second argument of fit.")
+        raise ValueError(
+            f"{type(est).__name__} requires y to be passed, but the target y is "
+            "None; pass the targets as the second argument of fit."
+        )
     X = X if is_dask_collection(X) else da.asarray(np.asarray(X))
     y = y if is_dask_collection(y) else da.asarray(np.asarray(y))
     if X.ndim != 2:
-        raise ValueError(f"Expected a 2D dask array X of shape (n_samples, n_features), got "
-                         f"shape {X.shape}; reshape it (X.reshape(-1, 1) for one feature).")
+        raise ValueError(
+            f"Expected a 2D dask array X of shape (n_samples, n_features), got "
+            f"shape {X.shape}; reshape it (X.reshape(-1, 1) for one feature)."
+        )
     if y.ndim not in (1, 2):
         raise ValueError(f"y must be 1-D or 2-D, got shape {y.shape}.")
     if any(math.isnan(c) for c in X.chunks[0]) or any(math.isnan(c) for c in y.chunks[0]):
-        raise ValueError("X or y has unknown chunk sizes (e.g. from a dask DataFrame); call "
-                         "X.compute_chunk_sizes() (or to_dask_array(lengths=True)) first.")
+        raise ValueError(
+            "X or y has unknown chunk sizes (e.g. from a dask DataFrame); call "
+            "X.compute_chunk_sizes() (or to_dask_array(lengths=True)) first."
+        )
     if X.dtype.kind not in "biuf" or y.dtype.kind not in "biuf":
         raise ValueError(f"X and y must be numeric, got dtypes {X.dtype} and {y.dtype}.")
     check_lengths(tuple(X.shape), tuple(y.shape))
@@ -231,8 +266,7 @@ def _check_dask_inputs(est: Any, X: Any, y: Any, sample_weight: Any,
         if sample_weight.ndim == 0:
             sample_weight = np.full(X.shape[0], float(sample_weight))
     if sample_weight is not None and sample_weight.shape != (X.shape[0],):
-        raise ValueError(f"sample_weight.shape == {sample_weight.shape}, expected "
-                         f"({X.shape[0]},).")
+        raise ValueError(f"sample_weight.shape == {sample_weight.shape}, expected ({X.shape[0]},).")
     if record:
         est.n_features_in_ = int(X.shape[1])
         if hasattr(est, "feature_names_in_"):
@@ -247,8 +281,10 @@ def certificate_dask(est: Any, X: Any, y: Any, sample_weight: Any = None) -> Any
 
     X, y, sw = _check_dask_inputs(est, X, y, sample_weight, record=False)
     if X.shape[1] != est.n_features_in_:
-        raise ValueError(f"X has {X.shape[1]} features, but {type(est).__name__} is expecting "
-                         f"{est.n_features_in_} features as input.")
+        raise ValueError(
+            f"X has {X.shape[1]} features, but {type(est).__name__} is expecting "
+            f"{est.n_features_in_} features as input."
+        )
     stats = stats_of(X, y, sw, bool(est.fit_intercept))
     _check_stats(stats)
     return least_squares_certificate(est, stats, alpha=getattr(est, "_alpha", 0.0))
@@ -272,8 +308,10 @@ def partial_fit(est: Any, X: Any, y: Any, sample_weight: Any = None) -> Any:
         n_features = getattr(est, "n_features_in_", None)
         X, y, sw = _check_dask_inputs(est, X, y, sample_weight)
         if not first and n_features is not None and X.shape[1] != n_features:
-            raise ValueError(f"X has {X.shape[1]} features, but {type(est).__name__} is "
-                             f"expecting {n_features} features as input.")
+            raise ValueError(
+                f"X has {X.shape[1]} features, but {type(est).__name__} is "
+                f"expecting {n_features} features as input."
+            )
         dtype = X.dtype if X.dtype in (np.float32, np.float64) else np.float64
     else:
         if y is None:
@@ -283,16 +321,22 @@ def partial_fit(est: Any, X: Any, y: Any, sample_weight: Any = None) -> Any:
         if y.shape[0] != X.shape[0]:
             raise ValueError(
                 f"Found input variables with inconsistent numbers of samples: X has "
-                f"{X.shape[0]} rows but y has {y.shape[0]}.")
-        sw = None if sample_weight is None else check_sample_weight(
-            sample_weight, X, dtype=np.float64, only_positive=True)
+                f"{X.shape[0]} rows but y has {y.shape[0]}."
+            )
+        sw = (
+            None
+            if sample_weight is None
+            else check_sample_weight(sample_weight, X, dtype=np.float64, only_positive=True)
+        )
         dtype = X.dtype
     new = stats_of(X, y, sw, bool(est.fit_intercept))
     if not first:
         old = _as_moments(est._stats)
         if old["xty"].shape[1] != new["xty"].shape[1]:
-            raise ValueError(f"y has {new['xty'].shape[1]} target(s) in this chunk but "
-                             f"{old['xty'].shape[1]} in the earlier ones.")
+            raise ValueError(
+                f"y has {new['xty'].shape[1]} target(s) in this chunk but "
+                f"{old['xty'].shape[1]} in the earlier ones."
+            )
         new = merge_stats(old, new)
         dtype = np.result_type(dtype, est.coef_.dtype)
     new.setdefault("bad_weights", 0)
@@ -310,8 +354,9 @@ def predict_dask(est: Any, X: Any) -> Any:
     dtype = np.result_type(X.dtype if X.dtype.kind == "f" else np.float64, coef.dtype)
     if coef.ndim == 1:
         return X.map_blocks(_linear_block, coef, est.intercept_, drop_axis=1, dtype=dtype)
-    return X.map_blocks(_linear_block, coef, est.intercept_, dtype=dtype,
-                        chunks=(X.chunks[0], (coef.shape[0],)))
+    return X.map_blocks(
+        _linear_block, coef, est.intercept_, dtype=dtype, chunks=(X.chunks[0], (coef.shape[0],))
+    )
 
 
 def check_dask_features(est: Any, X: Any) -> Any:
@@ -321,6 +366,8 @@ def check_dask_features(est: Any, X: Any) -> Any:
     if X.dtype.kind not in "biuf":
         raise ValueError(f"X must be numeric, got dtype {X.dtype}.")
     if X.shape[1] != est.n_features_in_:
-        raise ValueError(f"X has {X.shape[1]} features, but {type(est).__name__} is "
-                         f"expecting {est.n_features_in_} features as input.")
+        raise ValueError(
+            f"X has {X.shape[1]} features, but {type(est).__name__} is "
+            f"expecting {est.n_features_in_} features as input."
+        )
     return row_blocks_aligned(X)[0]

@@ -124,14 +124,27 @@ def _centered_gram(X, Y, sw, fit_intercept) -> NormalStats:
         Xc = X - x_mean
         return _stats_from(Xc, Yc, x_mean, y_mean, float(n), n)
     gram = 0.5 * (gram + gram.T)
-    return NormalStats(gram=gram, xty=np.ascontiguousarray(xty), x_mean=x_mean,
-                       y_mean=y_mean, sw_sum=float(n), yty=np.einsum("ij,ij->j", Yc, Yc),
-                       n_samples=n)
+    return NormalStats(
+        gram=gram,
+        xty=np.ascontiguousarray(xty),
+        x_mean=x_mean,
+        y_mean=y_mean,
+        sw_sum=float(n),
+        yty=np.einsum("ij,ij->j", Yc, Yc),
+        n_samples=n,
+    )
 
 
 def _stats_from(Xc, Yc, x_mean, y_mean, sw_sum: float, n: int) -> NormalStats:
-    return NormalStats(gram=Xc.T @ Xc, xty=Xc.T @ Yc, x_mean=x_mean, y_mean=y_mean,
-                       sw_sum=sw_sum, yty=np.einsum("ij,ij->j", Yc, Yc), n_samples=n)
+    return NormalStats(
+        gram=Xc.T @ Xc,
+        xty=Xc.T @ Yc,
+        x_mean=x_mean,
+        y_mean=y_mean,
+        sw_sum=sw_sum,
+        yty=np.einsum("ij,ij->j", Yc, Yc),
+        n_samples=n,
+    )
 
 
 def spd_solve(
@@ -214,8 +227,7 @@ def lstsq_svd(
     """
     if rcond is None:
         rcond = max(X.shape) * np.finfo(X.dtype).eps
-    coef, _, rank, s = linalg.lstsq(X, Y, cond=rcond, lapack_driver="gelsd",
-                                    check_finite=False)
+    coef, _, rank, s = linalg.lstsq(X, Y, cond=rcond, lapack_driver="gelsd", check_finite=False)
     return coef, int(rank), s
 
 
@@ -293,8 +305,7 @@ def ridge_svd(Xw: np.ndarray, Yw: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     formed). Xw (n, d), Yw (n, t), alpha (t,) ≥ 0. Returns coef (d, t); with α = 0, singular
     values below max(n, d)·eps·σ_max count as zero (the minimum-norm least-squares answer).
     """
-    U, sig, Vt = linalg.svd(Xw, full_matrices=False, check_finite=False,
-                            lapack_driver="gesdd")
+    U, sig, Vt = linalg.svd(Xw, full_matrices=False, check_finite=False, lapack_driver="gesdd")
     UtY = U.T @ Yw
     cutoff = max(Xw.shape) * np.finfo(Xw.dtype).eps * (sig[0] if sig.size else 0.0)
     coef = np.empty((Xw.shape[1], Yw.shape[1]), dtype=Yw.dtype)

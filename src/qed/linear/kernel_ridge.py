@@ -127,8 +127,9 @@ class KernelRidge(RegressorMixin, BaseEstimator):
                 f"{sorted(KERNELS) + ['precomputed']} or pass a callable."
             )
         params = dict(self.kernel_params or {})
-        return pairwise_kernel(X, Y, self.kernel, gamma=self.gamma, degree=self.degree,
-                               coef0=self.coef0, **params)
+        return pairwise_kernel(
+            X, Y, self.kernel, gamma=self.gamma, degree=self.degree, coef0=self.coef0, **params
+        )
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> KernelRidge:
         """Solve (K + λI)α = y. X (n_samples, n_features); y (n_samples[, n_targets])."""
@@ -146,7 +147,11 @@ class KernelRidge(RegressorMixin, BaseEstimator):
                 f"kernel='precomputed' needs the square training kernel K(X, X) as X, got "
                 f"shape {X.shape}."
             )
-        sw = None if sample_weight is None else check_sample_weight(sample_weight, X, only_positive=True)
+        sw = (
+            None
+            if sample_weight is None
+            else check_sample_weight(sample_weight, X, only_positive=True)
+        )
         K = self._get_kernel(X)
         if K is X:  # precomputed: the user's matrix is not ours to overwrite
             K = X.copy()
@@ -184,7 +189,11 @@ class KernelRidge(RegressorMixin, BaseEstimator):
         else:
             X, y = check_X_y(X, y, multi_output=True)
             Y = y.reshape(len(y), -1)
-            w = None if sample_weight is None else check_sample_weight(sample_weight, X, only_positive=True)
+            w = (
+                None
+                if sample_weight is None
+                else check_sample_weight(sample_weight, X, only_positive=True)
+            )
         if not get_namespace(self.dual_coef_)[1]:  # fitted on torch/array_api_strict arrays
             from qed.linear._array_api_path import to_numpy
 
@@ -203,8 +212,10 @@ class KernelRidge(RegressorMixin, BaseEstimator):
         G = w[:, None] * R - self._alpha * A
         k_norm = float(np.linalg.norm(K))
         a_norm = float(np.linalg.norm(A))
-        scale = float(np.max(w, initial=1.0)) * (k_norm * a_norm + float(np.linalg.norm(Y))) \
+        scale = (
+            float(np.max(w, initial=1.0)) * (k_norm * a_norm + float(np.linalg.norm(Y)))
             + float(np.max(self._alpha, initial=0.0)) * a_norm
+        )
         cert = Certificate(type(self).__name__)
         cert.add(
             "dual equations",

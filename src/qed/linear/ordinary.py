@@ -87,9 +87,7 @@ class LinearRegression(LinearPredictor, RegressorMixin, BaseEstimator):
         if fitted is not None:
             return fitted
         if self.solver not in _SOLVERS:
-            raise ValueError(
-                f"solver={self.solver!r} is not supported; choose one of {_SOLVERS}."
-            )
+            raise ValueError(f"solver={self.solver!r} is not supported; choose one of {_SOLVERS}.")
         X, y, sw = check_fit_data(self, X, y, sample_weight)
         Y = y.reshape(len(y), -1)
         n, d = X.shape
@@ -123,7 +121,9 @@ class LinearRegression(LinearPredictor, RegressorMixin, BaseEstimator):
             coef, rcond = spd_solve(stats["gram"], stats["xty"], scale=True)
         except np.linalg.LinAlgError:
             coef, rcond = None, 0.0
-        if coef is not None and (self.solver == "normal" or rcond * normal_cond_limit(X.dtype) >= 1):
+        if coef is not None and (
+            self.solver == "normal" or rcond * normal_cond_limit(X.dtype) >= 1
+        ):
             if rcond * normal_cond_limit(X.dtype) < 1:
                 warnings.warn(
                     f"solver='normal': XᵀX is ill-conditioned (κ ≈ {1 / max(rcond, 1e-300):.1e} "
@@ -144,9 +144,13 @@ class LinearRegression(LinearPredictor, RegressorMixin, BaseEstimator):
             stats = NormalStats(gram=Xc.T @ Xc, xty=Xc.T @ Yc)
         else:  # the Gram would be larger than the data: keep the data instead
             stats = NormalStats(xw=Xc, yw=Yc)
-        stats.update(x_mean=x_mean, y_mean=y_mean, n_samples=n,
-                     sw_sum=float(n if sw is None else sw.sum()),
-                     yty=np.einsum("ij,ij->j", Yc, Yc))
+        stats.update(
+            x_mean=x_mean,
+            y_mean=y_mean,
+            n_samples=n,
+            sw_sum=float(n if sw is None else sw.sum()),
+            yty=np.einsum("ij,ij->j", Yc, Yc),
+        )
         result = lstsq_qr(Xc, Yc) if self.solver == "qr" else None
         if result is not None:
             self.solver_ = "qr"
@@ -209,8 +213,7 @@ class LinearRegression(LinearPredictor, RegressorMixin, BaseEstimator):
             from qed.linear._dask import certificate_dask
 
             return certificate_dask(self, X, y, sample_weight)
-        return least_squares_certificate(self, self._stats, X=X, y=y,
-                                         sample_weight=sample_weight)
+        return least_squares_certificate(self, self._stats, X=X, y=y, sample_weight=sample_weight)
 
     def __sklearn_tags__(self):  # noqa: ANN204
         tags = super().__sklearn_tags__()
@@ -227,8 +230,11 @@ def _residual_variance(stats, coef, X, Y, sw, fit_intercept) -> np.ndarray:
     """
     yty = stats["yty"]
     if "gram" in stats:
-        rss = yty - 2 * np.einsum("dt,dt->t", coef, stats["xty"]) + np.einsum(
-            "dt,dt->t", coef, stats["gram"] @ coef)
+        rss = (
+            yty
+            - 2 * np.einsum("dt,dt->t", coef, stats["xty"])
+            + np.einsum("dt,dt->t", coef, stats["gram"] @ coef)
+        )
     else:
         rss = np.zeros_like(yty)
     if "gram" not in stats or np.any(rss < 1e-6 * yty):

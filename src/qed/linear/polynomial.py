@@ -24,8 +24,11 @@ def _degrees(degree: Any, include_bias: bool) -> tuple[int, int]:
     """(min_degree, max_degree) from an int m (= (0, m)) or a tuple (min, max)."""
     if isinstance(degree, numbers.Integral) and not isinstance(degree, bool):
         lo, hi = 0, int(degree)
-    elif (isinstance(degree, tuple) and len(degree) == 2
-          and all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in degree)):
+    elif (
+        isinstance(degree, tuple)
+        and len(degree) == 2
+        and all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in degree)
+    ):
         lo, hi = int(degree[0]), int(degree[1])
     else:
         raise ValueError(
@@ -45,8 +48,7 @@ def _degrees(degree: Any, include_bias: bool) -> tuple[int, int]:
 
 
 def monomial_powers(
-    n_features: int, min_degree: int, max_degree: int, *, interaction_only: bool,
-    include_bias: bool
+    n_features: int, min_degree: int, max_degree: int, *, interaction_only: bool, include_bias: bool
 ) -> np.ndarray:
     """Exponents of every output column, shape (n_output_features, n_features)."""
     comb_fn = combinations if interaction_only else combinations_with_replacement
@@ -83,8 +85,9 @@ class PolynomialFeatures(TransformerMixin, BaseEstimator):
     n_features_in_, feature_names_in_ : as scikit-learn.
     """
 
-    def __init__(self, degree: Any = 2, *, interaction_only: bool = False,
-                 include_bias: bool = True) -> None:
+    def __init__(
+        self, degree: Any = 2, *, interaction_only: bool = False, include_bias: bool = True
+    ) -> None:
         self.degree = degree
         self.interaction_only = interaction_only
         self.include_bias = include_bias
@@ -94,8 +97,13 @@ class PolynomialFeatures(TransformerMixin, BaseEstimator):
         X = check_array(X, estimator=self, reset=True)
         lo, hi = _degrees(self.degree, self.include_bias)
         self._min_degree, self._max_degree = lo, hi
-        self.powers_ = monomial_powers(X.shape[1], lo, hi, interaction_only=self.interaction_only,
-                                       include_bias=self.include_bias)
+        self.powers_ = monomial_powers(
+            X.shape[1],
+            lo,
+            hi,
+            interaction_only=self.interaction_only,
+            include_bias=self.include_bias,
+        )
         self.n_output_features_ = self.powers_.shape[0]
         return self
 
@@ -110,15 +118,14 @@ class PolynomialFeatures(TransformerMixin, BaseEstimator):
         n, d = X.shape
         lo, hi = self._min_degree, self._max_degree
         interaction = check_bool(self.interaction_only, "interaction_only")
-        n_full = int(self.include_bias) + sum(_n_terms(d, k, interaction)
-                                               for k in range(1, hi + 1))
+        n_full = int(self.include_bias) + sum(_n_terms(d, k, interaction) for k in range(1, hi + 1))
         XP = np.empty((n, n_full), dtype=X.dtype)
         col = 0
         if self.include_bias:
             XP[:, 0] = 1
             col = 1
         if hi >= 1:
-            XP[:, col:col + d] = X
+            XP[:, col : col + d] = X
             # index[j] = first column of the previous degree's block whose lowest feature is j
             index = list(range(col, col + d)) + [col + d]
             col += d
@@ -130,13 +137,13 @@ class PolynomialFeatures(TransformerMixin, BaseEstimator):
                     stop = col + end - start
                     if stop <= col:
                         break
-                    np.multiply(XP[:, start:end], X[:, j:j + 1], out=XP[:, col:stop])
+                    np.multiply(XP[:, start:end], X[:, j : j + 1], out=XP[:, col:stop])
                     col = stop
                 new_index.append(col)
                 index = new_index
         if lo > 1:  # drop degrees 1 … min_degree − 1, keep the bias
             keep = self.n_output_features_ - int(self.include_bias)
-            tail = XP[:, n_full - keep:]
+            tail = XP[:, n_full - keep :]
             XP = np.hstack([XP[:, :1], tail]) if self.include_bias else tail.copy()
         return XP
 
@@ -150,8 +157,9 @@ class PolynomialFeatures(TransformerMixin, BaseEstimator):
             if nz.size == 0:
                 out.append("1")
             else:
-                out.append(" ".join(names[j] if row[j] == 1 else f"{names[j]}^{row[j]}"
-                                    for j in nz))
+                out.append(
+                    " ".join(names[j] if row[j] == 1 else f"{names[j]}^{row[j]}" for j in nz)
+                )
         return np.asarray(out, dtype=object)
 
 

@@ -44,9 +44,7 @@ def _check_alpha(alpha: Any, n_targets: int) -> np.ndarray:
     if isinstance(alpha, (bool, np.bool_)) or not (
         isinstance(alpha, (numbers.Real, np.ndarray, list, tuple))
     ):
-        raise TypeError(
-            f"alpha must be a float ≥ 0 or an array of one per target, got {alpha!r}."
-        )
+        raise TypeError(f"alpha must be a float ≥ 0 or an array of one per target, got {alpha!r}.")
     arr = np.asarray(alpha, dtype=np.float64)
     if arr.ndim > 1:
         raise ValueError(f"alpha must be a scalar or 1-D, got shape {arr.shape}.")
@@ -107,9 +105,15 @@ class Ridge(LinearPredictor, RegressorMixin, BaseEstimator):
         if dual:
             assert_finite(X)
             Xw, Yw, x_mean, y_mean = centered_copy(X, Y, sw, fit_intercept)
-            stats = NormalStats(xw=Xw, yw=Yw, x_mean=x_mean, y_mean=y_mean, n_samples=n,
-                                sw_sum=float(n if sw is None else sw.sum()),
-                                yty=np.einsum("ij,ij->j", Yw, Yw))
+            stats = NormalStats(
+                xw=Xw,
+                yw=Yw,
+                x_mean=x_mean,
+                y_mean=y_mean,
+                n_samples=n,
+                sw_sum=float(n if sw is None else sw.sum()),
+                yty=np.einsum("ij,ij->j", Yw, Yw),
+            )
         else:
             stats = centered_gram(X, Y, sw, fit_intercept)
             assert_finite_gram(X, stats["gram"])
@@ -152,8 +156,9 @@ class Ridge(LinearPredictor, RegressorMixin, BaseEstimator):
             from qed.linear._dask import certificate_dask
 
             return certificate_dask(self, X, y, sample_weight)
-        return least_squares_certificate(self, self._stats, alpha=self._alpha, X=X, y=y,
-                                         sample_weight=sample_weight)
+        return least_squares_certificate(
+            self, self._stats, alpha=self._alpha, X=X, y=y, sample_weight=sample_weight
+        )
 
     def __sklearn_tags__(self):  # noqa: ANN204
         tags = super().__sklearn_tags__()

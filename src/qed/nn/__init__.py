@@ -13,6 +13,20 @@ from qed.nn.mlp import MLPClassifier, MLPRegressor
 from qed.nn.module import Module, Parameter, Sequential
 
 __all__ = [
-    "Module", "Parameter", "Sequential", "Linear", "BatchNorm1d", "ReLU", "Tanh", "Sigmoid",
-    "Identity", "MLPClassifier", "MLPRegressor", "CrossEntropyLoss", "BCEWithLogitsLoss", "MSELoss", "functional", "init",
+    "Module",
+    "Parameter",
+    "Sequential",
+    "Linear",
+    "BatchNorm1d",
+    "ReLU",
+    "Tanh",
+    "Sigmoid",
+    "Identity",
+    "MLPClassifier",
+    "MLPRegressor",
+    "CrossEntropyLoss",
+    "BCEWithLogitsLoss",
+    "MSELoss",
+    "functional",
+    "init",
 ]

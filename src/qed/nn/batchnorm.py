@@ -94,8 +94,11 @@ def batch_norm(
                 gh = g * gamma if gamma is not None else g
                 # (1/(n·s))·(n·ĝ − Σĝ − x̃·Σĝx̃), with Σĝx̃ = γ·∂L/∂γ
                 sum_gh = np.sum(gh, axis=axes, keepdims=True)
-                sum_ghx = (gw.reshape(vshape) * gamma if gamma is not None
-                           else np.sum(gh * xhat, axis=axes, keepdims=True))
+                sum_ghx = (
+                    gw.reshape(vshape) * gamma
+                    if gamma is not None
+                    else np.sum(gh * xhat, axis=axes, keepdims=True)
+                )
                 gx = xhat * sum_ghx
                 gx += sum_gh
                 gx *= -1.0 / n
@@ -151,12 +154,22 @@ class BatchNorm1d(Module):
     dtype : floating dtype, default float64
     """
 
-    def __init__(self, num_features: int, *, momentum: float = 0.1, eps: float = 1e-5,
-                 affine: bool = True, track_running_stats: bool = True,
-                 dtype: Any = np.float64) -> None:
+    def __init__(
+        self,
+        num_features: int,
+        *,
+        momentum: float = 0.1,
+        eps: float = 1e-5,
+        affine: bool = True,
+        track_running_stats: bool = True,
+        dtype: Any = np.float64,
+    ) -> None:
         super().__init__()
-        if isinstance(num_features, bool) or not isinstance(num_features, (int, np.integer)) \
-                or num_features < 1:
+        if (
+            isinstance(num_features, bool)
+            or not isinstance(num_features, (int, np.integer))
+            or num_features < 1
+        ):
             raise ValueError(f"num_features must be a positive int, got {num_features!r}.")
         if not 0.0 <= float(momentum) <= 1.0:
             raise ValueError(f"momentum must lie in [0, 1], got {momentum!r}.")
@@ -187,8 +200,16 @@ class BatchNorm1d(Module):
             )
         if self.training and self.track_running_stats:
             self.num_batches_tracked += 1
-        return batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
-                          self.training, self.momentum, self.eps)
+        return batch_norm(
+            x,
+            self.running_mean,
+            self.running_var,
+            self.weight,
+            self.bias,
+            self.training,
+            self.momentum,
+            self.eps,
+        )
 
     def extra_repr(self) -> str:
         return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}"

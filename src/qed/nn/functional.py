@@ -21,8 +21,17 @@ from qed.autograd import ops
 from qed.autograd.tensor import Tensor, as_tensor
 
 __all__ = [
-    "sigmoid", "tanh", "relu", "softmax", "log_softmax", "linear", "logsumexp",
-    "batch_norm", "cross_entropy", "binary_cross_entropy_with_logits", "mse_loss",
+    "sigmoid",
+    "tanh",
+    "relu",
+    "softmax",
+    "log_softmax",
+    "linear",
+    "logsumexp",
+    "batch_norm",
+    "cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "mse_loss",
 ]
 
 

@@ -28,8 +28,17 @@ from qed._validation import check_random_state
 from qed.autograd.tensor import Tensor
 
 __all__ = [
-    "calculate_fans", "init_std", "xavier_normal_", "xavier_uniform_", "he_normal_",
-    "he_uniform_", "kaiming_normal_", "kaiming_uniform_", "zeros_", "ones_", "uniform_",
+    "calculate_fans",
+    "init_std",
+    "xavier_normal_",
+    "xavier_uniform_",
+    "he_normal_",
+    "he_uniform_",
+    "kaiming_normal_",
+    "kaiming_uniform_",
+    "zeros_",
+    "ones_",
+    "uniform_",
     "normal_",
 ]
 
@@ -39,8 +48,10 @@ _MODES = ("fan_in", "fan_out", "fan_avg")
 def _array(tensor: Any) -> np.ndarray:
     arr = tensor.data if isinstance(tensor, Tensor) else tensor
     if not isinstance(arr, np.ndarray) or arr.dtype.kind != "f":
-        raise TypeError("init: expected a Tensor or a floating ndarray to fill in place, got "
-                        f"{type(tensor).__name__}.")
+        raise TypeError(
+            "init: expected a Tensor or a floating ndarray to fill in place, got "
+            f"{type(tensor).__name__}."
+        )
     return arr
 
 
@@ -89,14 +100,16 @@ def _fill_uniform(tensor: Any, bound: float, rng: Any) -> Any:
     return tensor
 
 
-def xavier_normal_(tensor: Any, gain: float = 1.0, *, mode: str = "fan_avg",
-                   rng: Any = None) -> Any:
+def xavier_normal_(
+    tensor: Any, gain: float = 1.0, *, mode: str = "fan_avg", rng: Any = None
+) -> Any:
     """w ~ N(0, gain²·σ²), σ² = 2/(fan_in + fan_out) (fan_avg) or the notes' 1/D_in (fan_in)."""
     return _fill_normal(tensor, init_std(_array(tensor).shape, "xavier", mode, gain), rng)
 
 
-def xavier_uniform_(tensor: Any, gain: float = 1.0, *, mode: str = "fan_avg",
-                    rng: Any = None) -> Any:
+def xavier_uniform_(
+    tensor: Any, gain: float = 1.0, *, mode: str = "fan_avg", rng: Any = None
+) -> Any:
     """w ~ U(−√3·gain·σ, √3·gain·σ) with Xavier's σ (see ``xavier_normal_``)."""
     std = init_std(_array(tensor).shape, "xavier", mode, gain)
     return _fill_uniform(tensor, math.sqrt(3.0) * std, rng)

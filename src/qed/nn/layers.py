@@ -50,8 +50,16 @@ class Linear(Module):
     The backward is the notes' matrix rule (∂L/∂x = g·W, ∂L/∂W = gᵀ·x) in one tape node.
     """
 
-    def __init__(self, in_features: int, out_features: int, bias: bool = True, *,
-                 init: str = "he", rng: Any = None, dtype: Any = np.float64) -> None:
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        bias: bool = True,
+        *,
+        init: str = "he",
+        rng: Any = None,
+        dtype: Any = np.float64,
+    ) -> None:
         super().__init__()
         self.in_features = _check_int(in_features, "in_features")
         self.out_features = _check_int(out_features, "out_features")
@@ -83,8 +91,10 @@ class Linear(Module):
         return linear(x, self.weight, self.bias)
 
     def extra_repr(self) -> str:
-        return (f"in_features={self.in_features}, out_features={self.out_features}, "
-                f"bias={self.bias is not None}")
+        return (
+            f"in_features={self.in_features}, out_features={self.out_features}, "
+            f"bias={self.bias is not None}"
+        )
 
 
 class ReLU(Module):

@@ -22,8 +22,12 @@ from qed.autograd.tensor import Tensor, as_tensor
 from qed.nn.module import Module
 
 __all__ = [
-    "cross_entropy", "binary_cross_entropy_with_logits", "mse_loss",
-    "CrossEntropyLoss", "BCEWithLogitsLoss", "MSELoss",
+    "cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "mse_loss",
+    "CrossEntropyLoss",
+    "BCEWithLogitsLoss",
+    "MSELoss",
 ]
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -58,21 +62,27 @@ def cross_entropy(input: Any, target: Any, reduction: str = "mean") -> Tensor:  
     z = as_tensor(input)
     t = target.data if isinstance(target, Tensor) else np.asarray(target)
     if z.data.ndim != 2:
-        raise ValueError(f"cross_entropy: input must be logits of shape (N, K), got "
-                         f"{z.data.shape}.")
+        raise ValueError(
+            f"cross_entropy: input must be logits of shape (N, K), got {z.data.shape}."
+        )
     n, k = z.data.shape
     if t.shape != (n,):
-        raise ValueError(f"cross_entropy: target must have shape ({n},) (one class index per "
-                         f"row of the logits), got {t.shape}.")
+        raise ValueError(
+            f"cross_entropy: target must have shape ({n},) (one class index per "
+            f"row of the logits), got {t.shape}."
+        )
     if t.dtype.kind not in "iu":
         if t.dtype.kind == "f" and np.all(np.mod(t, 1) == 0):
             t = t.astype(np.int64)
         else:
-            raise TypeError(f"cross_entropy: target must hold integer class indices, got "
-                            f"dtype {t.dtype}.")
+            raise TypeError(
+                f"cross_entropy: target must hold integer class indices, got dtype {t.dtype}."
+            )
     if n and (t.min() < 0 or t.max() >= k):
-        raise ValueError(f"cross_entropy: target indices must lie in [0, {k}), got values in "
-                         f"[{t.min()}, {t.max()}].")
+        raise ValueError(
+            f"cross_entropy: target indices must lie in [0, {k}), got values in "
+            f"[{t.min()}, {t.max()}]."
+        )
     rows = np.arange(n)
     shifted = z.data - np.max(z.data, axis=1, keepdims=True)
     e = np.exp(shifted)
@@ -92,8 +102,11 @@ def cross_entropy(input: Any, target: Any, reduction: str = "mean") -> Tensor:  
     return Tensor._make(out, (z,), backward)
 
 
-def binary_cross_entropy_with_logits(input: Any, target: Any,  # noqa: A002
-                                     reduction: str = "mean") -> Tensor:
+def binary_cross_entropy_with_logits(
+    input: Any,
+    target: Any,  # noqa: A002
+    reduction: str = "mean",
+) -> Tensor:
     """ℓ = −[y·log σ(z) + (1 − y)·log(1 − σ(z))] = max(z, 0) − z·y + log(1 + e^−|z|).
 
     Stable for any z; ∂ℓ/∂z = σ(z) − y and ∂ℓ/∂y = −z (targets may be soft, in [0, 1]).
@@ -102,8 +115,10 @@ def binary_cross_entropy_with_logits(input: Any, target: Any,  # noqa: A002
     z = as_tensor(input)
     y = as_tensor(target, dtype=z.data.dtype if not isinstance(target, Tensor) else None)
     if z.data.shape != y.data.shape:
-        raise ValueError(f"binary_cross_entropy_with_logits: input {z.data.shape} and target "
-                         f"{y.data.shape} must have the same shape.")
+        raise ValueError(
+            f"binary_cross_entropy_with_logits: input {z.data.shape} and target "
+            f"{y.data.shape} must have the same shape."
+        )
     loss = np.maximum(z.data, 0) - z.data * y.data + np.log1p(np.exp(-np.abs(z.data)))
     out, factor = _reduce(loss, reduction)
 
@@ -122,8 +137,10 @@ def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:  # noq
     x = as_tensor(input)
     y = as_tensor(target, dtype=x.data.dtype if not isinstance(target, Tensor) else None)
     if x.data.shape != y.data.shape:
-        raise ValueError(f"mse_loss: input {x.data.shape} and target {y.data.shape} must have "
-                         "the same shape (reshape the target, e.g. y.reshape(-1, 1)).")
+        raise ValueError(
+            f"mse_loss: input {x.data.shape} and target {y.data.shape} must have "
+            "the same shape (reshape the target, e.g. y.reshape(-1, 1))."
+        )
     diff = x.data - y.data
     out, factor = _reduce(diff * diff, reduction)
 

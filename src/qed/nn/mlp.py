@@ -37,15 +37,28 @@ __all__ = ["MLPClassifier", "MLPRegressor"]
 _OPTIMIZERS = ("adam", "sgd", "rmsprop", "adagrad")
 _SCHEDULES = ("constant", "cosine", "linear", "inverse_sqrt")
 
+
 class _BaseMLP(BaseEstimator):
     """Shared fitting logic; subclasses define the targets, output size and loss."""
 
-    def __init__(self, hidden_layer_sizes: Any = (100,), activation: str = "relu", *,
-                 init: str = "auto", batch_norm: bool = False, optimizer: str = "adam",
-                 learning_rate: float = 1e-3, schedule: Any = None, alpha: float = 0.0,
-                 batch_size: int = 200, epochs: int = 200, tol: float = 1e-2,
-                 random_state: Any = None, warm_start: bool = False,
-                 verbose: bool = False) -> None:
+    def __init__(
+        self,
+        hidden_layer_sizes: Any = (100,),
+        activation: str = "relu",
+        *,
+        init: str = "auto",
+        batch_norm: bool = False,
+        optimizer: str = "adam",
+        learning_rate: float = 1e-3,
+        schedule: Any = None,
+        alpha: float = 0.0,
+        batch_size: int = 200,
+        epochs: int = 200,
+        tol: float = 1e-2,
+        random_state: Any = None,
+        warm_start: bool = False,
+        verbose: bool = False,
+    ) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.init = init
@@ -65,22 +78,22 @@ class _BaseMLP(BaseEstimator):
     def _hidden(self) -> tuple[int, ...]:
         h = self.hidden_layer_sizes
         sizes = (h,) if isinstance(h, numbers.Integral) else tuple(h)
-        if any(isinstance(s, bool) or not isinstance(s, numbers.Integral) or s < 1
-               for s in sizes):
+        if any(isinstance(s, bool) or not isinstance(s, numbers.Integral) or s < 1 for s in sizes):
             raise ValueError(f"hidden_layer_sizes must be positive ints, got {h!r}.")
         return tuple(int(s) for s in sizes)
 
     def _validate_params(self) -> None:
         self._hidden()
         if self.activation not in ACTIVATIONS:
-            raise ValueError(f"activation={self.activation!r} is unknown; use one of "
-                             f"{sorted(ACTIVATIONS)}.")
+            raise ValueError(
+                f"activation={self.activation!r} is unknown; use one of {sorted(ACTIVATIONS)}."
+            )
         if self.init != "auto" and self.init not in INITS:
-            raise ValueError(f"init={self.init!r} is unknown; use 'auto' or one of "
-                             f"{sorted(INITS)}.")
+            raise ValueError(
+                f"init={self.init!r} is unknown; use 'auto' or one of {sorted(INITS)}."
+            )
         if self.optimizer not in _OPTIMIZERS:
-            raise ValueError(f"optimizer={self.optimizer!r} is unknown; use one of "
-                             f"{_OPTIMIZERS}.")
+            raise ValueError(f"optimizer={self.optimizer!r} is unknown; use one of {_OPTIMIZERS}.")
         check_scalar(self.learning_rate, "learning_rate", min_val=0.0, include_min=False)
         check_scalar(self.alpha, "alpha", min_val=0.0)
         check_scalar(self.tol, "tol", min_val=0.0)
@@ -88,8 +101,10 @@ class _BaseMLP(BaseEstimator):
         check_scalar(self.epochs, "epochs", target_type=numbers.Integral, min_val=0)
         s = self.schedule
         if not (s is None or s in _SCHEDULES or callable(s)):
-            raise ValueError(f"schedule={s!r} must be None, one of {_SCHEDULES} or a "
-                             "qed.optim.schedules schedule (a callable step -> lr).")
+            raise ValueError(
+                f"schedule={s!r} must be None, one of {_SCHEDULES} or a "
+                "qed.optim.schedules schedule (a callable step -> lr)."
+            )
 
     def _lr(self, total_steps: int) -> Any:
         from qed.optim import schedules
@@ -108,8 +123,12 @@ class _BaseMLP(BaseEstimator):
     def _make_optimizer(self, params: list, lr: Any) -> Any:
         from qed import optim
 
-        cls = {"adam": optim.Adam, "sgd": optim.SGD, "rmsprop": optim.RMSProp,
-               "adagrad": optim.AdaGrad}[self.optimizer]
+        cls = {
+            "adam": optim.Adam,
+            "sgd": optim.SGD,
+            "rmsprop": optim.RMSProp,
+            "adagrad": optim.AdaGrad,
+        }[self.optimizer]
         return cls(params, lr=lr, weight_decay=float(self.alpha))
 
     # --- fitting ------------------------------------------------------------------------
@@ -117,14 +136,25 @@ class _BaseMLP(BaseEstimator):
         continuing = self.warm_start and hasattr(self, "module_")
         if not continuing:
             rng = check_random_state(self.random_state)
-            init = self.init if self.init != "auto" else (
-                "he" if self.activation == "relu" else "xavier")
-            self.module_ = build_mlp(X.shape[1], self._hidden(), n_out,
-                                     activation=self.activation, init=init,
-                                     batch_norm=bool(self.batch_norm), rng=rng, dtype=X.dtype)
+            init = (
+                self.init
+                if self.init != "auto"
+                else ("he" if self.activation == "relu" else "xavier")
+            )
+            self.module_ = build_mlp(
+                X.shape[1],
+                self._hidden(),
+                n_out,
+                activation=self.activation,
+                init=init,
+                batch_norm=bool(self.batch_norm),
+                rng=rng,
+                dtype=X.dtype,
+            )
             n_batches = len(batches(len(X), min(self.batch_size, len(X)), bool(self.batch_norm)))
-            self.optimizer_ = self._make_optimizer(list(self.module_.parameters()),
-                                                   self._lr(n_batches * int(self.epochs)))
+            self.optimizer_ = self._make_optimizer(
+                list(self.module_.parameters()), self._lr(n_batches * int(self.epochs))
+            )
             self._rng = rng
             self.loss_curve_ = []
             self.n_iter_ = 0
@@ -134,10 +164,18 @@ class _BaseMLP(BaseEstimator):
             X = X.astype(self._dtype(), copy=False)
             Y = Y.astype(self._dtype(), copy=False) if Y.dtype.kind == "f" else Y
         with progress(int(self.epochs), bool(self.verbose), type(self).__name__) as update:
-            curve = train_epochs(self.module_, self.optimizer_, self._loss, X, Y,
-                                 batch_size=int(self.batch_size), epochs=int(self.epochs),
-                                 rng=self._rng, avoid_singleton=bool(self.batch_norm),
-                                 on_epoch=update)
+            curve = train_epochs(
+                self.module_,
+                self.optimizer_,
+                self._loss,
+                X,
+                Y,
+                batch_size=int(self.batch_size),
+                epochs=int(self.epochs),
+                rng=self._rng,
+                avoid_singleton=bool(self.batch_norm),
+                on_epoch=update,
+            )
         self.loss_curve_ = self.loss_curve_ + curve
         self.n_iter_ += int(self.epochs)
 
@@ -162,8 +200,15 @@ class _BaseMLP(BaseEstimator):
             p.grad = None
         loss = self._loss(net(Tensor(X.astype(self._dtype(), copy=False))), Y)
         loss.backward()
-        norm = float(np.sqrt(sum(float(np.sum(np.square(p.grad, dtype=np.float64)))
-                                 for p in params if p.grad is not None)))
+        norm = float(
+            np.sqrt(
+                sum(
+                    float(np.sum(np.square(p.grad, dtype=np.float64)))
+                    for p in params
+                    if p.grad is not None
+                )
+            )
+        )
         for p, g in zip(params, saved, strict=True):
             p.grad = g
         net.train(training)
@@ -183,13 +228,21 @@ class _BaseMLP(BaseEstimator):
         X = check_array(X, estimator=self, reset=False)
         Y = self._targets_for_certificate(y, len(X))
         loss, norm = self._loss_and_grad_norm(X, Y)
-        cert = Certificate(f"{type(self).__name__}(hidden_layer_sizes={self._hidden()}, "
-                           f"epochs={self.n_iter_})")
-        cert.add("L(θ_T) − L(θ₀)", loss - self.initial_loss_,
-                 scaled_tolerance(abs(self.initial_loss_), dtype=self._dtype(), n=len(X)),
-                 "training lowered the loss (no global optimum is claimed: not convex)")
-        cert.add("‖∇L(θ_T)‖ / ‖∇L(θ₀)‖", norm / max(self.initial_grad_norm_, 1e-300),
-                 float(self.tol), "approximately stationary: the gradient norm has shrunk")
+        cert = Certificate(
+            f"{type(self).__name__}(hidden_layer_sizes={self._hidden()}, epochs={self.n_iter_})"
+        )
+        cert.add(
+            "L(θ_T) − L(θ₀)",
+            loss - self.initial_loss_,
+            scaled_tolerance(abs(self.initial_loss_), dtype=self._dtype(), n=len(X)),
+            "training lowered the loss (no global optimum is claimed: not convex)",
+        )
+        cert.add(
+            "‖∇L(θ_T)‖ / ‖∇L(θ₀)‖",
+            norm / max(self.initial_grad_norm_, 1e-300),
+            float(self.tol),
+            "approximately stationary: the gradient norm has shrunk",
+        )
         return cert
 
 
@@ -239,8 +292,10 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         if continuing:
             unseen = np.setdiff1d(classes, self.classes_)
             if len(unseen):
-                raise ValueError(f"warm_start: y has labels {unseen!r} not seen in the first "
-                                 f"fit (classes_ = {self.classes_!r}); refit from scratch.")
+                raise ValueError(
+                    f"warm_start: y has labels {unseen!r} not seen in the first "
+                    f"fit (classes_ = {self.classes_!r}); refit from scratch."
+                )
             codes = np.searchsorted(self.classes_, y)
         else:
             self.classes_ = classes
@@ -303,8 +358,9 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         X, y = check_X_y(X, y, estimator=self, multi_output=True, reset=not continuing)
         Y = y.reshape(len(y), -1).astype(X.dtype, copy=False)
         if continuing and Y.shape[1] != self.n_outputs_:
-            raise ValueError(f"warm_start: y has {Y.shape[1]} targets but the first fit had "
-                             f"{self.n_outputs_}.")
+            raise ValueError(
+                f"warm_start: y has {Y.shape[1]} targets but the first fit had {self.n_outputs_}."
+            )
         self._y_1d = y.ndim == 1
         self.n_outputs_ = Y.shape[1]
         self._fit(X, Y, self.n_outputs_)

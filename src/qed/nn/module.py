@@ -113,8 +113,9 @@ class Module:
     def register_buffer(self, name: str, array: np.ndarray | None) -> None:
         """Record ``array`` as state that is saved and converted but not trained."""
         if array is not None and not isinstance(array, np.ndarray):
-            raise TypeError(f"register_buffer({name!r}): expected an ndarray, got "
-                            f"{type(array).__name__}.")
+            raise TypeError(
+                f"register_buffer({name!r}): expected an ndarray, got {type(array).__name__}."
+            )
         self._forget(name)
         self._buffer_names.append(name)
         self.__dict__[name] = array
@@ -130,8 +131,11 @@ class Module:
                 continue
             seen.add(id(module))
             yield name, module
-            children = [(f"{name}.{c}" if name else c, module.__dict__[c])
-                        for c in module._module_names if module.__dict__[c] is not None]
+            children = [
+                (f"{name}.{c}" if name else c, module.__dict__[c])
+                for c in module._module_names
+                if module.__dict__[c] is not None
+            ]
             stack.extend(reversed(children))
 
     def modules(self) -> Iterator[Module]:
@@ -143,8 +147,9 @@ class Module:
             if self.__dict__[name] is not None:
                 yield self.__dict__[name]
 
-    def named_parameters(self, prefix: str = "", recurse: bool = True
-                         ) -> Iterator[tuple[str, Parameter]]:
+    def named_parameters(
+        self, prefix: str = "", recurse: bool = True
+    ) -> Iterator[tuple[str, Parameter]]:
         """(dotted name, Parameter) pairs, each shared parameter once, in PyTorch's order."""
         seen: set[int] = set()
         modules = self.named_modules(prefix) if recurse else iter([(prefix, self)])
@@ -225,8 +230,7 @@ class Module:
                     out[f"{mname}.{bname}" if mname else bname] = b.copy()
         return out
 
-    def load_state_dict(self, state_dict: dict[str, Any], strict: bool = True
-                        ) -> IncompatibleKeys:
+    def load_state_dict(self, state_dict: dict[str, Any], strict: bool = True) -> IncompatibleKeys:
         """Copy values into the parameters and buffers (keeping their dtypes and objects).
 
         Accepts ndarrays, Tensors or torch tensors. With ``strict``, missing or unexpected
@@ -266,7 +270,8 @@ class Module:
         state = dict(self.__dict__)
         # the archive may store a 0-d buffer (num_batches_tracked) as 1-d: keep the shapes
         state["__buffer_shapes__"] = {
-            name: tuple(self.__dict__[name].shape) for name in self._buffer_names
+            name: tuple(self.__dict__[name].shape)
+            for name in self._buffer_names
             if self.__dict__[name] is not None
         }
         return state
@@ -312,8 +317,9 @@ class Sequential(Module):
         super().__init__()
         for i, module in enumerate(modules):
             if not isinstance(module, Module):
-                raise TypeError(f"Sequential: argument {i} is a {type(module).__name__}, "
-                                "not a Module.")
+                raise TypeError(
+                    f"Sequential: argument {i} is a {type(module).__name__}, not a Module."
+                )
             setattr(self, str(i), module)
 
     def _layers(self) -> list[Module]:

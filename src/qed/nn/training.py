@@ -22,13 +22,25 @@ from qed.nn.module import Module, Sequential
 __all__ = ["ACTIVATIONS", "build_mlp", "batches", "train_epochs", "progress"]
 
 ACTIVATIONS: dict[str, type[Module]] = {
-    "relu": ReLU, "tanh": Tanh, "sigmoid": Sigmoid, "logistic": Sigmoid, "identity": Identity,
+    "relu": ReLU,
+    "tanh": Tanh,
+    "sigmoid": Sigmoid,
+    "logistic": Sigmoid,
+    "identity": Identity,
 }
 
 
-def build_mlp(n_in: int, hidden: tuple[int, ...], n_out: int, *, activation: str = "relu",
-              init: str = "he", batch_norm: bool = False, rng: Any = None,
-              dtype: Any = np.float64) -> Sequential:
+def build_mlp(
+    n_in: int,
+    hidden: tuple[int, ...],
+    n_out: int,
+    *,
+    activation: str = "relu",
+    init: str = "he",
+    batch_norm: bool = False,
+    rng: Any = None,
+    dtype: Any = np.float64,
+) -> Sequential:
     """Linear(n_in, h₁) → [BatchNorm1d] → act → … → Linear(h_last, n_out), drawn from ``rng``."""
     gen = check_random_state(rng)
     layers: list[Module] = []
@@ -53,10 +65,19 @@ def batches(n: int, batch_size: int, avoid_singleton: bool) -> list[tuple[int, i
     return list(zip(starts, ends, strict=True))
 
 
-def train_epochs(net: Module, optimizer: Any, loss_fn: Callable[[Tensor, np.ndarray], Tensor],
-                 X: np.ndarray, Y: np.ndarray, *, batch_size: int, epochs: int,
-                 rng: np.random.Generator, avoid_singleton: bool = False,
-                 on_epoch: Callable[[int, float], None] | None = None) -> list[float]:
+def train_epochs(
+    net: Module,
+    optimizer: Any,
+    loss_fn: Callable[[Tensor, np.ndarray], Tensor],
+    X: np.ndarray,
+    Y: np.ndarray,
+    *,
+    batch_size: int,
+    epochs: int,
+    rng: np.random.Generator,
+    avoid_singleton: bool = False,
+    on_epoch: Callable[[int, float], None] | None = None,
+) -> list[float]:
     """Mini-batch training: each epoch shuffles with ``rng`` and steps once per batch.
 
     Returns the loss of each epoch (the batch losses averaged with the batch sizes).

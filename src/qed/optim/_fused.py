@@ -32,8 +32,13 @@ def fusable(*arrays: np.ndarray | None) -> bool:
     dtype = arrays[0].dtype
     return all(
         a is None
-        or (isinstance(a, np.ndarray) and a.dtype == dtype and a.dtype in (np.float32, np.float64)
-            and a.flags.c_contiguous and a.flags.writeable)
+        or (
+            isinstance(a, np.ndarray)
+            and a.dtype == dtype
+            and a.dtype in (np.float32, np.float64)
+            and a.flags.c_contiguous
+            and a.flags.writeable
+        )
         for a in arrays
     )
 
@@ -54,8 +59,9 @@ def _sgd_elem(xi, gi, bi, first, lr, mu, omd, nesterov, wd, has_mom):
 @njit(cache=True, error_model="numpy")
 def _sgd_serial(x, g, b, first, lr, mu, omd, nesterov, wd, has_mom):
     for i in range(x.size):
-        x[i], bi = _sgd_elem(x[i], g[i], b[i] if has_mom else x[i], first, lr, mu, omd,
-                             nesterov, wd, has_mom)
+        x[i], bi = _sgd_elem(
+            x[i], g[i], b[i] if has_mom else x[i], first, lr, mu, omd, nesterov, wd, has_mom
+        )
         if has_mom:
             b[i] = bi
 
@@ -63,8 +69,9 @@ def _sgd_serial(x, g, b, first, lr, mu, omd, nesterov, wd, has_mom):
 @njit(cache=True, parallel=True, error_model="numpy")
 def _sgd_parallel(x, g, b, first, lr, mu, omd, nesterov, wd, has_mom):
     for i in prange(x.size):
-        x[i], bi = _sgd_elem(x[i], g[i], b[i] if has_mom else x[i], first, lr, mu, omd,
-                             nesterov, wd, has_mom)
+        x[i], bi = _sgd_elem(
+            x[i], g[i], b[i] if has_mom else x[i], first, lr, mu, omd, nesterov, wd, has_mom
+        )
         if has_mom:
             b[i] = bi
 
@@ -75,8 +82,18 @@ def sgd_(x, g, buf, first, lr, momentum, dampening, nesterov, weight_decay):
     has_mom = momentum != 0
     b = buf.reshape(-1) if has_mom else x.reshape(-1)[:0]
     kernel = _sgd_parallel if x.size >= PARALLEL_MIN_SIZE else _sgd_serial
-    kernel(x.reshape(-1), g.reshape(-1), b, bool(first), t(lr), t(momentum), t(1 - dampening),
-           bool(nesterov), t(weight_decay), has_mom)
+    kernel(
+        x.reshape(-1),
+        g.reshape(-1),
+        b,
+        bool(first),
+        t(lr),
+        t(momentum),
+        t(1 - dampening),
+        bool(nesterov),
+        t(weight_decay),
+        has_mom,
+    )
 
 
 # ------------------------------------------------------------------------ AdaGrad
@@ -133,9 +150,20 @@ def _rmsprop_elem(xi, gi, si, bi, ci, lr, alpha, oma, eps, wd, mu, centered):
 def _rmsprop_serial(x, g, s, b, c, lr, alpha, oma, eps, wd, mu, centered):
     has_mom = mu > 0
     for i in range(x.size):
-        x[i], s[i], bi, ci = _rmsprop_elem(x[i], g[i], s[i], b[i] if has_mom else s[i],
-                                           c[i] if centered else s[i], lr, alpha, oma, eps,
-                                           wd, mu, centered)
+        x[i], s[i], bi, ci = _rmsprop_elem(
+            x[i],
+            g[i],
+            s[i],
+            b[i] if has_mom else s[i],
+            c[i] if centered else s[i],
+            lr,
+            alpha,
+            oma,
+            eps,
+            wd,
+            mu,
+            centered,
+        )
         if has_mom:
             b[i] = bi
         if centered:
@@ -146,9 +174,20 @@ def _rmsprop_serial(x, g, s, b, c, lr, alpha, oma, eps, wd, mu, centered):
 def _rmsprop_parallel(x, g, s, b, c, lr, alpha, oma, eps, wd, mu, centered):
     has_mom = mu > 0
     for i in prange(x.size):
-        x[i], s[i], bi, ci = _rmsprop_elem(x[i], g[i], s[i], b[i] if has_mom else s[i],
-                                           c[i] if centered else s[i], lr, alpha, oma, eps,
-                                           wd, mu, centered)
+        x[i], s[i], bi, ci = _rmsprop_elem(
+            x[i],
+            g[i],
+            s[i],
+            b[i] if has_mom else s[i],
+            c[i] if centered else s[i],
+            lr,
+            alpha,
+            oma,
+            eps,
+            wd,
+            mu,
+            centered,
+        )
         if has_mom:
             b[i] = bi
         if centered:
@@ -162,8 +201,20 @@ def rmsprop_(x, g, sq, buf, gavg, lr, alpha, eps, weight_decay, momentum, center
     b = buf.reshape(-1) if momentum > 0 else empty
     c = gavg.reshape(-1) if centered else empty
     kernel = _rmsprop_parallel if x.size >= PARALLEL_MIN_SIZE else _rmsprop_serial
-    kernel(x.reshape(-1), g.reshape(-1), sq.reshape(-1), b, c, d(lr), d(alpha), d(1 - alpha),
-           d(eps), d(weight_decay), d(momentum), bool(centered))
+    kernel(
+        x.reshape(-1),
+        g.reshape(-1),
+        sq.reshape(-1),
+        b,
+        c,
+        d(lr),
+        d(alpha),
+        d(1 - alpha),
+        d(eps),
+        d(weight_decay),
+        d(momentum),
+        bool(centered),
+    )
 
 
 # ------------------------------------------------------------------------ Adam
@@ -183,15 +234,17 @@ def _adam_elem(xi, gi, mi, vi, step_size, bc2_sqrt, b1, omb1, b2, omb2, eps, wd,
 @njit(cache=True, error_model="numpy")
 def _adam_serial(x, g, m, v, step_size, bc2_sqrt, b1, omb1, b2, omb2, eps, wd, shrink, mode):
     for i in range(x.size):
-        x[i], m[i], v[i] = _adam_elem(x[i], g[i], m[i], v[i], step_size, bc2_sqrt, b1, omb1,
-                                      b2, omb2, eps, wd, shrink, mode)
+        x[i], m[i], v[i] = _adam_elem(
+            x[i], g[i], m[i], v[i], step_size, bc2_sqrt, b1, omb1, b2, omb2, eps, wd, shrink, mode
+        )
 
 
 @njit(cache=True, parallel=True, error_model="numpy")
 def _adam_parallel(x, g, m, v, step_size, bc2_sqrt, b1, omb1, b2, omb2, eps, wd, shrink, mode):
     for i in prange(x.size):
-        x[i], m[i], v[i] = _adam_elem(x[i], g[i], m[i], v[i], step_size, bc2_sqrt, b1, omb1,
-                                      b2, omb2, eps, wd, shrink, mode)
+        x[i], m[i], v[i] = _adam_elem(
+            x[i], g[i], m[i], v[i], step_size, bc2_sqrt, b1, omb1, b2, omb2, eps, wd, shrink, mode
+        )
 
 
 def adam_(x, g, m, v, t, lr, beta1, beta2, eps, weight_decay, decoupled):
@@ -201,6 +254,19 @@ def adam_(x, g, m, v, t, lr, beta1, beta2, eps, weight_decay, decoupled):
     step_size = lr / (1 - beta1**t)
     bc2_sqrt = (1 - beta2**t) ** 0.5
     kernel = _adam_parallel if x.size >= PARALLEL_MIN_SIZE else _adam_serial
-    kernel(x.reshape(-1), g.reshape(-1), m.reshape(-1), v.reshape(-1), d(step_size),
-           d(bc2_sqrt), d(beta1), d(1 - beta1), d(beta2), d(1 - beta2), d(eps),
-           d(weight_decay), d(1 - lr * weight_decay), mode)
+    kernel(
+        x.reshape(-1),
+        g.reshape(-1),
+        m.reshape(-1),
+        v.reshape(-1),
+        d(step_size),
+        d(bc2_sqrt),
+        d(beta1),
+        d(1 - beta1),
+        d(beta2),
+        d(1 - beta2),
+        d(eps),
+        d(weight_decay),
+        d(1 - lr * weight_decay),
+        mode,
+    )

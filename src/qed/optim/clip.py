@@ -38,8 +38,9 @@ def clip_grad_norm(
     elif norm_type == 2.0:
         total = math.sqrt(sum(float(np.linalg.norm(g.ravel())) ** 2 for g in grads))
     else:
-        total = sum(float(np.linalg.norm(g.ravel(), norm_type)) ** norm_type
-                    for g in grads) ** (1.0 / norm_type)
+        total = sum(float(np.linalg.norm(g.ravel(), norm_type)) ** norm_type for g in grads) ** (
+            1.0 / norm_type
+        )
     if not math.isfinite(total):
         if error_if_nonfinite:
             raise ValueError(

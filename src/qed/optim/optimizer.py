@@ -82,7 +82,9 @@ class Optimizer:
     def add_param_group(self, param_group: dict[str, Any]) -> None:
         """Add a group ``{"params": [...], hyperparameter: value, ...}``; defaults fill the rest."""
         if not isinstance(param_group, dict) or "params" not in param_group:
-            raise TypeError(f"a parameter group is a dict with a 'params' key, got {param_group!r}.")
+            raise TypeError(
+                f"a parameter group is a dict with a 'params' key, got {param_group!r}."
+            )
         unknown = set(param_group) - set(self._hyper) - {"params"}
         if unknown:
             raise ValueError(

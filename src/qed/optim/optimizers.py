@@ -41,22 +41,46 @@ class SGD(Optimizer):
 
     _hyper = ("lr", "momentum", "dampening", "nesterov", "weight_decay")
 
-    def __init__(self, params, lr=1e-3, momentum=0.0, nesterov=False, weight_decay=0.0, *,
-                 dampening=0.0, fused=None):
-        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
-                                      nesterov=nesterov, weight_decay=weight_decay), fused)
+    def __init__(
+        self,
+        params,
+        lr=1e-3,
+        momentum=0.0,
+        nesterov=False,
+        weight_decay=0.0,
+        *,
+        dampening=0.0,
+        fused=None,
+    ):
+        super().__init__(
+            params,
+            dict(
+                lr=lr,
+                momentum=momentum,
+                dampening=dampening,
+                nesterov=nesterov,
+                weight_decay=weight_decay,
+            ),
+            fused,
+        )
 
     def _check_group(self, group):
-        R.sgd(group["lr"], group["momentum"], group["dampening"], group["nesterov"],
-              group["weight_decay"])  # validates, naming the bad hyperparameter
+        R.sgd(
+            group["lr"],
+            group["momentum"],
+            group["dampening"],
+            group["nesterov"],
+            group["weight_decay"],
+        )  # validates, naming the bad hyperparameter
         group["nesterov"] = bool(group["nesterov"])
 
     def _init_state(self, x, group):
         return {"step": 0, "momentum_buffer": _zeros(x) if group["momentum"] != 0 else None}
 
     def _update(self, x, g, st, group, lr, fused):
-        mu, damp, nest, wd = (group[k] for k in ("momentum", "dampening", "nesterov",
-                                                  "weight_decay"))
+        mu, damp, nest, wd = (
+            group[k] for k in ("momentum", "dampening", "nesterov", "weight_decay")
+        )
         buf = st["momentum_buffer"]
         # torch starts the buffer as b = g when it has none yet (first step, or momentum
         # switched on later)
@@ -79,15 +103,37 @@ class AdaGrad(Optimizer):
 
     _hyper = ("lr", "eps", "initial_accumulator_value", "lr_decay", "weight_decay")
 
-    def __init__(self, params, lr=0.01, eps=1e-10, initial_accumulator_value=0.0, *,
-                 lr_decay=0.0, weight_decay=0.0, fused=None):
-        super().__init__(params, dict(lr=lr, eps=eps, lr_decay=lr_decay,
-                                      initial_accumulator_value=initial_accumulator_value,
-                                      weight_decay=weight_decay), fused)
+    def __init__(
+        self,
+        params,
+        lr=0.01,
+        eps=1e-10,
+        initial_accumulator_value=0.0,
+        *,
+        lr_decay=0.0,
+        weight_decay=0.0,
+        fused=None,
+    ):
+        super().__init__(
+            params,
+            dict(
+                lr=lr,
+                eps=eps,
+                lr_decay=lr_decay,
+                initial_accumulator_value=initial_accumulator_value,
+                weight_decay=weight_decay,
+            ),
+            fused,
+        )
 
     def _check_group(self, group):
-        R.adagrad(group["lr"], group["lr_decay"], group["weight_decay"],
-                  group["initial_accumulator_value"], group["eps"])
+        R.adagrad(
+            group["lr"],
+            group["lr_decay"],
+            group["weight_decay"],
+            group["initial_accumulator_value"],
+            group["eps"],
+        )
 
     def _init_state(self, x, group):
         acc = np.full(x.shape, group["initial_accumulator_value"], dtype=x.dtype)
@@ -113,20 +159,49 @@ class RMSProp(Optimizer):
 
     _hyper = ("lr", "alpha", "eps", "weight_decay", "momentum", "centered")
 
-    def __init__(self, params, lr=0.01, alpha=0.99, eps=1e-8, *, weight_decay=0.0,
-                 momentum=0.0, centered=False, fused=None):
-        super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
-                                      momentum=momentum, centered=centered), fused)
+    def __init__(
+        self,
+        params,
+        lr=0.01,
+        alpha=0.99,
+        eps=1e-8,
+        *,
+        weight_decay=0.0,
+        momentum=0.0,
+        centered=False,
+        fused=None,
+    ):
+        super().__init__(
+            params,
+            dict(
+                lr=lr,
+                alpha=alpha,
+                eps=eps,
+                weight_decay=weight_decay,
+                momentum=momentum,
+                centered=centered,
+            ),
+            fused,
+        )
 
     def _check_group(self, group):
-        R.rmsprop(group["lr"], group["alpha"], group["eps"], group["weight_decay"],
-                  group["momentum"], group["centered"])
+        R.rmsprop(
+            group["lr"],
+            group["alpha"],
+            group["eps"],
+            group["weight_decay"],
+            group["momentum"],
+            group["centered"],
+        )
         group["centered"] = bool(group["centered"])
 
     def _init_state(self, x, group):
-        return {"step": 0, "square_avg": _zeros(x),
-                "momentum_buffer": _zeros(x) if group["momentum"] > 0 else None,
-                "grad_avg": _zeros(x) if group["centered"] else None}
+        return {
+            "step": 0,
+            "square_avg": _zeros(x),
+            "momentum_buffer": _zeros(x) if group["momentum"] > 0 else None,
+            "grad_avg": _zeros(x) if group["centered"] else None,
+        }
 
     def _update(self, x, g, st, group, lr, fused):
         hp = [group[k] for k in ("alpha", "eps", "weight_decay", "momentum", "centered")]
@@ -138,12 +213,16 @@ class RMSProp(Optimizer):
             _fused.rmsprop_(x, g, st["square_avg"], st["momentum_buffer"], st["grad_avg"], lr, *hp)
         else:
             rule = R.rmsprop(lr, *hp)
-            state = R.RMSPropState(st["step"], [st["square_avg"]], [st["momentum_buffer"]],
-                                   [st["grad_avg"]])
+            state = R.RMSPropState(
+                st["step"], [st["square_avg"]], [st["momentum_buffer"]], [st["grad_avg"]]
+            )
             (new,), s = rule.update([g], state, [x])
             x[...] = new
-            st.update(square_avg=s.square_avg[0], momentum_buffer=s.momentum_buffer[0],
-                      grad_avg=s.grad_avg[0])
+            st.update(
+                square_avg=s.square_avg[0],
+                momentum_buffer=s.momentum_buffer[0],
+                grad_avg=s.grad_avg[0],
+            )
         st["step"] += 1
 
 
@@ -155,10 +234,22 @@ class Adam(Optimizer):
 
     _hyper = ("lr", "betas", "eps", "weight_decay", "decoupled")
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
-                 decoupled=False, *, fused=None):
-        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
-                                      decoupled=decoupled), fused)
+    def __init__(
+        self,
+        params,
+        lr=1e-3,
+        betas=(0.9, 0.999),
+        eps=1e-8,
+        weight_decay=0.0,
+        decoupled=False,
+        *,
+        fused=None,
+    ):
+        super().__init__(
+            params,
+            dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, decoupled=decoupled),
+            fused,
+        )
 
     def _check_group(self, group):
         R.adam(group["lr"], group["betas"], group["eps"], group["weight_decay"])
@@ -172,8 +263,7 @@ class Adam(Optimizer):
         t = st["step"] + 1
         hp = (group["betas"], group["eps"], group["weight_decay"], group["decoupled"])
         if fused:
-            _fused.adam_(x, g, st["exp_avg"], st["exp_avg_sq"], t, lr, hp[0][0], hp[0][1],
-                         *hp[1:])
+            _fused.adam_(x, g, st["exp_avg"], st["exp_avg_sq"], t, lr, hp[0][0], hp[0][1], *hp[1:])
         else:
             state = R.AdamState(st["step"], [st["exp_avg"]], [st["exp_avg_sq"]])
             (new,), s = R.adam(lr, *hp).update([g], state, [x])
@@ -186,8 +276,9 @@ class Adam(Optimizer):
 class AdamW(Adam):
     """Adam with decoupled weight decay (default λ = 0.01), torch.optim.AdamW."""
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, *,
-                 fused=None):
+    def __init__(
+        self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, *, fused=None
+    ):
         super().__init__(params, lr, betas, eps, weight_decay, decoupled=True, fused=fused)
 
 

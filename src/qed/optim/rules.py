@@ -255,7 +255,10 @@ def sgd(
     notes' look-ahead Nesterov in the variable y = x + ρv.
     """
     lr = check_lr(lr)
-    mu, damp = check_unit(momentum, "momentum"), check_unit(dampening, "dampening", include_max=True)
+    mu, damp = (
+        check_unit(momentum, "momentum"),
+        check_unit(dampening, "dampening", include_max=True),
+    )
     wd = check_nonneg(weight_decay, "weight_decay")
     if nesterov and (mu == 0 or damp != 0):
         raise ValueError("nesterov=True needs momentum > 0 and dampening = 0.")
@@ -265,8 +268,10 @@ def sgd(
 
     def update(grads, state, params):
         a, first = lr_at(lr, state.step), state.step == 0
-        out = [sgd_array(x, g, b, first, a, mu, damp, nesterov, wd)
-               for x, g, b in zip(params, grads, state.momentum_buffer, strict=True)]
+        out = [
+            sgd_array(x, g, b, first, a, mu, damp, nesterov, wd)
+            for x, g, b in zip(params, grads, state.momentum_buffer, strict=True)
+        ]
         return [o[0] for o in out], SGDState(state.step + 1, [o[1] for o in out])
 
     return Rule(init, update, _same)
@@ -293,8 +298,10 @@ def adagrad(
 
     def update(grads, state, params):
         a, t = lr_at(lr, state.step), state.step + 1
-        out = [adagrad_array(x, g, s, t, a, lr_decay, wd, eps)
-               for x, g, s in zip(params, grads, state.sum, strict=True)]
+        out = [
+            adagrad_array(x, g, s, t, a, lr_decay, wd, eps)
+            for x, g, s in zip(params, grads, state.sum, strict=True)
+        ]
         return [o[0] for o in out], AdaGradState(t, [o[1] for o in out])
 
     return Rule(init, update, _same)
@@ -320,16 +327,24 @@ def rmsprop(
 
     def init(params):
         n = len(params)
-        return RMSPropState(0, _zeros(params), _zeros(params) if mu > 0 else [None] * n,
-                            _zeros(params) if centered else [None] * n)
+        return RMSPropState(
+            0,
+            _zeros(params),
+            _zeros(params) if mu > 0 else [None] * n,
+            _zeros(params) if centered else [None] * n,
+        )
 
     def update(grads, state, params):
         a = lr_at(lr, state.step)
-        out = [rmsprop_array(x, g, s, b, c, a, alpha, eps, wd, mu, centered)
-               for x, g, s, b, c in zip(params, grads, state.square_avg,
-                                        state.momentum_buffer, state.grad_avg, strict=True)]
-        new = RMSPropState(state.step + 1, [o[1] for o in out], [o[2] for o in out],
-                           [o[3] for o in out])
+        out = [
+            rmsprop_array(x, g, s, b, c, a, alpha, eps, wd, mu, centered)
+            for x, g, s, b, c in zip(
+                params, grads, state.square_avg, state.momentum_buffer, state.grad_avg, strict=True
+            )
+        ]
+        new = RMSPropState(
+            state.step + 1, [o[1] for o in out], [o[2] for o in out], [o[3] for o in out]
+        )
         return [o[0] for o in out], new
 
     return Rule(init, update, _same)
@@ -361,8 +376,10 @@ def adam(
 
     def update(grads, state, params):
         a, t = lr_at(lr, state.step), state.step + 1
-        out = [adam_array(x, g, m, v, t, a, b1, b2, eps, wd, decoupled)
-               for x, g, m, v in zip(params, grads, state.m, state.v, strict=True)]
+        out = [
+            adam_array(x, g, m, v, t, a, b1, b2, eps, wd, decoupled)
+            for x, g, m, v in zip(params, grads, state.m, state.v, strict=True)
+        ]
         return [o[0] for o in out], AdamState(t, [o[1] for o in out], [o[2] for o in out])
 
     return Rule(init, update, _same)

@@ -157,9 +157,10 @@ class Cosine(Schedule):
             return self.lr_min
         if t == 0:  # exactly α₀ (the formula below can round it by an ulp), as torch gives
             return self.lr0
-        return self.lr_min + (self.lr0 - self.lr_min) * (
-            1.0 + math.cos(math.pi * t / self.total_steps)
-        ) / 2.0
+        return (
+            self.lr_min
+            + (self.lr0 - self.lr_min) * (1.0 + math.cos(math.pi * t / self.total_steps)) / 2.0
+        )
 
 
 @register

@@ -110,13 +110,17 @@ def sgd_convergence(
     if T_values.ndim != 1 or T_values.size < 2 or np.any(T_values < 1):
         raise ValueError("T_values must be at least two positive integers, e.g. (100, 1000).")
     n_seeds = check_scalar(n_seeds, "n_seeds", target_type=numbers.Integral, min_val=1)
-    lr_scale = check_scalar(float(lr_scale), "lr_scale", target_type=numbers.Real, min_val=0.0, include_min=False)
+    lr_scale = check_scalar(
+        float(lr_scale), "lr_scale", target_type=numbers.Real, min_val=0.0, include_min=False
+    )
     rng = check_random_state(random_state)
     problem = least_squares_problem(n_samples, n_features, noise, rng)
     X, y, w_star = problem["X"], problem["y"], problem["w_star"]
     # G bounds E‖∇̃f‖²: the mean squared per-sample gradient, at the start (0) and at w*.
-    G = max(float(np.mean(np.sum((y[:, None] * X) ** 2, 1))),
-            float(np.mean(np.sum(((X @ w_star - y)[:, None] * X) ** 2, 1))))
+    G = max(
+        float(np.mean(np.sum((y[:, None] * X) ** 2, 1))),
+        float(np.mean(np.sum(((X @ w_star - y)[:, None] * X) ** 2, 1))),
+    )
     f0 = float(y @ y) / (2 * n_samples)
     mins, avgs, lrs, bounds, curves = [], [], [], [], []
     for T in T_values:

@@ -39,10 +39,17 @@ def plot_descent_lemma(results: dict[str, dict[str, Any]] | dict[str, Any]) -> A
         t = np.arange(r["f"].size)
         (line,) = ax.semilogy(t, r["f"], label=label)
         ax.semilogy(t[1:], np.maximum(r["bound"], 1e-300), ls=":", color=line.get_color())
-        ax2.plot(np.arange(r["slack"].size), r["slack"] / np.maximum(np.abs(r["f"][:-1]), 1e-300),
-                 color=line.get_color(), label=label)
-    ax.set(xlabel="step t", ylabel="f(x_t)  (dotted: f(x_t) − (η − βη²/2)‖∇f‖²)",
-           title="gradient descent and the descent lemma")
+        ax2.plot(
+            np.arange(r["slack"].size),
+            r["slack"] / np.maximum(np.abs(r["f"][:-1]), 1e-300),
+            color=line.get_color(),
+            label=label,
+        )
+    ax.set(
+        xlabel="step t",
+        ylabel="f(x_t)  (dotted: f(x_t) − (η − βη²/2)‖∇f‖²)",
+        title="gradient descent and the descent lemma",
+    )
     ax.legend(fontsize="small")
     ax2.axhline(0.0, color="k", lw=0.8)
     ax2.set(xlabel="step t", ylabel="slack / f(x_t)", title="bound − f(x_{t+1}) ≥ 0")
@@ -54,8 +61,9 @@ def plot_convergence(sgd: dict[str, Any], gd: dict[str, Any] | None = None) -> A
     fig, ax = new_figure()
     T = np.asarray(sgd["T"], dtype=float)
     ax.loglog(T, sgd["grad_sq"], "o-", label=f"SGD, η = c/√T: slope {sgd['slope']:.2f}")
-    ax.loglog(T, sgd["avg_grad_sq"], "s--", ms=4,
-              label=f"SGD, mean over t: slope {sgd['slope_avg']:.2f}")
+    ax.loglog(
+        T, sgd["avg_grad_sq"], "s--", ms=4, label=f"SGD, mean over t: slope {sgd['slope_avg']:.2f}"
+    )
     ax.loglog(T, sgd["bound"], ":", color="gray", label="notes' bound (f₀−f*)/(ηT) + βηG/2")
     ax.loglog(T, sgd["grad_sq"][0] * (T / T[0]) ** -0.5, color="k", lw=0.8, label="T^(−1/2)")
     if gd is not None:
@@ -67,15 +75,20 @@ def plot_convergence(sgd: dict[str, Any], gd: dict[str, Any] | None = None) -> A
     return fig
 
 
-def plot_init_variance(curves: dict[str, np.ndarray], predicted: dict[str, np.ndarray] | None = None):
+def plot_init_variance(
+    curves: dict[str, np.ndarray], predicted: dict[str, np.ndarray] | None = None
+):
     """E[h²] against layer (log scale) for each ``label -> init_variance(...)`` array."""
     fig, ax = new_figure()
     for label, v in curves.items():
         (line,) = ax.semilogy(np.arange(len(v)), v, "o-", ms=3, label=label)
         if predicted and label in predicted:
             ax.semilogy(np.arange(len(v)), predicted[label], ":", color=line.get_color())
-    ax.set(xlabel="layer l", ylabel="E[h²]", title="second moment through depth "
-           "(dotted: ½·D_in·σ²·S per ReLU layer)")
+    ax.set(
+        xlabel="layer l",
+        ylabel="E[h²]",
+        title="second moment through depth (dotted: ½·D_in·σ²·S per ReLU layer)",
+    )
     ax.legend(fontsize="small")
     return fig
 

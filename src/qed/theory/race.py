@@ -52,10 +52,12 @@ def race_problem(name: str, condition: float = 50.0) -> dict[str, Any]:
             return float((1 - x[0]) ** 2 + 100 * (x[1] - x[0] ** 2) ** 2)
 
         def grad(x: np.ndarray) -> np.ndarray:
-            return np.array([
-                -2 * (1 - x[0]) - 400 * x[0] * (x[1] - x[0] ** 2),
-                200 * (x[1] - x[0] ** 2),
-            ])
+            return np.array(
+                [
+                    -2 * (1 - x[0]) - 400 * x[0] * (x[1] - x[0] ** 2),
+                    200 * (x[1] - x[0] ** 2),
+                ]
+            )
 
         return {
             "name": "rosenbrock",
@@ -66,8 +68,11 @@ def race_problem(name: str, condition: float = 50.0) -> dict[str, Any]:
             "x_star": np.ones(2),
             "f_star": 0.0,
             # λ_max of ∇²f at the start point sets a stable GD step
-            "beta": float(np.linalg.eigvalsh(np.array([
-                [2 - 400 * (2.0 - 3 * 1.5**2), 400 * 1.5], [400 * 1.5, 200.0]]))[-1]),
+            "beta": float(
+                np.linalg.eigvalsh(
+                    np.array([[2 - 400 * (2.0 - 3 * 1.5**2), 400 * 1.5], [400 * 1.5, 200.0]])
+                )[-1]
+            ),
             "bounds": (-2.0, 2.0, -1.0, 3.0),
         }
     raise ValueError(f"problem {name!r} is not one of {PROBLEMS}.")

@@ -73,9 +73,7 @@ def largest_eigenvalue(
     """
     dim = check_scalar(dim, "dim", target_type=numbers.Integral, min_val=1)
     if method not in ("auto", "dense", "eigsh", "power"):
-        raise ValueError(
-            f"method={method!r} is not one of 'auto', 'dense', 'eigsh', 'power'."
-        )
+        raise ValueError(f"method={method!r} is not one of 'auto', 'dense', 'eigsh', 'power'.")
     if method == "auto":
         method = "dense" if dim <= _DENSE_LIMIT else "eigsh"
 
@@ -266,9 +264,16 @@ def descent_lemma_check(
         if beta is None or w0 is None:
             raise ValueError("with f= and grad=, pass beta= (the smoothness constant) and w0=.")
         w = np.array(w0, dtype=float)
-    beta = float(check_scalar(float(beta), "beta", target_type=numbers.Real, min_val=0.0, include_min=False))
-    lr = 1.0 / beta if lr is None else float(check_scalar(float(lr), "lr", target_type=numbers.Real, min_val=0.0,
-                                                             include_min=False))
+    beta = float(
+        check_scalar(float(beta), "beta", target_type=numbers.Real, min_val=0.0, include_min=False)
+    )
+    lr = (
+        1.0 / beta
+        if lr is None
+        else float(
+            check_scalar(float(lr), "lr", target_type=numbers.Real, min_val=0.0, include_min=False)
+        )
+    )
     coeff = lr - beta * lr**2 / 2.0
     fs, gs, bounds = [f(w)], [], []
     diverged = False

@@ -81,8 +81,9 @@ def run_chapter(number: int, key: str, *, dpi: int = 80) -> Chapter:
     except Exception as exc:  # noqa: BLE001 - one chapter's failure must not stop the tour
         where = traceback.extract_tb(exc.__traceback__)[-1]
         chapter.status = "error"
-        chapter.message = (f"{type(exc).__name__}: {exc} "
-                           f"({os.path.basename(where.filename)}:{where.lineno})")
+        chapter.message = (
+            f"{type(exc).__name__}: {exc} ({os.path.basename(where.filename)}:{where.lineno})"
+        )
     chapter.seconds = time.perf_counter() - start
     return chapter
 

@@ -24,8 +24,13 @@ def run(ctx) -> None:
     loss = (W.tanh() * C).sum()
     loss.backward()
     G = (1 - np.tanh(X @ Y) ** 2) * C  # ∂L/∂W for L = Σ C ⊙ tanh(W)
-    ctx.compare("∂L/∂X = ∂L/∂W·Yᵀ (64 digits × 64 pixels)", xt.grad, G @ Y.T, "the notes' formula",
-                rtol=1e-12)
+    ctx.compare(
+        "∂L/∂X = ∂L/∂W·Yᵀ (64 digits × 64 pixels)",
+        xt.grad,
+        G @ Y.T,
+        "the notes' formula",
+        rtol=1e-12,
+    )
     ctx.compare("∂L/∂Y = Xᵀ·∂L/∂W", yt.grad, X.T @ G, "the notes' formula", rtol=1e-12)
 
     def torch_grads():
@@ -38,8 +43,11 @@ def run(ctx) -> None:
 
     ctx.compare("∂L/∂X", xt.grad, torch_grads, "PyTorch autograd", rtol=1e-12)
 
-    net = nn.Sequential(nn.Linear(64, 32, rng=np.random.default_rng(1)), nn.ReLU(),
-                        nn.Linear(32, 10, rng=np.random.default_rng(2)))
+    net = nn.Sequential(
+        nn.Linear(64, 32, rng=np.random.default_rng(1)),
+        nn.ReLU(),
+        nn.Linear(32, 10, rng=np.random.default_rng(2)),
+    )
     out = net(Tensor(X))
     ce = nn.CrossEntropyLoss()(out, y[:64])
     ce.backward()
@@ -48,8 +56,9 @@ def run(ctx) -> None:
     def torch_net():
         import torch
 
-        tnet = torch.nn.Sequential(torch.nn.Linear(64, 32), torch.nn.ReLU(),
-                                   torch.nn.Linear(32, 10)).double()
+        tnet = torch.nn.Sequential(
+            torch.nn.Linear(64, 32), torch.nn.ReLU(), torch.nn.Linear(32, 10)
+        ).double()
         with torch.no_grad():
             for p, q in zip(tnet.parameters(), params, strict=True):
                 p.copy_(torch.tensor(np.asarray(q.data)))
@@ -57,14 +66,26 @@ def run(ctx) -> None:
         tl.backward()
         return tl.item(), np.concatenate([p.grad.numpy().ravel() for p in tnet.parameters()])
 
-    ctx.compare("2-layer ReLU net: cross-entropy loss", ce.item(), lambda: torch_net()[0],
-                "PyTorch", rtol=1e-12)
-    ctx.compare("… and all 2410 parameter gradients",
-                np.concatenate([np.asarray(p.grad).ravel() for p in params]),
-                lambda: torch_net()[1], "PyTorch autograd", rtol=1e-10, atol=1e-14)
-    ok = gradcheck(lambda a, b: ((a @ b).tanh() * C[:5, :3]).sum(),
-                   X[:5, :4], rng.standard_normal((4, 3)))
-    ctx.compare("gradcheck (tape vs central differences)", float(ok), 1.0,
-                "finite differences")
-    ctx.note("Every operation records its local backward next to its forward; backward() "
-             "walks the tape in reverse topological order, summing into each .grad.")
+    ctx.compare(
+        "2-layer ReLU net: cross-entropy loss",
+        ce.item(),
+        lambda: torch_net()[0],
+        "PyTorch",
+        rtol=1e-12,
+    )
+    ctx.compare(
+        "… and all 2410 parameter gradients",
+        np.concatenate([np.asarray(p.grad).ravel() for p in params]),
+        lambda: torch_net()[1],
+        "PyTorch autograd",
+        rtol=1e-10,
+        atol=1e-14,
+    )
+    ok = gradcheck(
+        lambda a, b: ((a @ b).tanh() * C[:5, :3]).sum(), X[:5, :4], rng.standard_normal((4, 3))
+    )
+    ctx.compare("gradcheck (tape vs central differences)", float(ok), 1.0, "finite differences")
+    ctx.note(
+        "Every operation records its local backward next to its forward; backward() "
+        "walks the tape in reverse topological order, summing into each .grad."
+    )

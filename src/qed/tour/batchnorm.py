@@ -35,10 +35,20 @@ def run(ctx) -> None:
         means.append(bn.running_mean.copy())
         vars_.append(bn.running_var.copy())
     means, vars_ = np.array(means), np.array(vars_)
-    ctx.compare("training output, batch 1: per-feature mean", first_out.mean(0),
-                np.zeros(len(cols)), "x̃ has mean 0", atol=1e-12)
-    ctx.compare("training output, batch 1: per-feature variance", first_out.var(0),
-                batches[0].var(0) / (batches[0].var(0) + 1e-5), "σ²/(σ² + ε)", rtol=1e-10)
+    ctx.compare(
+        "training output, batch 1: per-feature mean",
+        first_out.mean(0),
+        np.zeros(len(cols)),
+        "x̃ has mean 0",
+        atol=1e-12,
+    )
+    ctx.compare(
+        "training output, batch 1: per-feature variance",
+        first_out.var(0),
+        batches[0].var(0) / (batches[0].var(0) + 1e-5),
+        "σ²/(σ² + ε)",
+        rtol=1e-10,
+    )
     bn.eval()
     test = X[:50]
     eval_out = np.asarray(bn(Tensor(test)).data)
@@ -56,14 +66,32 @@ def run(ctx) -> None:
             out = tbn(torch.tensor(test)).numpy()
         return tbn.running_mean.numpy(), tbn.running_var.numpy(), out
 
-    ctx.compare("running mean after 120 batches", means[-1], lambda: torch_bn()[0],
-                "torch.nn.BatchNorm1d", rtol=1e-12)
-    ctx.compare("running variance (unbiased batch variances)", vars_[-1], lambda: torch_bn()[1],
-                "torch.nn.BatchNorm1d", rtol=1e-12)
-    ctx.compare("eval-mode output (50 × 6)", eval_out, lambda: torch_bn()[2],
-                "torch.nn.BatchNorm1d", rtol=1e-10, atol=1e-12)
-    ctx.note("In evaluation mode the running statistics replace the batch ones, so a single "
-             "sample is normalised the same way whichever batch it comes in.")
+    ctx.compare(
+        "running mean after 120 batches",
+        means[-1],
+        lambda: torch_bn()[0],
+        "torch.nn.BatchNorm1d",
+        rtol=1e-12,
+    )
+    ctx.compare(
+        "running variance (unbiased batch variances)",
+        vars_[-1],
+        lambda: torch_bn()[1],
+        "torch.nn.BatchNorm1d",
+        rtol=1e-12,
+    )
+    ctx.compare(
+        "eval-mode output (50 × 6)",
+        eval_out,
+        lambda: torch_bn()[2],
+        "torch.nn.BatchNorm1d",
+        rtol=1e-10,
+        atol=1e-12,
+    )
+    ctx.note(
+        "In evaluation mode the running statistics replace the batch ones, so a single "
+        "sample is normalised the same way whichever batch it comes in."
+    )
 
     fig, (ax, ax2) = new_figure(1, 2, width=10.0)
     steps = np.arange(len(means))
@@ -75,7 +103,10 @@ def run(ctx) -> None:
     ax.set(xlabel="training batch", ylabel="running mean", title="μ^run ← 0.9·μ^run + 0.1·μ^batch")
     ax2.set(xlabel="training batch", ylabel="running variance", title="(σ²)^run, from 1")
     ax.legend(fontsize="x-small")
-    ctx.figure(fig, "Batch-norm running statistics",
-               "The running estimates on digits pixels, batches of 32, momentum 0.1: they forget "
-               "their start at rate 0.9 per batch and settle around the data's mean and "
-               "variance (dotted).")
+    ctx.figure(
+        fig,
+        "Batch-norm running statistics",
+        "The running estimates on digits pixels, batches of 32, momentum 0.1: they forget "
+        "their start at rate 0.9 per batch and settle around the data's mean and "
+        "variance (dotted).",
+    )

@@ -27,8 +27,9 @@ def run(ctx) -> None:
     ctx.compare("θ_MLE (7 heads, 3 tails)", bernoulli_mle(flips), 0.7, "the notes")
     ctx.compare("θ_MAP under Beta(1, 1)", uniform.map_, 0.7, "the notes")
     ctx.compare("θ_MAP under Beta(2, 2)", informed.map_, 2 / 3, "the notes")
-    ctx.compare("posterior under Beta(2, 2): (a, b)", [informed.a_, informed.b_], [9.0, 5.0],
-                "the notes")
+    ctx.compare(
+        "posterior under Beta(2, 2): (a, b)", [informed.a_, informed.b_], [9.0, 5.0], "the notes"
+    )
     grid = np.linspace(0.01, 0.99, 99)
 
     def scipy_pdf():
@@ -36,25 +37,37 @@ def run(ctx) -> None:
 
         return beta(9, 5).pdf(grid)
 
-    ctx.compare("posterior density Beta(9, 5) on a grid", informed.posterior_.pdf(grid), scipy_pdf,
-                "scipy.stats.beta", rtol=1e-12)
+    ctx.compare(
+        "posterior density Beta(9, 5) on a grid",
+        informed.posterior_.pdf(grid),
+        scipy_pdf,
+        "scipy.stats.beta",
+        rtol=1e-12,
+    )
 
     def scipy_interval():
         from scipy.stats import beta
 
         return beta(9, 5).interval(0.95)
 
-    ctx.compare("95% credible interval", informed.interval(0.95), scipy_interval,
-                "scipy.stats.beta.interval", rtol=1e-10)
+    ctx.compare(
+        "95% credible interval",
+        informed.interval(0.95),
+        scipy_interval,
+        "scipy.stats.beta.interval",
+        rtol=1e-10,
+    )
     ctx.compare("P(next toss = heads) = a/(a + b)", informed.predictive(), 9 / 14, "closed form")
     ctx.certificate("BetaBernoulli(2, 2) on 7H3T", informed.certificate())
 
     _, y = load_breast_cancer(return_X_y=True)
     cancer = BetaBernoulli(1.0, 1.0).fit(y)
     lo, hi = cancer.interval(0.95)
-    ctx.note(f"Breast cancer: {int(y.sum())} of {y.size} samples are labelled 1; θ_MLE = "
-             f"{cancer.mle_:.4f}, posterior Beta({cancer.a_:g}, {cancer.b_:g}), 95% credible "
-             f"interval [{lo:.4f}, {hi:.4f}].")
+    ctx.note(
+        f"Breast cancer: {int(y.sum())} of {y.size} samples are labelled 1; θ_MLE = "
+        f"{cancer.mle_:.4f}, posterior Beta({cancer.a_:g}, {cancer.b_:g}), 95% credible "
+        f"interval [{lo:.4f}, {hi:.4f}]."
+    )
     ctx.compare("θ_MLE on breast cancer labels", cancer.mle_, float(np.mean(y)), "numpy mean")
     ctx.certificate("BetaBernoulli(1, 1) on breast-cancer labels", cancer.certificate())
 
@@ -69,6 +82,9 @@ def run(ctx) -> None:
         ax.axvline(model.map_, color="C3", ls="-.", label=f"MAP = {model.map_:.3f}")
         ax.set(xlabel="θ", ylabel="density", title=f"7 heads, 3 tails, prior Beta{prior}")
         ax.legend(fontsize="x-small")
-    ctx.figure(fig, "Beta prior and posterior, MLE and MAP",
-               "The coin of the notes. Under the uniform prior the MAP equals the MLE (0.7); the "
-               "Beta(2, 2) prior pulls it to 2/3.")
+    ctx.figure(
+        fig,
+        "Beta prior and posterior, MLE and MAP",
+        "The coin of the notes. Under the uniform prior the MAP equals the MLE (0.7); the "
+        "Beta(2, 2) prior pulls it to 2/3.",
+    )

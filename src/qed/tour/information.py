@@ -27,8 +27,10 @@ def run(ctx) -> None:
     pxy = info.contingency(petal, y)
     px, py = pxy.sum(axis=1), pxy.sum(axis=0)
     mi = info.mutual_information(pxy)
-    ctx.note(f"Iris: petal length binned into 4 bins against the 3 species; I(X; Y) = "
-             f"{mi:.4f} nats of the H(Y) = {info.entropy(py):.4f} available.")
+    ctx.note(
+        f"Iris: petal length binned into 4 bins against the 3 species; I(X; Y) = "
+        f"{mi:.4f} nats of the H(Y) = {info.entropy(py):.4f} available."
+    )
 
     def scipy_entropy(p, q=None):
         from scipy.stats import entropy
@@ -36,13 +38,27 @@ def run(ctx) -> None:
         return entropy(p, q)
 
     ctx.compare("H(species) = log 3", info.entropy(py), np.log(3), "closed form", rtol=1e-12)
-    ctx.compare("H(petal bin)", info.entropy(px), lambda: scipy_entropy(px), "scipy.stats.entropy",
-                rtol=1e-12)
-    ctx.compare("H(X, Y) = H(X) + H(Y | X)", info.joint_entropy(pxy),
-                info.entropy(px) + info.conditional_entropy(pxy), "chain rule", rtol=1e-12)
-    ctx.compare("I = H(X) + H(Y) − H(X, Y)", mi,
-                info.entropy(px) + info.entropy(py) - info.joint_entropy(pxy), "identity",
-                rtol=1e-12)
+    ctx.compare(
+        "H(petal bin)",
+        info.entropy(px),
+        lambda: scipy_entropy(px),
+        "scipy.stats.entropy",
+        rtol=1e-12,
+    )
+    ctx.compare(
+        "H(X, Y) = H(X) + H(Y | X)",
+        info.joint_entropy(pxy),
+        info.entropy(px) + info.conditional_entropy(pxy),
+        "chain rule",
+        rtol=1e-12,
+    )
+    ctx.compare(
+        "I = H(X) + H(Y) − H(X, Y)",
+        mi,
+        info.entropy(px) + info.entropy(py) - info.joint_entropy(pxy),
+        "identity",
+        rtol=1e-12,
+    )
 
     def sk_mi():
         from sklearn.metrics import mutual_info_score
@@ -50,15 +66,25 @@ def run(ctx) -> None:
         return mutual_info_score(petal, y)
 
     ctx.compare("I(X; Y)", mi, sk_mi, "sklearn.metrics.mutual_info_score", rtol=1e-10)
-    ctx.compare("I = D_KL(p(x, y) ‖ p(x)p(y))", mi,
-                lambda: scipy_entropy(pxy.ravel(), np.outer(px, py).ravel()),
-                "scipy.stats.entropy", rtol=1e-10)
+    ctx.compare(
+        "I = D_KL(p(x, y) ‖ p(x)p(y))",
+        mi,
+        lambda: scipy_entropy(pxy.ravel(), np.outer(px, py).ravel()),
+        "scipy.stats.entropy",
+        rtol=1e-10,
+    )
     p, q = px, np.full(4, 0.25)
     kl_pq, kl_qp = info.kl_divergence(p, q), info.kl_divergence(q, p)
-    ctx.compare("D_KL(p ‖ uniform)", kl_pq, lambda: scipy_entropy(p, q), "scipy.stats.entropy",
-                rtol=1e-12)
-    ctx.compare("D_KL = H_p(q) − H(p)", kl_pq, info.cross_entropy(p, q) - info.entropy(p),
-                "identity", rtol=1e-12)
+    ctx.compare(
+        "D_KL(p ‖ uniform)", kl_pq, lambda: scipy_entropy(p, q), "scipy.stats.entropy", rtol=1e-12
+    )
+    ctx.compare(
+        "D_KL = H_p(q) − H(p)",
+        kl_pq,
+        info.cross_entropy(p, q) - info.entropy(p),
+        "identity",
+        rtol=1e-12,
+    )
     ctx.note(f"KL is not symmetric: D_KL(p ‖ u) = {kl_pq:.4f} but D_KL(u ‖ p) = {kl_qp:.4f}.")
     mu0, mu1 = X[y == 0].mean(0), X[y == 1].mean(0)
     c0, c1 = np.cov(X[y == 0].T), np.cov(X[y == 1].T)
@@ -67,25 +93,42 @@ def run(ctx) -> None:
         import torch
         from torch.distributions import MultivariateNormal, kl_divergence
 
-        return kl_divergence(MultivariateNormal(torch.tensor(mu0), torch.tensor(c0)),
-                             MultivariateNormal(torch.tensor(mu1), torch.tensor(c1))).item()
+        return kl_divergence(
+            MultivariateNormal(torch.tensor(mu0), torch.tensor(c0)),
+            MultivariateNormal(torch.tensor(mu1), torch.tensor(c1)),
+        ).item()
 
-    ctx.compare("Gaussian KL(setosa ‖ versicolor)", info.gaussian_kl(mu0, c0, mu1, c1),
-                torch_gauss_kl, "torch.distributions.kl_divergence", rtol=1e-8)
+    ctx.compare(
+        "Gaussian KL(setosa ‖ versicolor)",
+        info.gaussian_kl(mu0, c0, mu1, c1),
+        torch_gauss_kl,
+        "torch.distributions.kl_divergence",
+        rtol=1e-8,
+    )
 
     fig, (ax, ax2) = new_figure(1, 2, width=10.0)
     t = np.linspace(0.001, 0.999, 300)
     ax.plot(t, [info.entropy([a, 1 - a], base=2) for a in t], label="H(Bernoulli(θ)) [bits]")
-    ax.plot(t, [info.cross_entropy([0.3, 0.7], [a, 1 - a], base=2) for a in t],
-            label="H_p(q), p = Bernoulli(0.3)")
+    ax.plot(
+        t,
+        [info.cross_entropy([0.3, 0.7], [a, 1 - a], base=2) for a in t],
+        label="H_p(q), p = Bernoulli(0.3)",
+    )
     ax.axvline(0.3, color="gray", ls=":")
     ax.set(xlabel="θ (of q)", ylabel="bits", title="entropy and cross entropy")
     ax.legend(fontsize="small")
     ax2.plot(t, [info.kl_divergence([0.3, 0.7], [a, 1 - a]) for a in t], label="D_KL(p ‖ q)")
     ax2.plot(t, [info.kl_divergence([a, 1 - a], [0.3, 0.7]) for a in t], label="D_KL(q ‖ p)")
-    ax2.set(xlabel="θ of q = Bernoulli(θ)", ylabel="nats", ylim=(0, 2.5),
-            title="KL ≥ 0, zero only at q = p, not symmetric")
+    ax2.set(
+        xlabel="θ of q = Bernoulli(θ)",
+        ylabel="nats",
+        ylim=(0, 2.5),
+        title="KL ≥ 0, zero only at q = p, not symmetric",
+    )
     ax2.legend(fontsize="small")
-    ctx.figure(fig, "Entropy, cross entropy and KL divergence",
-               "Left: binary entropy, and the cross entropy H_p(q) ≥ H(p) with equality at "
-               "q = p. Right: the two directions of the KL divergence differ.")
+    ctx.figure(
+        fig,
+        "Entropy, cross entropy and KL divergence",
+        "Left: binary entropy, and the cross entropy H_p(q) ≥ H(p) with equality at "
+        "q = p. Right: the two directions of the KL divergence differ.",
+    )

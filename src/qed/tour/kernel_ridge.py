@@ -35,30 +35,56 @@ def run(ctx) -> None:
 
         return SkKR(alpha=1.0, kernel=kernel, **kw).fit(bmi, yc)
 
-    ctx.compare("rbf dual coefficients α* = (K + λI)⁻¹y", rbf.dual_coef_,
-                lambda: sk("rbf", gamma=2.0).dual_coef_, "scikit-learn KernelRidge", rtol=1e-7)
-    ctx.compare("rbf predictions K(x, X)α* on a grid", rbf.predict(grid),
-                lambda: sk("rbf", gamma=2.0).predict(grid), "scikit-learn KernelRidge",
-                rtol=1e-7)
-    ctx.compare("poly predictions", models["poly, degree 3"].predict(grid),
-                lambda: sk("poly", degree=3, gamma=0.5, coef0=1).predict(grid),
-                "scikit-learn KernelRidge", rtol=1e-7)
+    ctx.compare(
+        "rbf dual coefficients α* = (K + λI)⁻¹y",
+        rbf.dual_coef_,
+        lambda: sk("rbf", gamma=2.0).dual_coef_,
+        "scikit-learn KernelRidge",
+        rtol=1e-7,
+    )
+    ctx.compare(
+        "rbf predictions K(x, X)α* on a grid",
+        rbf.predict(grid),
+        lambda: sk("rbf", gamma=2.0).predict(grid),
+        "scikit-learn KernelRidge",
+        rtol=1e-7,
+    )
+    ctx.compare(
+        "poly predictions",
+        models["poly, degree 3"].predict(grid),
+        lambda: sk("poly", degree=3, gamma=0.5, coef0=1).predict(grid),
+        "scikit-learn KernelRidge",
+        rtol=1e-7,
+    )
     Xs = X / X.std(axis=0)
     primal = Ridge(alpha=1.0, fit_intercept=False).fit(Xs, yc)
     dual = KernelRidge(alpha=1.0, kernel="linear").fit(Xs, yc)
-    ctx.compare("linear kernel: K(x, X)α* = xᵀβ* (dual = primal)", dual.predict(Xs[:20]),
-                primal.predict(Xs[:20]), "qed Ridge (primal)", rtol=1e-8)
-    ctx.note("The linear-kernel identity is the notes' push-through step "
-             "(φφᵀ + λI)⁻¹φ = φ(φᵀφ + λI)⁻¹ on all ten diabetes features.")
+    ctx.compare(
+        "linear kernel: K(x, X)α* = xᵀβ* (dual = primal)",
+        dual.predict(Xs[:20]),
+        primal.predict(Xs[:20]),
+        "qed Ridge (primal)",
+        rtol=1e-8,
+    )
+    ctx.note(
+        "The linear-kernel identity is the notes' push-through step "
+        "(φφᵀ + λI)⁻¹φ = φ(φᵀφ + λI)⁻¹ on all ten diabetes features."
+    )
     ctx.certificate("KernelRidge(rbf) on diabetes bmi", rbf.certificate(bmi, yc))
 
     fig, ax = new_figure(width=7.0, height=4.0)
     ax.scatter(bmi[:, 0], yc, s=8, alpha=0.4, color="gray", label="patients")
     for label, m in models.items():
         ax.plot(grid[:, 0], m.predict(grid), lw=2, label=label)
-    ax.set(xlabel="body-mass index (standardised)", ylabel="progression − mean",
-           title="kernel ridge regression, λ = 1")
+    ax.set(
+        xlabel="body-mass index (standardised)",
+        ylabel="progression − mean",
+        title="kernel ridge regression, λ = 1",
+    )
     ax.legend(fontsize="small")
-    ctx.figure(fig, "Kernel ridge fit",
-               "f*(x) = K(x, X)(K + λI)⁻¹y with three kernels on one diabetes feature: the RBF "
-               "kernel bends where the data bend, the linear kernel is ordinary ridge.")
+    ctx.figure(
+        fig,
+        "Kernel ridge fit",
+        "f*(x) = K(x, X)(K + λI)⁻¹y with three kernels on one diabetes feature: the RBF "
+        "kernel bends where the data bend, the linear kernel is ordinary ridge.",
+    )

@@ -25,21 +25,38 @@ def run(ctx) -> None:
     model = LinearRegression().fit(X, y)
     pred = model.predict(X)
     rss = float(np.sum((y - pred) ** 2))
-    ctx.note(f"Diabetes: n = {n} patients, d = {d} features; the normal equations solved by "
-             f"Cholesky give R² = {model.score(X, y):.4f}.")
+    ctx.note(
+        f"Diabetes: n = {n} patients, d = {d} features; the normal equations solved by "
+        f"Cholesky give R² = {model.score(X, y):.4f}."
+    )
 
     def sk_fit():
         from sklearn.linear_model import LinearRegression as SkLR
 
         return SkLR().fit(X, y)
 
-    ctx.compare("coefficients β", model.coef_, lambda: sk_fit().coef_,
-                "scikit-learn LinearRegression", rtol=1e-8)
-    ctx.compare("intercept b", model.intercept_, lambda: sk_fit().intercept_,
-                "scikit-learn LinearRegression", rtol=1e-8)
+    ctx.compare(
+        "coefficients β",
+        model.coef_,
+        lambda: sk_fit().coef_,
+        "scikit-learn LinearRegression",
+        rtol=1e-8,
+    )
+    ctx.compare(
+        "intercept b",
+        model.intercept_,
+        lambda: sk_fit().intercept_,
+        "scikit-learn LinearRegression",
+        rtol=1e-8,
+    )
     A = np.column_stack([np.ones(n), X])
-    ctx.compare("β from the QR solver", LinearRegression(solver="qr").fit(X, y).coef_,
-                np.linalg.lstsq(A, y, rcond=None)[0][1:], "numpy.linalg.lstsq (SVD)", rtol=1e-8)
+    ctx.compare(
+        "β from the QR solver",
+        LinearRegression(solver="qr").fit(X, y).coef_,
+        np.linalg.lstsq(A, y, rcond=None)[0][1:],
+        "numpy.linalg.lstsq (SVD)",
+        rtol=1e-8,
+    )
     ctx.compare("σ²_MLE = RSS/n", model.sigma2_, rss / n, "closed form", rtol=1e-10)
 
     def scipy_loglik():
@@ -47,8 +64,13 @@ def run(ctx) -> None:
 
         return norm.logpdf(y, loc=pred, scale=np.sqrt(rss / n)).sum()
 
-    ctx.compare("Gaussian log-likelihood at the MLE", model.log_likelihood(X, y), scipy_loglik,
-                "scipy.stats.norm.logpdf", rtol=1e-10)
+    ctx.compare(
+        "Gaussian log-likelihood at the MLE",
+        model.log_likelihood(X, y),
+        scipy_loglik,
+        "scipy.stats.norm.logpdf",
+        rtol=1e-10,
+    )
 
     def torch_quadratic_gradient():
         import torch
@@ -61,8 +83,9 @@ def run(ctx) -> None:
 
     try:
         mine, theirs = torch_quadratic_gradient()
-        ctx.compare("∇_β βᵀAβ = (A + Aᵀ)β (random 4×4 A)", mine, theirs, "PyTorch autograd",
-                    rtol=1e-12)
+        ctx.compare(
+            "∇_β βᵀAβ = (A + Aᵀ)β (random 4×4 A)", mine, theirs, "PyTorch autograd", rtol=1e-12
+        )
     except ImportError:
         ctx.note("PyTorch is not installed: the gradient identity was not cross-checked.")
     ctx.certificate("LinearRegression on diabetes", model.certificate(X, y))
@@ -71,16 +94,25 @@ def run(ctx) -> None:
     ax.scatter(y, pred, s=10, alpha=0.6)
     lims = [min(y.min(), pred.min()), max(y.max(), pred.max())]
     ax.plot(lims, lims, color="k", lw=0.8)
-    ax.set(xlabel="disease progression y", ylabel="prediction Xβ + b",
-           title=f"least squares fit (R² = {model.score(X, y):.3f})")
+    ax.set(
+        xlabel="disease progression y",
+        ylabel="prediction Xβ + b",
+        title=f"least squares fit (R² = {model.score(X, y):.3f})",
+    )
     resid = y - pred
     ax2.hist(resid, bins=30, density=True, alpha=0.6, label="residuals")
     grid = np.linspace(resid.min(), resid.max(), 200)
     s = np.sqrt(model.sigma2_)
-    ax2.plot(grid, np.exp(-grid**2 / (2 * s**2)) / (s * np.sqrt(2 * np.pi)),
-             label=f"N(0, σ²_MLE), σ = {s:.1f}")
+    ax2.plot(
+        grid,
+        np.exp(-(grid**2) / (2 * s**2)) / (s * np.sqrt(2 * np.pi)),
+        label=f"N(0, σ²_MLE), σ = {s:.1f}",
+    )
     ax2.set(xlabel="y − Xβ − b", ylabel="density", title="residuals and the Gaussian MLE")
     ax2.legend(fontsize="small")
-    ctx.figure(fig, "Least squares on diabetes",
-               "Left: predictions against the truth. Right: the residuals with the Gaussian "
-               "noise model whose maximum-likelihood variance is RSS/n.")
+    ctx.figure(
+        fig,
+        "Least squares on diabetes",
+        "Left: predictions against the truth. Right: the residuals with the Gaussian "
+        "noise model whose maximum-likelihood variance is RSS/n.",
+    )

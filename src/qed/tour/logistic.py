@@ -33,8 +33,14 @@ def run(ctx) -> None:
     from scipy.special import expit
 
     s = expit(z)
-    ctx.compare("σ'(z) = σ(1 − σ) at z = ±800, ±30, ±1, 0", s * (1 - s), torch_sigmoid_grad,
-                "PyTorch autograd of torch.sigmoid", rtol=1e-12, atol=1e-300)
+    ctx.compare(
+        "σ'(z) = σ(1 − σ) at z = ±800, ±30, ±1, 0",
+        s * (1 - s),
+        torch_sigmoid_grad,
+        "PyTorch autograd of torch.sigmoid",
+        rtol=1e-12,
+        atol=1e-300,
+    )
 
     X, y = load_breast_cancer(return_X_y=True)
     Xs = standardize(X)
@@ -45,14 +51,26 @@ def run(ctx) -> None:
 
         return SkLogReg(C=1.0, solver="newton-cholesky", tol=1e-12, max_iter=1000).fit(Xs, y)
 
-    ctx.compare("breast cancer: w (C = 1, Newton/IRLS)", model.coef_.ravel(),
-                lambda: sk_binary().coef_.ravel(), "scikit-learn LogisticRegression", rtol=1e-6,
-                atol=1e-7)
-    ctx.compare("breast cancer: P(y = 1 | x) for all 569", model.predict_proba(Xs)[:, 1],
-                lambda: sk_binary().predict_proba(Xs)[:, 1], "scikit-learn", rtol=1e-6,
-                atol=1e-8)
-    ctx.note(f"Breast cancer (30 standardised features): training accuracy "
-             f"{model.score(Xs, y):.4f} after {int(np.max(model.n_iter_))} Newton steps.")
+    ctx.compare(
+        "breast cancer: w (C = 1, Newton/IRLS)",
+        model.coef_.ravel(),
+        lambda: sk_binary().coef_.ravel(),
+        "scikit-learn LogisticRegression",
+        rtol=1e-6,
+        atol=1e-7,
+    )
+    ctx.compare(
+        "breast cancer: P(y = 1 | x) for all 569",
+        model.predict_proba(Xs)[:, 1],
+        lambda: sk_binary().predict_proba(Xs)[:, 1],
+        "scikit-learn",
+        rtol=1e-6,
+        atol=1e-8,
+    )
+    ctx.note(
+        f"Breast cancer (30 standardised features): training accuracy "
+        f"{model.score(Xs, y):.4f} after {int(np.max(model.n_iter_))} Newton steps."
+    )
     ctx.certificate("LogisticRegression on breast cancer", model.certificate(Xs, y))
 
     Xi, yi = load_iris(return_X_y=True)
@@ -64,9 +82,14 @@ def run(ctx) -> None:
 
         return SkLogReg(C=10.0, solver="lbfgs", tol=1e-12, max_iter=10000).fit(petal, yi)
 
-    ctx.compare("iris softmax: class probabilities (150 × 3)", soft.predict_proba(petal),
-                lambda: sk_multi().predict_proba(petal), "scikit-learn (multinomial)", rtol=1e-4,
-                atol=1e-6)
+    ctx.compare(
+        "iris softmax: class probabilities (150 × 3)",
+        soft.predict_proba(petal),
+        lambda: sk_multi().predict_proba(petal),
+        "scikit-learn (multinomial)",
+        rtol=1e-4,
+        atol=1e-6,
+    )
     ctx.certificate("softmax LogisticRegression on iris petals", soft.certificate(petal, yi))
 
     fig, (ax0, ax) = new_figure(1, 2, width=10.0, height=4.0)
@@ -80,17 +103,22 @@ def run(ctx) -> None:
     grid = np.column_stack([gx.ravel(), gy.ravel()])
     pred = soft.predict(grid).reshape(gx.shape)
     proba = soft.predict_proba(grid).max(axis=1).reshape(gx.shape)
-    ax.contourf(gx, gy, pred, levels=[-0.5, 0.5, 1.5, 2.5], alpha=0.25,
-                colors=["C0", "C1", "C2"])
-    ax.contour(gx, gy, proba, levels=[0.5, 0.9], colors="k", linewidths=0.6,
-               linestyles=["-", ":"])
+    ax.contourf(gx, gy, pred, levels=[-0.5, 0.5, 1.5, 2.5], alpha=0.25, colors=["C0", "C1", "C2"])
+    ax.contour(gx, gy, proba, levels=[0.5, 0.9], colors="k", linewidths=0.6, linestyles=["-", ":"])
     names = ["setosa", "versicolor", "virginica"]
     for k in range(3):
-        ax.scatter(*petal[yi == k].T, s=12, color=f"C{k}", label=names[k], edgecolor="k",
-                   linewidth=0.3)
-    ax.set(xlabel="petal length (cm)", ylabel="petal width (cm)",
-           title="softmax regression decision boundary")
+        ax.scatter(
+            *petal[yi == k].T, s=12, color=f"C{k}", label=names[k], edgecolor="k", linewidth=0.3
+        )
+    ax.set(
+        xlabel="petal length (cm)",
+        ylabel="petal width (cm)",
+        title="softmax regression decision boundary",
+    )
     ax.legend(fontsize="x-small")
-    ctx.figure(fig, "Logistic decision boundary",
-               "Left: probability, odds and log-odds. Right: the three-class softmax regression "
-               "on iris petals; solid line max p = 0.5, dotted 0.9.")
+    ctx.figure(
+        fig,
+        "Logistic decision boundary",
+        "Left: probability, odds and log-odds. Right: the three-class softmax regression "
+        "on iris petals; solid line max p = 0.5, dotted 0.9.",
+    )

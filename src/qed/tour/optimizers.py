@@ -18,8 +18,7 @@ FORMULA = (
 
 
 def _rosen_grad(x: np.ndarray) -> np.ndarray:
-    return np.array([-2 * (1 - x[0]) - 400 * x[0] * (x[1] - x[0] ** 2),
-                     200 * (x[1] - x[0] ** 2)])
+    return np.array([-2 * (1 - x[0]) - 400 * x[0] * (x[1] - x[0] ** 2), 200 * (x[1] - x[0] ** 2)])
 
 
 def run(ctx) -> None:
@@ -31,13 +30,18 @@ def run(ctx) -> None:
     for name in ("quadratic", "rosenbrock"):
         gaps = race[name]["final_gap"]
         best = race[name]["winner"]
-        ctx.note(f"{race[name]['title']}: after 1000 steps f − f* is "
-                 + ", ".join(f"{k} {v:.1e}" for k, v in gaps.items())
-                 + f"; fastest: {best}.")
-    ctx.figure(race["figure"], "Optimizer race",
-               "Paths on the contours (top) and f(x_t) − f* (bottom) on an ill-conditioned "
-               "quadratic (κ = 50) and on Rosenbrock; Adam and RMSProp also under a cosine "
-               "schedule.")
+        ctx.note(
+            f"{race[name]['title']}: after 1000 steps f − f* is "
+            + ", ".join(f"{k} {v:.1e}" for k, v in gaps.items())
+            + f"; fastest: {best}."
+        )
+    ctx.figure(
+        race["figure"],
+        "Optimizer race",
+        "Paths on the contours (top) and f(x_t) − f* (bottom) on an ill-conditioned "
+        "quadratic (κ = 50) and on Rosenbrock; Adam and RMSProp also under a cosine "
+        "schedule.",
+    )
 
     x0 = np.array([-1.5, 2.0])
 
@@ -65,21 +69,42 @@ def run(ctx) -> None:
             path.append(p.detach().numpy().copy())
         return np.array(path)
 
-    ctx.compare("qed.optim.Adam on Rosenbrock, 200 steps", run_shell(lambda p: Adam(p, lr=0.02)),
-                lambda: run_torch("Adam", lr=0.02), "torch.optim.Adam", rtol=1e-10, atol=1e-12)
-    ctx.compare("SGD, Nesterov momentum 0.9, 200 steps",
-                run_shell(lambda p: SGD(p, lr=1e-3, momentum=0.9, nesterov=True)),
-                lambda: run_torch("SGD", lr=1e-3, momentum=0.9, nesterov=True),
-                "torch.optim.SGD", rtol=1e-10, atol=1e-12)
+    ctx.compare(
+        "qed.optim.Adam on Rosenbrock, 200 steps",
+        run_shell(lambda p: Adam(p, lr=0.02)),
+        lambda: run_torch("Adam", lr=0.02),
+        "torch.optim.Adam",
+        rtol=1e-10,
+        atol=1e-12,
+    )
+    ctx.compare(
+        "SGD, Nesterov momentum 0.9, 200 steps",
+        run_shell(lambda p: SGD(p, lr=1e-3, momentum=0.9, nesterov=True)),
+        lambda: run_torch("SGD", lr=1e-3, momentum=0.9, nesterov=True),
+        "torch.optim.SGD",
+        rtol=1e-10,
+        atol=1e-12,
+    )
     rule = rules.adam(0.1, betas=(0.9, 0.999), eps=0.0)
     params = [np.zeros(3)]
     state = rule.init(params)
     g = [np.array([3.0, -0.5, 1e-4])]
     for _ in range(5):
         params, state = rule.update(g, state, params)
-    ctx.compare("Adam, constant g: m_5 = (1 − β₁⁵)g", state.m[0], (1 - 0.9**5) * g[0],
-                "the notes", rtol=1e-12)
-    ctx.compare("… v_5 = (1 − β₂⁵)g²", state.v[0], (1 - 0.999**5) * g[0] ** 2, "the notes",
-                rtol=1e-12)
-    ctx.compare("… so every step moves each coordinate by α: x_5", params[0],
-                -0.5 * np.sign(g[0]), "5·α·sign(g)", rtol=1e-12)
+    ctx.compare(
+        "Adam, constant g: m_5 = (1 − β₁⁵)g",
+        state.m[0],
+        (1 - 0.9**5) * g[0],
+        "the notes",
+        rtol=1e-12,
+    )
+    ctx.compare(
+        "… v_5 = (1 − β₂⁵)g²", state.v[0], (1 - 0.999**5) * g[0] ** 2, "the notes", rtol=1e-12
+    )
+    ctx.compare(
+        "… so every step moves each coordinate by α: x_5",
+        params[0],
+        -0.5 * np.sign(g[0]),
+        "5·α·sign(g)",
+        rtol=1e-12,
+    )

@@ -22,16 +22,21 @@ def run(ctx) -> None:
     curve = overfitting_curve(range(0, 15), n_train=15, random_state=0)
     best = curve["best_degree"]
     i_best = list(curve["degrees"]).index(best)
-    ctx.note(f"15 noisy points of sin(πx): the test error is lowest at degree {best} "
-             f"({curve['test_mse'][i_best]:.3f}); degree 14 interpolates the training points "
-             f"(train MSE {curve['train_mse'][-1]:.1e}) and its test error is "
-             f"{curve['test_mse'][-1]:.3g}; ridge with λ = {curve['alpha']:g} keeps it at "
-             f"{curve['ridge_test_mse'][-1]:.3f}.")
+    ctx.note(
+        f"15 noisy points of sin(πx): the test error is lowest at degree {best} "
+        f"({curve['test_mse'][i_best]:.3f}); degree 14 interpolates the training points "
+        f"(train MSE {curve['train_mse'][-1]:.1e}) and its test error is "
+        f"{curve['test_mse'][-1]:.3g}; ridge with λ = {curve['alpha']:g} keeps it at "
+        f"{curve['ridge_test_mse'][-1]:.3f}."
+    )
     from qed.theory.plotting import plot_overfitting
 
-    ctx.figure(plot_overfitting(curve), "The overfitting curve",
-               "Training error falls monotonically with the degree m; test error falls, then "
-               "explodes once the polynomial chases the noise. The ridge penalty tames it.")
+    ctx.figure(
+        plot_overfitting(curve),
+        "The overfitting curve",
+        "Training error falls monotonically with the degree m; test error falls, then "
+        "explodes once the polynomial chases the noise. The ridge penalty tames it.",
+    )
 
     X, y = load_diabetes(return_X_y=True)
     x2 = X[:, [2, 3]]
@@ -42,8 +47,13 @@ def run(ctx) -> None:
 
         return SkPoly(degree=3).fit_transform(x2)
 
-    ctx.compare("PolynomialFeatures(3) of (bmi, bp), 442 × 10", poly.transform(x2), sk_poly,
-                "scikit-learn PolynomialFeatures", rtol=1e-12)
+    ctx.compare(
+        "PolynomialFeatures(3) of (bmi, bp), 442 × 10",
+        poly.transform(x2),
+        sk_poly,
+        "scikit-learn PolynomialFeatures",
+        rtol=1e-12,
+    )
 
     model = Ridge(alpha=0.1).fit(X, y)
 
@@ -52,13 +62,24 @@ def run(ctx) -> None:
 
         return SkRidge(alpha=alpha, solver="cholesky").fit(X, y)
 
-    ctx.compare("ridge β (λ = 0.1)", model.coef_, lambda: sk_ridge().coef_,
-                "scikit-learn Ridge", rtol=1e-8)
-    ctx.compare("ridge intercept (unpenalised)", model.intercept_, lambda: sk_ridge().intercept_,
-                "scikit-learn Ridge", rtol=1e-8)
+    ctx.compare(
+        "ridge β (λ = 0.1)", model.coef_, lambda: sk_ridge().coef_, "scikit-learn Ridge", rtol=1e-8
+    )
+    ctx.compare(
+        "ridge intercept (unpenalised)",
+        model.intercept_,
+        lambda: sk_ridge().intercept_,
+        "scikit-learn Ridge",
+        rtol=1e-8,
+    )
     dual = Ridge(alpha=0.1, solver="dual").fit(X, y)
-    ctx.compare("primal (XᵀX + λI)⁻¹Xᵀy = dual Xᵀ(XXᵀ + λI)⁻¹y", model.coef_, dual.coef_,
-                "qed dual solver (kernel identity)", rtol=1e-8)
+    ctx.compare(
+        "primal (XᵀX + λI)⁻¹Xᵀy = dual Xᵀ(XXᵀ + λI)⁻¹y",
+        model.coef_,
+        dual.coef_,
+        "qed dual solver (kernel identity)",
+        rtol=1e-8,
+    )
     ctx.certificate("Ridge(λ = 0.1) on diabetes", model.certificate(X, y))
 
     alphas = np.logspace(-4, 2, 40)
@@ -70,6 +91,9 @@ def run(ctx) -> None:
     ax.axhline(0.0, color="k", lw=0.6)
     ax.set(xlabel="λ", ylabel="β_j", title="ridge path on diabetes: β(λ) = (XᵀX + λI)⁻¹Xᵀy")
     ax.legend(fontsize="x-small", ncol=2)
-    ctx.figure(fig, "Ridge path",
-               "Every coefficient shrinks towards 0 as the penalty λ grows (the intercept is "
-               "not penalised).")
+    ctx.figure(
+        fig,
+        "Ridge path",
+        "Every coefficient shrinks towards 0 as the penalty λ grows (the intercept is "
+        "not penalised).",
+    )

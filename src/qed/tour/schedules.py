@@ -26,10 +26,16 @@ def run(ctx) -> None:
     }
     t = np.arange(T)
     values = {k: np.array([s(int(i)) for i in t]) for k, s in scheds.items()}
-    ctx.compare("cosine αₜ, t = 0…99", values["cosine"], 0.05 * (1 + np.cos(t * np.pi / T)),
-                "½α₀(1 + cos(tπ/T))", rtol=1e-12)
-    ctx.compare("linear αₜ", values["linear"], 0.1 * (1 - t / T), "α₀(1 − t/T)", rtol=1e-12,
-                atol=1e-15)
+    ctx.compare(
+        "cosine αₜ, t = 0…99",
+        values["cosine"],
+        0.05 * (1 + np.cos(t * np.pi / T)),
+        "½α₀(1 + cos(tπ/T))",
+        rtol=1e-12,
+    )
+    ctx.compare(
+        "linear αₜ", values["linear"], 0.1 * (1 - t / T), "α₀(1 − t/T)", rtol=1e-12, atol=1e-15
+    )
 
     def torch_lrs(make):
         import torch
@@ -49,22 +55,39 @@ def run(ctx) -> None:
 
         return torch.optim.lr_scheduler
 
-    ctx.compare("cosine", values["cosine"],
-                lambda: torch_lrs(lambda o: lr_scheduler().CosineAnnealingLR(o, T_max=T)),
-                "torch CosineAnnealingLR", rtol=1e-10)
-    ctx.compare("step decay", values["step decay ×0.1 at 30, 60"],
-                lambda: torch_lrs(lambda o: lr_scheduler().MultiStepLR(o, [30, 60], 0.1)),
-                "torch MultiStepLR", rtol=1e-10)
-    ctx.compare("linear", values["linear"],
-                lambda: torch_lrs(lambda o: lr_scheduler().LinearLR(
-                    o, start_factor=1.0, end_factor=0.0, total_iters=T)),
-                "torch LinearLR", rtol=1e-10, atol=1e-15)
+    ctx.compare(
+        "cosine",
+        values["cosine"],
+        lambda: torch_lrs(lambda o: lr_scheduler().CosineAnnealingLR(o, T_max=T)),
+        "torch CosineAnnealingLR",
+        rtol=1e-10,
+    )
+    ctx.compare(
+        "step decay",
+        values["step decay ×0.1 at 30, 60"],
+        lambda: torch_lrs(lambda o: lr_scheduler().MultiStepLR(o, [30, 60], 0.1)),
+        "torch MultiStepLR",
+        rtol=1e-10,
+    )
+    ctx.compare(
+        "linear",
+        values["linear"],
+        lambda: torch_lrs(
+            lambda o: lr_scheduler().LinearLR(o, start_factor=1.0, end_factor=0.0, total_iters=T)
+        ),
+        "torch LinearLR",
+        rtol=1e-10,
+        atol=1e-15,
+    )
     from qed.optim import plot_schedules
 
     fig = plot_schedules(scheds, T)
     ax = fig.axes[0]
     ax.set_ylim(0, 0.11)
     ax.set_title("learning-rate schedules, α₀ = 0.1, T = 100")
-    ctx.figure(fig, "Learning-rate schedules",
-               "The notes' four decays and a warm-up, as pure functions of the step; each "
-               "matches torch.optim.lr_scheduler step for step.")
+    ctx.figure(
+        fig,
+        "Learning-rate schedules",
+        "The notes' four decays and a warm-up, as pure functions of the step; each "
+        "matches torch.optim.lr_scheduler step for step.",
+    )

@@ -30,10 +30,12 @@ def run(ctx) -> None:
         out.sum().backward()
         values[name], grads[name] = np.asarray(out.data), np.asarray(t.grad)
     s = values["sigmoid"]
-    ctx.compare("σ' from the tape = σ(1 − σ)", grads["sigmoid"], s * (1 - s), "the notes",
-                rtol=1e-12)
-    ctx.compare("tanh' = 1 − tanh²", grads["tanh"], 1 - values["tanh"] ** 2, "the notes",
-                rtol=1e-12)
+    ctx.compare(
+        "σ' from the tape = σ(1 − σ)", grads["sigmoid"], s * (1 - s), "the notes", rtol=1e-12
+    )
+    ctx.compare(
+        "tanh' = 1 − tanh²", grads["tanh"], 1 - values["tanh"] ** 2, "the notes", rtol=1e-12
+    )
     ctx.compare("ReLU' = 1[z > 0]", grads["relu"], (z > 0).astype(float), "the notes")
 
     def torch_grads():
@@ -46,9 +48,13 @@ def run(ctx) -> None:
             out.append(t.grad.numpy())
         return np.concatenate(out)
 
-    ctx.compare("all three derivatives on 401 points",
-                np.concatenate([grads[k] for k in acts]), torch_grads, "PyTorch autograd",
-                rtol=1e-12)
+    ctx.compare(
+        "all three derivatives on 401 points",
+        np.concatenate([grads[k] for k in acts]),
+        torch_grads,
+        "PyTorch autograd",
+        rtol=1e-12,
+    )
     fig, (ax, ax2) = new_figure(1, 2, width=10.0)
     for name in acts:
         ax.plot(z, values[name], label=name)
@@ -57,25 +63,35 @@ def run(ctx) -> None:
     ax2.set(xlabel="z", title="derivatives, by reverse-mode autodiff")
     ax.legend(fontsize="small")
     ax2.legend(fontsize="small")
-    ctx.figure(fig, "Activations and their derivatives",
-               "σ' peaks at ¼ and vanishes in the tails, tanh' at 1; ReLU' is a step — the "
-               "reason ReLU networks keep gradients alive.")
+    ctx.figure(
+        fig,
+        "Activations and their derivatives",
+        "σ' peaks at ¼ and vanishes in the tails, tanh' at 1; ReLU' is a step — the "
+        "reason ReLU networks keep gradients alive.",
+    )
 
     X, y = load_digits(return_X_y=True)
     X = X / 16.0
     perm = np.random.default_rng(0).permutation(len(y))
     tr, te = perm[:1400], perm[1400:]
     curves, models = {}, {}
-    settings = [("full batch (GD)", 1400, 0.5), ("mini-batch 100", 100, 0.1),
-                ("mini-batch 10 (≈ SGD)", 10, 0.02)]
+    settings = [
+        ("full batch (GD)", 1400, 0.5),
+        ("mini-batch 100", 100, 0.1),
+        ("mini-batch 10 (≈ SGD)", 10, 0.02),
+    ]
     for label, batch, lr in settings:
-        m = MLPClassifier((64,), optimizer="sgd", learning_rate=lr, batch_size=batch, epochs=25,
-                          random_state=0).fit(X[tr], y[tr])
+        m = MLPClassifier(
+            (64,), optimizer="sgd", learning_rate=lr, batch_size=batch, epochs=25, random_state=0
+        ).fit(X[tr], y[tr])
         curves[label], models[label] = np.asarray(m.loss_curve_), m
-        ctx.note(f"{label}: {len(m.loss_curve_)} epochs of {int(np.ceil(1400 / batch))} steps, "
-                 f"test accuracy {m.score(X[te], y[te]):.3f}.")
-    adam = MLPClassifier((64,), optimizer="adam", learning_rate=0.01, batch_size=100, epochs=60,
-                         random_state=0).fit(X[tr], y[tr])
+        ctx.note(
+            f"{label}: {len(m.loss_curve_)} epochs of {int(np.ceil(1400 / batch))} steps, "
+            f"test accuracy {m.score(X[te], y[te]):.3f}."
+        )
+    adam = MLPClassifier(
+        (64,), optimizer="adam", learning_rate=0.01, batch_size=100, epochs=60, random_state=0
+    ).fit(X[tr], y[tr])
     ctx.note(f"Adam (lr 0.01, batch 100, 60 epochs): test accuracy {adam.score(X[te], y[te]):.3f}.")
 
     def sk_mlp():
@@ -83,24 +99,46 @@ def run(ctx) -> None:
 
         from sklearn.neural_network import MLPClassifier as SkMLP
 
-        sk = SkMLP((64,), solver="adam", learning_rate_init=0.01, batch_size=100, max_iter=60,
-                   tol=0.0, n_iter_no_change=1000, alpha=0.0, random_state=0)
+        sk = SkMLP(
+            (64,),
+            solver="adam",
+            learning_rate_init=0.01,
+            batch_size=100,
+            max_iter=60,
+            tol=0.0,
+            n_iter_no_change=1000,
+            alpha=0.0,
+            random_state=0,
+        )
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             return sk.fit(X[tr], y[tr]).score(X[te], y[te])
 
-    ctx.compare("test accuracy, Adam (different random init and batches)", adam.score(X[te], y[te]),
-                sk_mlp, "scikit-learn MLPClassifier, same architecture and optimizer",
-                rtol=0.0, atol=0.03)
-    ctx.note("A network's loss is not convex, so its certificate claims less than a convex "
-             "model's: the loss fell, and the gradient norm shrank below tol = 1% of its start.")
+    ctx.compare(
+        "test accuracy, Adam (different random init and batches)",
+        adam.score(X[te], y[te]),
+        sk_mlp,
+        "scikit-learn MLPClassifier, same architecture and optimizer",
+        rtol=0.0,
+        atol=0.03,
+    )
+    ctx.note(
+        "A network's loss is not convex, so its certificate claims less than a convex "
+        "model's: the loss fell, and the gradient norm shrank below tol = 1% of its start."
+    )
     ctx.certificate("MLPClassifier (Adam) on digits", adam.certificate(X[tr], y[tr]))
     fig, ax = new_figure(width=7.0, height=4.0)
     for label, c in curves.items():
         ax.semilogy(np.arange(1, len(c) + 1), c, "o-", ms=3, label=label)
-    ax.set(xlabel="epoch", ylabel="training cross entropy",
-           title="digits, 64-64-10 ReLU network, plain SGD")
+    ax.set(
+        xlabel="epoch",
+        ylabel="training cross entropy",
+        title="digits, 64-64-10 ReLU network, plain SGD",
+    )
     ax.legend(fontsize="small")
-    ctx.figure(fig, "Full batch vs mini-batch vs SGD",
-               "One epoch of full-batch GD is one step; smaller batches take many noisy steps "
-               "per epoch and fall faster per pass over the data.")
+    ctx.figure(
+        fig,
+        "Full batch vs mini-batch vs SGD",
+        "One epoch of full-batch GD is one step; smaller batches take many noisy steps "
+        "per epoch and fall faster per pass over the data.",
+    )
