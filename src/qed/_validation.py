@@ -9,7 +9,6 @@ problem and the fix, so that bad input never reaches numpy or LAPACK.
 from __future__ import annotations
 
 import numbers
-import sys
 import warnings
 from typing import Any
 
@@ -24,7 +23,6 @@ __all__ = [
     "check_array",
     "check_X_y",
     "check_y",
-    "check_is_fitted",
     "check_sample_weight",
     "check_scalar",
     "check_random_state",
@@ -37,7 +35,10 @@ FLOAT_DTYPES = (np.float64, np.float32)
 
 
 class NotFittedError(ValueError, AttributeError):
-    """Raised when a method that needs a fitted model is called before ``fit``."""
+    """Raised when a method that needs a fitted model is called before ``fit``.
+
+    Estimators raise ``qed.base.NotFittedError``, which is this class and scikit-learn's.
+    """
 
 
 class ConvergenceWarning(UserWarning):
@@ -362,45 +363,6 @@ def check_X_y(
     if y_numeric and y.dtype != X.dtype and y.dtype.kind == "f":
         y = y.astype(X.dtype, copy=False)
     return X, y
-
-
-def check_is_fitted(estimator: Any, attributes: str | list[str] | None = None) -> None:
-    """Raise ``NotFittedError`` unless ``estimator`` has its fitted (trailing _) attributes."""
-    if isinstance(estimator, type):
-        raise TypeError(f"{estimator.__name__} is a class, not an instance; call it first.")
-    if attributes is None:
-        fitted = [k for k in vars(estimator) if k.endswith("_") and not k.startswith("__")]
-    else:
-        attributes = [attributes] if isinstance(attributes, str) else list(attributes)
-        fitted = [a for a in attributes if hasattr(estimator, a)]
-        if len(fitted) != len(attributes):
-            fitted = []
-    if not fitted:
-        name = _estimator_name(estimator)
-        raise _not_fitted_error_type()(
-            f"This {name} instance is not fitted yet. Call 'fit' with appropriate arguments "
-            "before using this estimator."
-        )
-
-
-_SKLEARN_NOT_FITTED: type | None = None
-
-
-def _not_fitted_error_type() -> type:
-    """qed's NotFittedError, also an sklearn NotFittedError once scikit-learn is imported.
-
-    scikit-learn's ``check_estimator`` expects its own exception class; subclassing it lazily
-    (only when ``sklearn.exceptions`` is already loaded) keeps qed free of an sklearn import.
-    """
-    global _SKLEARN_NOT_FITTED
-    sk = sys.modules.get("sklearn.exceptions")
-    if sk is None:
-        return NotFittedError
-    if _SKLEARN_NOT_FITTED is None:
-        _SKLEARN_NOT_FITTED = type(
-            "NotFittedError", (NotFittedError, sk.NotFittedError), {"__module__": __name__}
-        )
-    return _SKLEARN_NOT_FITTED
 
 
 def check_sample_weight(

@@ -9,7 +9,6 @@ from hypothesis import strategies as st
 from qed._validation import (
     NotFittedError,
     check_array,
-    check_is_fitted,
     check_random_state,
     check_sample_weight,
     check_scalar,
@@ -22,6 +21,9 @@ from qed.base import BaseEstimator
 class Est(BaseEstimator):
     def __init__(self, a=1):
         self.a = a
+
+    def fit(self, X, y=None):
+        return self
 
 
 @pytest.mark.parametrize(
@@ -93,12 +95,16 @@ def test_check_X_y_lengths_and_targets():
     assert list(y) == ["cat", "dog"]
 
 
-def test_not_fitted():
-    with pytest.raises(NotFittedError, match="not fitted yet"):
-        check_is_fitted(Est())
+def test_not_fitted_is_qeds_and_sklearns():
+    """The fitted check raises an error that both qed's and scikit-learn's classes catch."""
+    from sklearn.exceptions import NotFittedError as SkNotFittedError
+
+    for exc in (NotFittedError, SkNotFittedError):
+        with pytest.raises(exc, match="not fitted yet"):
+            Est()._check_fitted()
     e = Est()
     e.coef_ = 1
-    check_is_fitted(e)
+    e._check_fitted()
     assert issubclass(NotFittedError, ValueError) and issubclass(NotFittedError, AttributeError)
 
 

@@ -24,8 +24,8 @@ import numpy as np
 from scipy import stats
 from scipy.special import betaln
 
-from qed._validation import NotFittedError, check_scalar
-from qed.base import BaseEstimator
+from qed._validation import check_scalar
+from qed.base import BaseEstimator, NotFittedError
 from qed.certificate import Certificate, scaled_tolerance
 
 __all__ = ["bernoulli_mle", "beta_mode", "BetaBernoulli"]
