@@ -29,6 +29,7 @@ __all__ = [
     "column_or_1d",
     "encode_labels",
     "check_bool",
+    "record_features",
 ]
 
 FLOAT_DTYPES = (np.float64, np.float32)
@@ -203,7 +204,7 @@ def check_array(
     if copy and np.may_share_memory(arr, X if isinstance(X, np.ndarray) else arr):
         arr = arr.copy()
     if estimator is not None and reset is not None and arr.ndim == 2:
-        _check_features(estimator, arr, names, reset=reset)
+        record_features(estimator, X if names is not None else arr, reset=reset)
     return arr
 
 
@@ -226,43 +227,24 @@ def _assert_all_finite(arr: np.ndarray, input_name: str) -> None:
         )
 
 
-def _check_features(estimator: Any, X: np.ndarray, names: np.ndarray | None, *, reset: bool):
-    name = _estimator_name(estimator)
-    if reset:
-        estimator.n_features_in_ = X.shape[1]
-        if names is not None:
-            estimator.feature_names_in_ = names
-        elif hasattr(estimator, "feature_names_in_"):
-            del estimator.feature_names_in_
-        return
-    fitted_names = getattr(estimator, "feature_names_in_", None)
-    if fitted_names is not None and names is None:
-        warnings.warn(
-            f"X does not have valid feature names, but {name} was fitted with feature names",
-            UserWarning,
-            stacklevel=3,
+def record_features(estimator: Any, X: Any, *, reset: bool) -> None:
+    """scikit-learn's fit/predict bookkeeping of ``n_features_in_`` and ``feature_names_in_``.
+
+    Delegates to ``sklearn.utils.validation.validate_data(..., skip_check_array=True)`` — the
+    array itself was validated by qed — and adds the fix to its shape-mismatch message. X is
+    the user's input (a DataFrame keeps its column names), already known to be 2-D.
+    """
+    from sklearn.utils.validation import validate_data
+
+    try:
+        validate_data(estimator, X, skip_check_array=True, reset=reset)
+    except ValueError as exc:
+        fix = (
+            "pass the columns in the order used in fit"
+            if "feature names" in str(exc)
+            else "pass data with the same columns as in fit"
         )
-    elif fitted_names is None and names is not None:
-        warnings.warn(
-            f"X has feature names, but {name} was fitted without feature names",
-            UserWarning,
-            stacklevel=3,
-        )
-    elif fitted_names is not None and names is not None:
-        if len(fitted_names) != len(names) or np.any(fitted_names != names):
-            unseen = sorted(set(names) - set(fitted_names))
-            missing = sorted(set(fitted_names) - set(names))
-            raise ValueError(
-                "The feature names should match those that were passed during fit. "
-                f"Feature names unseen at fit time: {unseen}. Feature names seen at fit time, "
-                f"yet now missing: {missing}. Pass the columns in the order used in fit."
-            )
-    expected = getattr(estimator, "n_features_in_", None)
-    if expected is not None and X.shape[1] != expected:
-        raise ValueError(
-            f"X has {X.shape[1]} features, but {name} is expecting {expected} features as "
-            "input; pass data with the same columns as in fit."
-        )
+        raise ValueError(f"{str(exc).rstrip('.')}; {fix}.") from None
 
 
 def column_or_1d(y: Any, *, input_name: str = "y", warn: bool = False) -> np.ndarray:
