@@ -9,6 +9,7 @@ never a fixed magic number.
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,12 +32,24 @@ def scaled_tolerance(scale: float, *, dtype: Any = np.float64, n: int = 1, facto
 
 @dataclass(frozen=True)
 class Condition:
-    """One optimality condition: ``value`` (measured) ≤ ``tolerance`` means it ``holds``."""
+    """One optimality condition: ``value`` (measured) ≤ ``tolerance`` means it ``holds``.
+
+    ``name`` is a plain ASCII identifier (``"stationarity"``, ``"normal_equations"``,
+    ``"kkt_box"``) so that ``cert["stationarity"]`` is typeable; the mathematics is in the
+    ``description``.
+    """
 
     name: str
     value: float
     tolerance: float
     description: str = ""
+
+    def __post_init__(self) -> None:
+        if not (isinstance(self.name, str) and self.name.isascii() and self.name.isidentifier()):
+            raise ValueError(
+                f"A condition's name must be a plain ASCII identifier such as "
+                f"'stationarity', got {self.name!r}; put the mathematics in its description."
+            )
 
     @property
     def holds(self) -> bool:
@@ -58,7 +71,7 @@ class Certificate:
 
     Examples
     --------
-    >>> cert = Certificate("demo", [Condition("‖∇f‖", 1e-12, 1e-9)])
+    >>> cert = Certificate("demo", [Condition("stationarity", 1e-12, 1e-9, "‖∇f‖ = 0")])
     >>> cert.holds
     True
     """
@@ -103,3 +116,22 @@ class Certificate:
                 + (f"  {c.description}" if c.description else "")
             )
         return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        """A table for notebooks: ✓/✗, condition, measured value, tolerance, meaning."""
+        verdict = "holds" if self.holds else "FAILS"
+        rows = "".join(
+            "<tr>"
+            f"<td style='color:{'green' if c.holds else 'crimson'}'>{'✓' if c.holds else '✗'}</td>"
+            f"<td><code>{html.escape(c.name)}</code></td>"
+            f"<td style='text-align:right'>{c.value:.3e}</td>"
+            f"<td style='text-align:right'>{c.tolerance:.3e}</td>"
+            f"<td>{html.escape(c.description)}</td>"
+            "</tr>"
+            for c in self.conditions
+        )
+        return (
+            f"<table class='qed-certificate'><caption>Certificate({html.escape(self.model)}): "
+            f"<b>{verdict}</b></caption><thead><tr><th></th><th>condition</th><th>measured</th>"
+            f"<th>tolerance</th><th>meaning</th></tr></thead><tbody>{rows}</tbody></table>"
+        )

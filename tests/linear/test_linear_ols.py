@@ -178,10 +178,10 @@ def test_certificate_holds_and_fails_when_perturbed(solver, weighted):
     model = LinearRegression(solver=solver).fit(X, y, sw)
     for cert in (model.certificate(), model.certificate(X, y, sw)):
         assert cert.holds, cert
-        assert {c.name for c in cert.conditions} == {"normal equations", "intercept"}
+        assert {c.name for c in cert.conditions} == {"normal_equations", "intercept"}
     model.coef_ = model.coef_ * (1 + 1e-6)
     assert not model.certificate().holds
-    assert not model.certificate(X, y, sw)["normal equations"].holds
+    assert not model.certificate(X, y, sw)["normal_equations"].holds
     model = LinearRegression(solver=solver).fit(X, y, sw)
     model.intercept_ += 1e-6
     assert not model.certificate()["intercept"].holds

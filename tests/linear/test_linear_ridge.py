@@ -135,7 +135,7 @@ def test_certificate_holds_and_fails_when_perturbed(solver, weighted):
     model = Ridge(alpha=3.0, solver=solver).fit(X, y, sw)
     assert model.certificate().holds
     assert model.certificate(X, y, sw).holds
-    assert "α" in model.certificate()["normal equations"].description
+    assert "α" in model.certificate()["normal_equations"].description
     model.coef_ = model.coef_ * (1 + 1e-6)
     assert not model.certificate().holds
     assert not model.certificate(X, y, sw).holds

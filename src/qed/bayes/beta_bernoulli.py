@@ -237,7 +237,7 @@ class BetaBernoulli(BaseEstimator):
         a, b = self.a_, self.b_
         counts = abs(a - (self.prior_a_ + h)) + abs(b - (self.prior_b_ + t))
         cert.add(
-            "posterior = prior + counts",
+            "conjugate_update",
             counts,
             scaled_tolerance(a + b, factor=4.0),
             "(a_, b_) = (a + heads, b + tails)",
@@ -246,14 +246,14 @@ class BetaBernoulli(BaseEstimator):
         if a > 1 and b > 1:
             g1, g2 = (a - 1) / theta, (b - 1) / (1 - theta)
             cert.add(
-                "MAP ∇ log posterior = 0",
+                "map_stationarity",
                 abs(g1 - g2) / max(g1 + g2, 1e-300),
                 scaled_tolerance(1.0, n=2, factor=64.0),
                 "|(a_−1)/θ − (b_−1)/(1−θ)|, relative to its terms",
             )
             curvature = -(a - 1) / theta**2 - (b - 1) / (1 - theta) ** 2
             cert.add(
-                "MAP second order",
+                "map_second_order",
                 max(curvature, 0.0),
                 np.finfo(float).tiny,
                 "d² log posterior/dθ² < 0 (a maximum)",
@@ -265,15 +265,15 @@ class BetaBernoulli(BaseEstimator):
             # at θ = 0 the KKT condition is ∇ ≤ 0 on the whole interval (mirror for θ = 1)
             violation = float(np.max(grad)) if theta == 0 else float(np.max(-grad))
             cert.add(
-                f"MAP boundary KKT at θ = {theta:g}",
+                "map_boundary_kkt",
                 max(violation, 0.0),
                 np.finfo(float).tiny,
-                "log posterior monotone towards the boundary mode",
+                f"log posterior monotone towards the boundary mode θ = {theta:g} (KKT)",
             )
         if 0 < h < h + t:
             g1, g2 = h / self.mle_, t / (1 - self.mle_)
             cert.add(
-                "MLE ∇ log likelihood = 0",
+                "mle_stationarity",
                 abs(g1 - g2) / (g1 + g2),
                 scaled_tolerance(1.0, n=2, factor=64.0),
                 "|h/θ − t/(1−θ)| relative",

@@ -91,7 +91,7 @@ def least_squares_certificate(
         )
     has_alpha = bool(np.any(alpha_vec != 0))
     cert.add(
-        "normal equations",
+        "normal_equations",
         value,
         scaled_tolerance(scale, dtype=dtype, n=n),
         "‖XᵀW(y − Xβ − b) − αβ‖ = 0" if has_alpha else "‖XᵀW(y − Xβ − b)‖ = 0",

@@ -232,16 +232,16 @@ class _BaseMLP(BaseEstimator):
             f"{type(self).__name__}(hidden_layer_sizes={self._hidden()}, epochs={self.n_iter_})"
         )
         cert.add(
-            "L(θ_T) − L(θ₀)",
+            "loss_decrease",
             loss - self.initial_loss_,
             scaled_tolerance(abs(self.initial_loss_), dtype=self._dtype(), n=len(X)),
-            "training lowered the loss (no global optimum is claimed: not convex)",
+            "L(θ_T) − L(θ₀) ≤ 0: training lowered the loss (not convex: no global optimum claimed)",
         )
         cert.add(
-            "‖∇L(θ_T)‖ / ‖∇L(θ₀)‖",
+            "stationarity",
             norm / max(self.initial_grad_norm_, 1e-300),
             float(self.tol),
-            "approximately stationary: the gradient norm has shrunk",
+            "‖∇L(θ_T)‖ / ‖∇L(θ₀)‖ ≤ tol: approximately stationary",
         )
         return cert
 
