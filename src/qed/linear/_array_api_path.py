@@ -17,14 +17,15 @@ on its device, as scikit-learn's ``array_api_dispatch``; the small d × d statis
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import numpy as np
 
 from qed._array_api import device_of, float_dtype_of, to_numpy
-from qed.linear._checks import check_lengths
-from qed.linear._solvers import NormalStats, normal_cond_limit
+from qed._validation import record_features
+from qed.linear._checks import check_alpha, check_lengths
+from qed.linear._least_squares import fit_from_stats
+from qed.linear._solvers import NormalStats
 
 __all__ = [
     "fit_linear_xp",
@@ -74,9 +75,7 @@ def _check_Xy(est: Any, xp: Any, X: Any, y: Any, sample_weight: Any):
             raise ValueError(
                 "Negative values in data passed to sample_weight; weights must be ≥ 0."
             )
-    est.n_features_in_ = int(X.shape[1])
-    if hasattr(est, "feature_names_in_"):
-        del est.feature_names_in_
+    record_features(est, X, reset=True)
     return X, y, sw
 
 
@@ -103,110 +102,49 @@ def _solve_spd(xp, A, B):
     return xp.linalg.solve(A, B)
 
 
-def _min_norm(xp, Xw, Yw):
-    """β = V Σ⁺ Uᵀy with singular values below max(n, d)·eps·σ_max treated as 0."""
-    U, s, Vt = xp.linalg.svd(Xw, full_matrices=False)
-    eps = float(np.finfo(np.float32 if Xw.dtype == xp.float32 else np.float64).eps)
-    keep = s > max(Xw.shape) * eps * float(s[0])
-    s_inv = xp.where(keep, 1.0 / xp.where(keep, s, xp.ones_like(s)), xp.zeros_like(s))
-    coef = xp.matrix_transpose(Vt) @ ((xp.matrix_transpose(U) @ Yw) * s_inv[:, None])
-    return coef, int(xp.sum(xp.astype(keep, xp.int32))), s
-
-
 def _identity(xp, m, like):
     return xp.eye(m, dtype=like.dtype, device=device_of(like))
 
 
 def fit_linear_xp(est: Any, xp: Any, X: Any, y: Any, sample_weight: Any = None) -> Any:
-    """Fit a ``LinearRegression`` or a ``Ridge`` (it has ``alpha``) in namespace xp."""
-    from qed.linear.ordinary import RankDeficiencyWarning
-    from qed.linear.ridge import _check_alpha
+    """Fit a ``LinearRegression`` or a ``Ridge`` on Array API input, on its device.
 
+    The O(n·d²) work — centering and X_cᵀWX_c, X_cᵀWy_c — runs in xp on X's device; the
+    d × d statistics then go through the one solver of every path
+    (``qed.linear._least_squares``) and the fitted arrays come back as xp arrays on that
+    device. When d > n the problem is its data (no Gram smaller than X exists), which is
+    then solved on the host like an in-memory one.
+    """
     X, y, sw = _check_Xy(est, xp, X, y, sample_weight)
     Y = xp.reshape(y, (y.shape[0], -1))
     n, d = X.shape
-    t = Y.shape[1]
     Xw, Yw, x_mean, y_mean, w_sum = _centered(xp, X, Y, sw, bool(est.fit_intercept))
-    eye = _identity(xp, d, X)
-    if hasattr(est, "alpha"):
-        alpha = _check_alpha(est.alpha, t)
-        if est.solver not in ("auto", "primal", "dual"):
-            raise ValueError(
-                f"solver={est.solver!r} is not supported; choose one of ('auto', 'primal', 'dual')."
-            )
-        dual = est.solver == "dual" or (est.solver == "auto" and d > n)
-        cols = []
-        K = Xw @ xp.matrix_transpose(Xw) if dual else None
-        G = None if dual else xp.matrix_transpose(Xw) @ Xw
-        for j in range(t):
-            a = float(alpha[j])
-            yj = Yw[:, j : j + 1]
-            if dual:
-                cols.append(
-                    xp.matrix_transpose(Xw) @ _solve_spd(xp, K + a * _identity(xp, n, X), yj)
-                )
-            else:
-                cols.append(_solve_spd(xp, G + a * eye, xp.matrix_transpose(Xw) @ yj))
-        coef = xp.concat(cols, axis=1)
-        est.solver_ = "dual" if dual else "primal"
-        est._alpha = alpha
-    else:
-        if est.solver not in ("auto", "normal", "qr", "svd"):
-            raise ValueError(
-                f"solver={est.solver!r} is not supported; choose one of "
-                "('auto', 'normal', 'qr', 'svd')."
-            )
-        coef = None
-        G = xp.matrix_transpose(Xw) @ Xw
-        if est.solver in ("auto", "normal") and n >= d:
-            dinv = 1.0 / xp.sqrt(xp.linalg.diagonal(G))
-            lam = xp.linalg.eigvalsh(G * dinv[:, None] * dinv[None, :])
-            ok = float(lam[0]) > 0 and float(lam[-1]) / float(lam[0]) < normal_cond_limit(
-                np.float32 if X.dtype == xp.float32 else np.float64
-            )
-            if ok or est.solver == "normal":
-                coef = _solve_spd(xp, G, xp.matrix_transpose(Xw) @ Yw)
-                est.solver_, est.rank_ = "normal", d
-                est.singular_ = xp.flip(xp.sqrt(xp.clip(xp.linalg.eigvalsh(G), min=0.0)))
-        if coef is None and est.solver == "qr" and n >= d:
-            Q, R = xp.linalg.qr(Xw)
-            diag = xp.abs(xp.linalg.diagonal(R))
-            eps = float(np.finfo(np.float32 if X.dtype == xp.float32 else np.float64).eps)
-            if float(xp.min(diag)) > max(n, d) * eps * float(xp.max(diag)):
-                coef = xp.linalg.solve(R, xp.matrix_transpose(Q) @ Yw)
-                est.solver_, est.rank_ = "qr", d
-                est.singular_ = xp.linalg.svdvals(R)
-        if coef is None:
-            coef, rank, s = _min_norm(xp, Xw, Yw)
-            if rank < d and est.solver != "svd":
-                warnings.warn(
-                    f"X is rank deficient: rank {rank} < {d} features (after "
-                    "centering); the minimum-norm least-squares solution was "
-                    "returned.",
-                    RankDeficiencyWarning,
-                    stacklevel=3,
-                )
-            est.solver_, est.rank_, est.singular_ = "svd", rank, s
-    intercept = y_mean - x_mean @ coef
-    est.coef_ = coef[:, 0] if y.ndim == 1 else xp.matrix_transpose(coef)
-    if not est.fit_intercept:
-        est.intercept_ = 0.0
-    else:
-        est.intercept_ = intercept[0] if y.ndim == 1 else intercept
-    R = Yw - Xw @ coef  # √W-weighted centered residuals
-    G = G if G is not None else xp.matrix_transpose(Xw) @ Xw
-    est._stats = NormalStats(
-        gram=to_numpy(G),
-        xty=to_numpy(xp.matrix_transpose(Xw) @ Yw),
+    stats = NormalStats(
         x_mean=to_numpy(x_mean),
         y_mean=to_numpy(y_mean),
         sw_sum=w_sum,
         yty=to_numpy(xp.sum(Yw * Yw, axis=0)),
         n_samples=n,
     )
-    if not hasattr(est, "alpha"):
-        sigma2 = xp.sum(R * R, axis=0) / w_sum
-        est.sigma2_ = sigma2[0] if y.ndim == 1 else sigma2
+    dual = hasattr(est, "alpha") and est.solver == "dual"
+    if d > n or dual:
+        stats.update(xw=to_numpy(Xw), yw=to_numpy(Yw))
+    else:
+        Xt = xp.matrix_transpose(Xw)
+        stats.update(gram=to_numpy(Xt @ Xw), xty=to_numpy(Xt @ Yw))
+
+    def rss(coef: np.ndarray) -> np.ndarray:
+        R = Yw - Xw @ _as_xp(xp, coef, Xw)  # √W-weighted centered residuals, on the device
+        return to_numpy(xp.sum(R * R, axis=0))
+
+    dtype = np.float32 if X.dtype == xp.float32 else np.float64
+    fit_from_stats(est, stats, y_ndim=y.ndim, dtype=dtype, rss=rss)
+    for name in ("coef_", "intercept_", "sigma2_", "singular_"):
+        value = getattr(est, name, None)
+        if isinstance(value, (np.ndarray, np.floating, float)) and not (
+            name == "intercept_" and not est.fit_intercept
+        ):
+            setattr(est, name, _as_xp(xp, np.asarray(value), X))
     return est
 
 
@@ -226,11 +164,9 @@ def predict_linear_xp(est: Any, xp: Any, X: Any) -> Any:
 
 def fit_kernel_ridge_xp(est: Any, xp: Any, X: Any, y: Any, sample_weight: Any = None) -> Any:
     """α = (K + λI)⁻¹y (weighted: √W(√WK√W + λI)⁻¹√Wy) in namespace xp."""
-    from qed.linear.ridge import _check_alpha
-
     X, y, sw = _check_Xy(est, xp, X, y, sample_weight)
     Y = xp.reshape(y, (y.shape[0], -1))
-    alpha = _check_alpha(est.alpha, Y.shape[1])
+    alpha = check_alpha(est.alpha, Y.shape[1])
     K = _kernel(est, xp, X)
     n = X.shape[0]
     if sw is not None:

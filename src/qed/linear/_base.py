@@ -1,4 +1,10 @@
-"""What LinearRegression and Ridge share: ŷ = Xβ + b, and streaming by sufficient statistics."""
+"""What LinearRegression and Ridge share: one fit over any input, ŷ = Xβ + b, streaming.
+
+Each input reaches ``qed.linear._least_squares.fit_from_stats`` by its own way of computing
+the sufficient statistics — numpy here, dask blocks on their cluster (``_dask``), an Array
+API array on its device (``_array_api_path``); solver choice, fallbacks, warnings and the
+fitted attributes are the same for all of them.
+"""
 
 from __future__ import annotations
 
@@ -8,25 +14,48 @@ import numpy as np
 
 from qed._array_api import get_namespace
 from qed._blockwise import is_dask_collection
-from qed._validation import check_array
+from qed._validation import check_array, check_bool
+from qed.linear._checks import check_fit_data
+from qed.linear._least_squares import (
+    OLS_SOLVERS,
+    RIDGE_SOLVERS,
+    check_solver,
+    fit_from_stats,
+    numpy_statistics,
+)
 
 
 class LinearPredictor:
-    """Mixin for fitted ``coef_`` (d,) or (t, d) and ``intercept_``: predict and partial_fit."""
+    """Mixin for fitted ``coef_`` (d,) or (t, d) and ``intercept_``: fit, predict, partial_fit."""
 
-    def _fit_elsewhere(self, X: Any, y: Any, sample_weight: Any) -> Any:
-        """Fit dask input on its cluster and other Array API input in its own library and
-        device; returns the fitted estimator, or None for numpy input (the caller's path)."""
+    def _fit(self, X: Any, y: Any, sample_weight: Any) -> Any:
+        """Fit on numpy, dask or Array API input; see the module docstring."""
+        ridge = hasattr(self, "alpha")
+        check_solver(self.solver, RIDGE_SOLVERS if ridge else OLS_SOLVERS)
+        check_bool(self.fit_intercept, "fit_intercept")
         if is_dask_collection(X) or is_dask_collection(y):
             from qed.linear._dask import fit_dask  # row blocks reduced on the cluster
 
             return fit_dask(self, X, y, sample_weight)
         xp, is_numpy = get_namespace(X, y)
-        if not is_numpy:  # torch, array_api_strict, …: computed there, on that device
+        if not is_numpy:  # torch, array_api_strict, …: the statistics computed on X's device
             from qed.linear._array_api_path import fit_linear_xp
 
             return fit_linear_xp(self, xp, X, y, sample_weight)
-        return None
+        X, y, sw = check_fit_data(self, X, y, sample_weight)
+        Y = y.reshape(len(y), -1)
+        n, d = X.shape
+        if ridge:
+            form = "data" if self.solver == "dual" or (self.solver == "auto" and d > n) else "gram"
+        else:
+            form = "data" if d > n else "gram" if self.solver in ("auto", "normal") else "copy"
+        stats, data = numpy_statistics(X, Y, sw, bool(self.fit_intercept), form=form)
+
+        def rss(coef: np.ndarray) -> np.ndarray:
+            R = Y - X @ coef - (stats["y_mean"] - stats["x_mean"] @ coef)
+            return (R * R).sum(axis=0) if sw is None else sw @ (R * R)
+
+        return fit_from_stats(self, stats, y_ndim=y.ndim, dtype=X.dtype, data=data, rss=rss)
 
     def partial_fit(self, X: Any, y: Any, sample_weight: Any = None) -> Any:
         """Add one chunk of rows (numpy or dask) to the fit: streaming data, one pass.

@@ -8,6 +8,7 @@ diagonal of XᵀX (Σᵢ xᵢⱼ², NaN or inf as soon as one entry is) already 
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 import numpy as np
@@ -17,6 +18,7 @@ from qed._validation import check_array, check_sample_weight, check_y
 __all__ = [
     "check_fit_data",
     "check_lengths",
+    "check_alpha",
     "assert_finite",
     "assert_finite_gram",
     "RankDeficiencyWarning",
@@ -90,3 +92,22 @@ def check_lengths(X_shape: tuple, y_shape: tuple) -> None:
             f"Found array with shape {tuple(X_shape)}; at least 1 sample and 1 "
             "feature are required."
         )
+
+
+def check_alpha(alpha: Any, n_targets: int) -> np.ndarray:
+    """α as an array of shape (n_targets,): a scalar ≥ 0 or one value ≥ 0 per target."""
+    if isinstance(alpha, (bool, np.bool_)) or not (
+        isinstance(alpha, (numbers.Real, np.ndarray, list, tuple))
+    ):
+        raise TypeError(f"alpha must be a float ≥ 0 or an array of one per target, got {alpha!r}.")
+    arr = np.asarray(alpha, dtype=np.float64)
+    if arr.ndim > 1:
+        raise ValueError(f"alpha must be a scalar or 1-D, got shape {arr.shape}.")
+    if not np.all(np.isfinite(arr)) or np.any(arr < 0):
+        raise ValueError(f"alpha must be finite and ≥ 0 (got {alpha!r}); e.g. alpha=1.0.")
+    if arr.ndim == 1 and arr.size not in (1, n_targets):
+        raise ValueError(
+            f"Number of targets and number of penalties do not correspond: {arr.size} != "
+            f"{n_targets}; pass one alpha per target (or a single float)."
+        )
+    return np.broadcast_to(arr.reshape(-1), (n_targets,)).copy()

@@ -22,21 +22,20 @@ process: a dask X is reduced on the cluster by ``qed._blockwise.map_reduce_rows`
 from __future__ import annotations
 
 import math
-import warnings
 from typing import Any
 
 import numpy as np
 
 from qed._blockwise import is_dask_collection, map_reduce_rows, row_blocks_aligned
-from qed._validation import check_array, check_sample_weight, check_y
+from qed._validation import check_array, check_sample_weight, check_y, record_features
 from qed.linear._checks import check_lengths
-from qed.linear._solvers import NormalStats, normal_cond_limit, ridge_primal, spd_solve
+from qed.linear._least_squares import fit_from_stats
+from qed.linear._solvers import NormalStats
 
 __all__ = [
     "block_stats",
     "merge_stats",
     "stats_of",
-    "fit_from_stats",
     "fit_dask",
     "partial_fit",
     "predict_dask",
@@ -139,101 +138,6 @@ def _check_stats(stats: NormalStats) -> None:
         )
 
 
-def _pinv_solve(gram: np.ndarray, xty: np.ndarray) -> tuple[np.ndarray, int, np.ndarray]:
-    """Minimum-norm solution of X_cᵀX_cβ = X_cᵀy from the Gram's eigendecomposition.
-
-    Without the data, the Gram is all there is: its eigenvalues are the squared singular
-    values of X_c, known to ±eps·λ_max, so directions with λ ≤ d·eps·λ_max count as null.
-    Returns (coef (d, t), rank, singular values, decreasing).
-    """
-    lam, V = np.linalg.eigh(gram)
-    lam, V = lam[::-1], V[:, ::-1]
-    keep = lam > gram.shape[0] * np.finfo(np.float64).eps * max(lam[0], 0.0)
-    coef = V[:, keep] @ ((V[:, keep].T @ xty) / lam[keep, None])
-    return coef, int(keep.sum()), np.sqrt(np.clip(lam, 0, None))
-
-
-def fit_from_stats(est: Any, stats: NormalStats, y_ndim: int, dtype: Any) -> Any:
-    """Solve the (ridge) normal equations on merged statistics and set the fitted attributes.
-
-    ``est`` is a ``LinearRegression`` or a ``Ridge`` (recognised by its ``alpha``). The
-    solver choice mirrors the in-memory one: Cholesky on the Gram when it is well
-    conditioned, otherwise the minimum-norm solution (with the same warnings).
-    """
-    from qed.linear.ordinary import RankDeficiencyWarning
-    from qed.linear.ridge import _check_alpha
-
-    _check_stats(stats)
-    gram, xty = stats["gram"], stats["xty"]
-    d, t = xty.shape
-    is_ridge = hasattr(est, "alpha")
-    if is_ridge:
-        alpha = _check_alpha(est.alpha, t)
-        if est.solver not in ("auto", "primal", "dual"):
-            raise ValueError(
-                f"solver={est.solver!r} is not supported; choose one of ('auto', 'primal', 'dual')."
-            )
-        try:
-            coef = ridge_primal(gram, xty, alpha)
-            est.solver_ = "primal"
-        except np.linalg.LinAlgError:
-            warnings.warn(
-                "Singular matrix in solving the primal ridge problem (alpha = 0 and "
-                "rank-deficient X); using the minimum-norm least-squares solution "
-                "instead.",
-                RuntimeWarning,
-                stacklevel=3,
-            )
-            coef = _pinv_solve(gram, xty)[0]
-            est.solver_ = "svd"
-        est._alpha = alpha
-    else:
-        if est.solver not in ("auto", "normal", "qr", "svd"):
-            raise ValueError(
-                f"solver={est.solver!r} is not supported; choose one of "
-                "('auto', 'normal', 'qr', 'svd')."
-            )
-        coef = None
-        if est.solver in ("auto", "normal"):
-            try:
-                coef, rcond = spd_solve(gram, xty, scale=True)
-            except np.linalg.LinAlgError:
-                coef, rcond = None, 0.0
-            if coef is not None and est.solver == "auto" and rcond * normal_cond_limit(dtype) < 1:
-                coef = None
-        if coef is not None:
-            est.solver_, est.rank_ = "normal", d
-            est.singular_ = np.sqrt(np.clip(np.linalg.eigvalsh(gram)[::-1], 0, None))
-        else:
-            coef, rank, s = _pinv_solve(gram, xty)
-            if rank < d:
-                warnings.warn(
-                    f"X is rank deficient: rank {rank} < {d} features (after centering); the "
-                    "minimum-norm least-squares solution was returned.",
-                    RankDeficiencyWarning,
-                    stacklevel=3,
-                )
-            est.solver_, est.rank_, est.singular_ = "svd", rank, s.astype(dtype)
-    est._stats = stats
-    est.coef_ = (
-        np.ravel(coef).astype(dtype) if y_ndim == 1 else np.ascontiguousarray(coef.T, dtype=dtype)
-    )
-    intercept = (stats["y_mean"] - stats["x_mean"] @ coef).astype(dtype)
-    if not est.fit_intercept:
-        est.intercept_ = 0.0
-    else:
-        est.intercept_ = float(intercept[0]) if y_ndim == 1 else intercept
-    if not is_ridge:
-        rss = (
-            stats["yty"]
-            - 2 * np.einsum("dt,dt->t", coef, xty)
-            + np.einsum("dt,dt->t", coef, gram @ coef)
-        )
-        sigma2 = np.maximum(rss, 0) / stats["sw_sum"]
-        est.sigma2_ = float(sigma2[0]) if y_ndim == 1 else sigma2
-    return est
-
-
 def _check_dask_inputs(
     est: Any, X: Any, y: Any, sample_weight: Any, record: bool = True
 ) -> tuple[Any, Any, Any]:
@@ -268,9 +172,7 @@ def _check_dask_inputs(
     if sample_weight is not None and sample_weight.shape != (X.shape[0],):
         raise ValueError(f"sample_weight.shape == {sample_weight.shape}, expected ({X.shape[0]},).")
     if record:
-        est.n_features_in_ = int(X.shape[1])
-        if hasattr(est, "feature_names_in_"):
-            del est.feature_names_in_
+        record_features(est, X, reset=True)
     return X, y, sample_weight
 
 
@@ -295,7 +197,8 @@ def fit_dask(est: Any, X: Any, y: Any, sample_weight: Any = None) -> Any:
     X, y, sw = _check_dask_inputs(est, X, y, sample_weight)
     dtype = X.dtype if X.dtype in (np.float32, np.float64) else np.float64
     stats = stats_of(X, y, sw, bool(est.fit_intercept))
-    return fit_from_stats(est, stats, y.ndim, dtype)
+    _check_stats(stats)
+    return fit_from_stats(est, stats, y_ndim=y.ndim, dtype=dtype)
 
 
 def partial_fit(est: Any, X: Any, y: Any, sample_weight: Any = None) -> Any:
@@ -340,7 +243,8 @@ def partial_fit(est: Any, X: Any, y: Any, sample_weight: Any = None) -> Any:
         new = merge_stats(old, new)
         dtype = np.result_type(dtype, est.coef_.dtype)
     new.setdefault("bad_weights", 0)
-    return fit_from_stats(est, new, y.ndim, dtype)
+    _check_stats(new)
+    return fit_from_stats(est, new, y_ndim=y.ndim, dtype=dtype)
 
 
 def _linear_block(Xb: np.ndarray, coef: np.ndarray, intercept: Any) -> np.ndarray:

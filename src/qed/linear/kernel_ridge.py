@@ -20,9 +20,8 @@ from qed._validation import check_array, check_sample_weight, check_X_y
 from qed.base import BaseEstimator, RegressorMixin
 from qed.certificate import Certificate, scaled_tolerance
 from qed.kernels import KERNELS, pairwise_kernel
-from qed.linear._checks import RankDeficiencyWarning
+from qed.linear._checks import RankDeficiencyWarning, check_alpha
 from qed.linear._solvers import spd_solve_refined
-from qed.linear.ridge import _check_alpha
 
 __all__ = ["KernelRidge", "solve_kernel_ridge"]
 
@@ -141,7 +140,7 @@ class KernelRidge(RegressorMixin, BaseEstimator):
         X, y = check_X_y(X, y, estimator=self, multi_output=True, y_numeric=True)
         y = y.astype(X.dtype, copy=False)
         Y = y.reshape(len(y), -1)
-        alpha = _check_alpha(self.alpha, Y.shape[1])
+        alpha = check_alpha(self.alpha, Y.shape[1])
         if self.kernel == "precomputed" and X.shape[0] != X.shape[1]:
             raise ValueError(
                 f"kernel='precomputed' needs the square training kernel K(X, X) as X, got "
