@@ -13,10 +13,8 @@ import numpy as np
 
 __all__ = [
     "get_namespace",
-    "is_numpy_namespace",
     "device_of",
     "float_dtype_of",
-    "to_namespace",
     "to_numpy",
 ]
 
@@ -59,10 +57,6 @@ def _is_numpy(xp: Any) -> bool:
     return name in ("numpy", "array_api_compat.numpy") or name.startswith("numpy")
 
 
-def is_numpy_namespace(xp: Any) -> bool:
-    return _is_numpy(xp)
-
-
 def device_of(x: Any) -> Any:
     from array_api_compat import device
 
@@ -74,13 +68,6 @@ def float_dtype_of(xp: Any, x: Any) -> Any:
     if xp.isdtype(x.dtype, "real floating"):
         return x.dtype
     return xp.float64
-
-
-def to_namespace(values: Any, xp: Any, *, device: Any = None, dtype: Any = None) -> Any:
-    """Convert a numpy array (or scalar) to an array of namespace ``xp`` on ``device``."""
-    if _is_numpy(xp):
-        return np.asarray(values, dtype=dtype)
-    return xp.asarray(np.asarray(values), dtype=dtype, device=device)
 
 
 def to_numpy(x: Any) -> np.ndarray:

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from qed._array_api import device_of, float_dtype_of, to_numpy
-from qed.info.entropy import _log_base, _sum_tolerance
+from qed.info._common import _log_base, _sum_tolerance
 
 __all__ = [
     "self_information",

@@ -19,7 +19,7 @@ import numpy as np
 
 from qed._array_api import get_namespace
 from qed.info import _kernels
-from qed.info.entropy import _as_array, _check_sums, _diagnose, _finish, _log_base, _rows
+from qed.info._common import _as_array, _check_sums, _diagnose, _finish, _log_base, _rows
 
 __all__ = ["kl_divergence", "cross_entropy"]
 

@@ -22,7 +22,7 @@ from scipy.linalg import LinAlgError, cholesky, eigvalsh, solve_triangular
 from qed._array_api import get_namespace
 from qed._validation import check_array
 from qed.certificate import scaled_tolerance
-from qed.info.entropy import _log_base
+from qed.info._common import _log_base
 
 __all__ = ["gaussian_entropy", "gaussian_kl"]
 

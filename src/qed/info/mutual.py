@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from qed._array_api import get_namespace
-from qed.info.entropy import _finish, _log_base, _validated_table
+from qed.info._common import _finish, _log_base, _validated_table
 
 __all__ = ["mutual_information", "contingency"]
 
