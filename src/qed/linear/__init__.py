@@ -10,10 +10,12 @@ from qed.linear.kernel_ridge import KernelRidge
 from qed.linear.ordinary import LinearRegression
 from qed.linear.polynomial import PolynomialFeatures
 from qed.linear.ridge import Ridge
+from qed.linear.ridge_cv import RidgeCV
 
 __all__ = [
     "LinearRegression",
     "Ridge",
+    "RidgeCV",
     "PolynomialFeatures",
     "KernelRidge",
     "RankDeficiencyWarning",
