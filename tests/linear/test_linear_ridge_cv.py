@@ -39,23 +39,23 @@ def test_leave_one_out_equals_sklearn(seed, n, d, t, weighted, fit_intercept):
     assert ours.alpha_ == ref.alpha_
     assert ours.best_score_ == pytest.approx(ref.best_score_, rel=1e-9)
     assert ours.cv_results_.shape == ref.cv_results_.shape
-    # near-interpolating α with d > n: 1 − hᵢᵢ is small and both lose digits (checked below)
-    rtol = 1e-9 if n > d else 1e-6
     scale = np.abs(ref.cv_results_).max(axis=0)
-    assert np.all(np.abs(ours.cv_results_ - ref.cv_results_) <= rtol * scale)
+    assert np.all(np.abs(ours.cv_results_ - ref.cv_results_) <= 1e-9 * scale)
     np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=1e-8, atol=1e-10)
     np.testing.assert_allclose(ours.intercept_, ref.intercept_, rtol=1e-8, atol=1e-10)
     assert ours.certificate(X, y, sw).holds
 
 
 @pytest.mark.parametrize("seed", [0, 1])
-def test_loo_residuals_are_those_of_real_refits(seed):
-    """eᵢ^(−i) = (yᵢ − ŷᵢ)/(1 − hᵢᵢ): every row left out and the model refitted."""
-    X, y, w = _problem(seed, 30, 4)
-    model = RidgeCV([0.7], store_cv_results=True).fit(X, y, sample_weight=w)
+@pytest.mark.parametrize(("n", "d", "alpha"), [(30, 4, 0.7), (20, 35, 1e-3)])
+def test_loo_residuals_are_those_of_real_refits(seed, n, d, alpha):
+    """eᵢ^(−i) = (yᵢ − ŷᵢ)/(1 − hᵢᵢ): every row left out and the model refitted (also where
+    d > n and a tiny α nearly interpolates, so that 1 − hᵢᵢ is small)."""
+    X, y, w = _problem(seed, n, d)
+    model = RidgeCV([alpha], store_cv_results=True).fit(X, y, sample_weight=w)
     for i in range(len(X)):
         keep = np.arange(len(X)) != i
-        refit = Ridge(alpha=0.7).fit(X[keep], y[keep], sample_weight=w[keep])
+        refit = Ridge(alpha=alpha).fit(X[keep], y[keep], sample_weight=w[keep])
         e = np.sqrt(w[i]) * (y[i] - refit.predict(X[i : i + 1])[0])
         assert model.cv_results_[i, 0] == pytest.approx(e**2, rel=1e-9)
 
@@ -122,6 +122,16 @@ def test_k_fold_larger_than_n_is_refused_clearly():
         RidgeCV(cv=10).fit(X, y)
 
 
-@parametrize_with_checks([RidgeCV(), RidgeCV(cv=3)])
+_MARK = parametrize_with_checks([RidgeCV(), RidgeCV(cv=3)])
+# check_array_api_input skips itself unless SCIPY_ARRAY_API=1 was set before SciPy was
+# imported; RidgeCV does not claim Array API dispatch, so it is left out, not skipped
+_CHECKS = [
+    (est, check)
+    for est, check in _MARK.args[1]
+    if "check_array_api_input" not in getattr(check, "func", check).__name__
+]
+
+
+@pytest.mark.parametrize(_MARK.args[0], _CHECKS, ids=_MARK.kwargs.get("ids"))
 def test_sklearn_compatible(estimator, check):
     check(estimator)

@@ -64,8 +64,8 @@ def ridge_loo(
     *,
     fit_intercept: bool,
     gram: np.ndarray | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Leave-one-out residuals and coefficients of ridge for every α.
+) -> np.ndarray:
+    """Leave-one-out residuals of ridge for every α.
 
     Parameters
     ----------
@@ -79,7 +79,6 @@ def ridge_loo(
     -------
     looe : ndarray of shape (n_samples, n_targets, n_alphas), √wᵢ·eᵢ^(−i) (scikit-learn's
         scale: the residuals of the √W-scaled problem).
-    coef : ndarray of shape (n_features, n_targets, n_alphas).
     """
     n, d = Xw.shape
     w = np.ones(n) if sw is None else sw
@@ -100,24 +99,25 @@ def ridge_loo(
         fitted = Q @ (QtY[:, :, None] * filters[:, None, :]).reshape(d, -1)
         residual = Yw[:, :, None] - fitted.reshape(n, Yw.shape[1], alphas.size)
         looe = residual / (1.0 - leverage)[:, None, :]
-        coef = np.einsum("dr,rtk->dtk", V, QtY[:, :, None] * filters[:, None, :])
-        return looe, coef
-    # d > n: K = UΛUᵀ with U complete, so I − H = U·diag(α/(λ + α))·Uᵀ − 1wᵀ/Σw is formed
-    # directly; 1 − hᵢᵢ never comes from a cancelling difference when the fit nearly
-    # interpolates (hᵢᵢ → 1 as α → 0)
-    lam, U = linalg.eigh(Xw @ Xw.T, check_finite=False, driver="evd")
-    lam = np.clip(lam, 0, None)
-    complement = alphas[None, :] / (lam[:, None] + alphas[None, :])  # (n, k)
-    one_minus_h = (U * U) @ complement
+        return looe
+    # d > n: I − H = α(K + αI)⁻¹ with K = √W X_c X_cᵀ √W, so the residual and 1 − hᵢᵢ share
+    # the factor α and eᵢ^(−i) = [G⁻¹y]ᵢ/[G⁻¹]ᵢᵢ, G = K + αI, with no cancelling 1 − hᵢᵢ
+    # when the fit nearly interpolates. The intercept: K + √w√wᵀ has √w as an eigenvector
+    # (X_c is centered, so K√w = 0) of eigenvalue Σw, well apart from the others; dropping
+    # that direction from G⁻¹ leaves the intercept unpenalised.
+    K = Xw @ Xw.T
+    root = np.sqrt(w)
     if fit_intercept:
-        one_minus_h -= (w / w.sum())[:, None]
+        K += np.outer(root, root)
+    lam, U = linalg.eigh(K, check_finite=False, driver="evd")
+    inverse = 1.0 / (np.clip(lam, 0, None)[:, None] + alphas[None, :])  # (n, k)
+    if fit_intercept:
+        inverse[np.argmax(np.abs(U.T @ root)), :] = 0.0
     UtY = U.T @ Yw
-    residual = (U @ (UtY[:, :, None] * complement[:, None, :]).reshape(n, -1)).reshape(
+    numerator = (U @ (UtY[:, :, None] * inverse[:, None, :]).reshape(n, -1)).reshape(
         n, Yw.shape[1], alphas.size
     )
-    looe = residual / one_minus_h[:, None, :]
-    dual = np.einsum("nr,rtk->ntk", U, UtY[:, :, None] / (lam[:, None, None] + alphas))
-    return looe, np.einsum("nd,ntk->dtk", Xw, dual)
+    return numerator / ((U * U) @ inverse)[:, None, :]
 
 
 class _Identity(RegressorMixin, BaseEstimator):
@@ -194,7 +194,7 @@ class RidgeCV(RegressorMixin, BaseEstimator):
         stats, data = numpy_statistics(X, Y, sw, bool(self.fit_intercept), form="data")
         Xw, Yw = data()
         gram = Xw.T @ Xw if X.shape[0] >= X.shape[1] else None
-        looe, _ = ridge_loo(Xw, Yw, sw, alphas, fit_intercept=bool(self.fit_intercept), gram=gram)
+        looe = ridge_loo(Xw, Yw, sw, alphas, fit_intercept=bool(self.fit_intercept), gram=gram)
         scores = self._scores(looe, Yw, y, sw, stats)  # (k,) or (t, k)
         per_target = self.alpha_per_target and Y.shape[1] > 1
         best = np.argmax(scores, axis=-1)  # the first best α on ties, as scikit-learn
