@@ -30,7 +30,7 @@ from qed.certificate import Certificate, scaled_tolerance
 from qed.linear._base import LinearPredictor
 from qed.linear._certify import least_squares_certificate
 from qed.linear._checks import check_fit_data
-from qed.linear._least_squares import numpy_statistics, record_fit, solve_least_squares
+from qed.linear._least_squares import LeastSquaresFit, numpy_statistics, record_fit
 from qed.linear._solvers import NormalStats
 
 __all__ = ["RidgeCV", "ridge_loo", "check_alphas"]
@@ -64,8 +64,8 @@ def ridge_loo(
     *,
     fit_intercept: bool,
     gram: np.ndarray | None = None,
-) -> np.ndarray:
-    """Leave-one-out residuals of ridge for every α.
+) -> tuple[np.ndarray, np.ndarray]:
+    """Leave-one-out residuals and coefficients of ridge for every α.
 
     Parameters
     ----------
@@ -79,6 +79,8 @@ def ridge_loo(
     -------
     looe : ndarray of shape (n_samples, n_targets, n_alphas), √wᵢ·eᵢ^(−i) (scikit-learn's
         scale: the residuals of the √W-scaled problem).
+    coef : ndarray of shape (n_features, n_targets, n_alphas), β(α) from the same
+        factorisation.
     """
     n, d = Xw.shape
     w = np.ones(n) if sw is None else sw
@@ -99,7 +101,7 @@ def ridge_loo(
         fitted = Q @ (QtY[:, :, None] * filters[:, None, :]).reshape(d, -1)
         residual = Yw[:, :, None] - fitted.reshape(n, Yw.shape[1], alphas.size)
         looe = residual / (1.0 - leverage)[:, None, :]
-        return looe
+        return looe, np.einsum("dr,rtk->dtk", V, QtY[:, :, None] * filters[:, None, :])
     # d > n: I − H = α(K + αI)⁻¹ with K = √W X_c X_cᵀ √W, so the residual and 1 − hᵢᵢ share
     # the factor α and eᵢ^(−i) = [G⁻¹y]ᵢ/[G⁻¹]ᵢᵢ, G = K + αI, with no cancelling 1 − hᵢᵢ
     # when the fit nearly interpolates. The intercept: K + √w√wᵀ has √w as an eigenvector
@@ -114,10 +116,10 @@ def ridge_loo(
     if fit_intercept:
         inverse[np.argmax(np.abs(U.T @ root)), :] = 0.0
     UtY = U.T @ Yw
-    numerator = (U @ (UtY[:, :, None] * inverse[:, None, :]).reshape(n, -1)).reshape(
+    dual = (U @ (UtY[:, :, None] * inverse[:, None, :]).reshape(n, -1)).reshape(
         n, Yw.shape[1], alphas.size
-    )
-    return numerator / ((U * U) @ inverse)[:, None, :]
+    )  # G⁻¹y: the dual coefficients, β = X_cᵀ√W·G⁻¹y
+    return dual / ((U * U) @ inverse)[:, None, :], np.einsum("nd,ntk->dtk", Xw, dual)
 
 
 class _Identity(RegressorMixin, BaseEstimator):
@@ -194,7 +196,9 @@ class RidgeCV(RegressorMixin, BaseEstimator):
         stats, data = numpy_statistics(X, Y, sw, bool(self.fit_intercept), form="data")
         Xw, Yw = data()
         gram = Xw.T @ Xw if X.shape[0] >= X.shape[1] else None
-        looe = ridge_loo(Xw, Yw, sw, alphas, fit_intercept=bool(self.fit_intercept), gram=gram)
+        looe, coefs = ridge_loo(
+            Xw, Yw, sw, alphas, fit_intercept=bool(self.fit_intercept), gram=gram
+        )
         scores = self._scores(looe, Yw, y, sw, stats)  # (k,) or (t, k)
         per_target = self.alpha_per_target and Y.shape[1] > 1
         best = np.argmax(scores, axis=-1)  # the first best α on ties, as scikit-learn
@@ -207,14 +211,14 @@ class RidgeCV(RegressorMixin, BaseEstimator):
         if self.store_cv_results:
             kept = looe**2 if self.scoring is None else self._predictions(looe, Yw, sw, stats)
             self.cv_results_ = kept[:, 0, :] if y.ndim == 1 else kept
-        # the model at alpha_ comes from the one least-squares path of Ridge
+        # the model at alpha_, from the factorisation that gave its leave-one-out errors
         if gram is not None:
             stats = NormalStats(stats, gram=gram, xty=Xw.T @ Yw)
             del stats["xw"], stats["yw"]
+        t_index = np.arange(Y.shape[1])
+        coef = coefs[:, t_index, best] if per_target else coefs[:, :, best]
         alpha_vec = np.broadcast_to(np.asarray(self.alpha_, dtype=np.float64), (Y.shape[1],))
-        fit = solve_least_squares(
-            stats, alpha=alpha_vec.copy(), solver="auto", dtype=X.dtype, data=data
-        )
+        fit = LeastSquaresFit(coef, "eigen")
         record_fit(self, fit, stats, y_ndim=y.ndim, dtype=X.dtype, alpha=alpha_vec.copy())
         self._loo = looe[:, :, best] if not per_target else looe[:, np.arange(Y.shape[1]), best]
         return self
