@@ -19,6 +19,7 @@ eigendecomposition of √W X_c X_cᵀ √W = UΛUᵀ and the factors λ/(λ + α
 from __future__ import annotations
 
 import numbers
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -33,7 +34,7 @@ from qed.linear._checks import check_fit_data
 from qed.linear._least_squares import LeastSquaresFit, numpy_statistics, record_fit
 from qed.linear._solvers import NormalStats
 
-__all__ = ["RidgeCV", "ridge_loo", "check_alphas"]
+__all__ = ["RidgeCV", "ridge_loo", "kernel_loo", "check_alphas", "loo_scores"]
 
 
 def check_alphas(alphas: Any, *, allow_zero: bool = False) -> np.ndarray:
@@ -102,24 +103,83 @@ def ridge_loo(
         residual = Yw[:, :, None] - fitted.reshape(n, Yw.shape[1], alphas.size)
         looe = residual / (1.0 - leverage)[:, None, :]
         return looe, np.einsum("dr,rtk->dtk", V, QtY[:, :, None] * filters[:, None, :])
-    # d > n: I − H = α(K + αI)⁻¹ with K = √W X_c X_cᵀ √W, so the residual and 1 − hᵢᵢ share
-    # the factor α and eᵢ^(−i) = [G⁻¹y]ᵢ/[G⁻¹]ᵢᵢ, G = K + αI, with no cancelling 1 − hᵢᵢ
-    # when the fit nearly interpolates. The intercept: K + √w√wᵀ has √w as an eigenvector
-    # (X_c is centered, so K√w = 0) of eigenvalue Σw, well apart from the others; dropping
-    # that direction from G⁻¹ leaves the intercept unpenalised.
-    K = Xw @ Xw.T
-    root = np.sqrt(w)
-    if fit_intercept:
-        K += np.outer(root, root)
+    # d > n: the kernel form, with K = √W X_c X_cᵀ √W and the intercept direction √w
+    looe, dual = kernel_loo(
+        Xw @ Xw.T, Yw, alphas, unpenalised=np.sqrt(w) if fit_intercept else None
+    )
+    return looe, np.einsum("nd,ntk->dtk", Xw, dual)
+
+
+def kernel_loo(
+    K: np.ndarray, Yw: np.ndarray, alphas: np.ndarray, *, unpenalised: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Leave-one-out residuals of kernel ridge, (K + αI)c = y, for every α from one
+    eigendecomposition of K.
+
+    I − H = α(K + αI)⁻¹, so the residual and 1 − hᵢᵢ share the factor α and
+    eᵢ^(−i) = [G⁻¹y]ᵢ / [G⁻¹]ᵢᵢ with G = K + αI = U·diag(λ + α)·Uᵀ: no cancelling 1 − hᵢᵢ
+    when the fit nearly interpolates. An ``unpenalised`` direction u (the intercept's √w, with
+    Ku = 0) is added to K as uuᵀ, where it is an eigenvector well apart from the others, and
+    dropped from G⁻¹.
+
+    Parameters
+    ----------
+    K : ndarray of shape (n_samples, n_samples), symmetric positive semi-definite (√W K √W
+        for weighted problems).
+    Yw : ndarray of shape (n_samples, n_targets), √W·y.
+    alphas : ndarray of shape (n_alphas,), all > 0.
+    unpenalised : optional ndarray of shape (n_samples,).
+
+    Returns
+    -------
+    looe : ndarray of shape (n_samples, n_targets, n_alphas), √wᵢ·eᵢ^(−i).
+    dual : ndarray of shape (n_samples, n_targets, n_alphas), G⁻¹·√W y.
+    """
+    n = K.shape[0]
+    if unpenalised is not None:
+        K = K + np.outer(unpenalised, unpenalised)
     lam, U = linalg.eigh(K, check_finite=False, driver="evd")
     inverse = 1.0 / (np.clip(lam, 0, None)[:, None] + alphas[None, :])  # (n, k)
-    if fit_intercept:
-        inverse[np.argmax(np.abs(U.T @ root)), :] = 0.0
+    if unpenalised is not None:
+        inverse[np.argmax(np.abs(U.T @ unpenalised)), :] = 0.0
     UtY = U.T @ Yw
     dual = (U @ (UtY[:, :, None] * inverse[:, None, :]).reshape(n, -1)).reshape(
         n, Yw.shape[1], alphas.size
-    )  # G⁻¹y: the dual coefficients, β = X_cᵀ√W·G⁻¹y
-    return dual / ((U * U) @ inverse)[:, None, :], np.einsum("nd,ntk->dtk", Xw, dual)
+    )
+    return dual / ((U * U) @ inverse)[:, None, :], dual
+
+
+def loo_scores(
+    looe: np.ndarray,
+    predictions: Callable[[], np.ndarray],
+    y: np.ndarray,
+    scoring: Any,
+    per_target: bool,
+) -> np.ndarray:
+    """The score of every α: −mean(looe²) without a scoring (scikit-learn's RidgeCV), else the
+    scorer on the leave-one-out ``predictions()`` (n, t, k) against y.
+
+    Returns ndarray of shape (n_alphas,), or (n_targets, n_alphas) when ``per_target``.
+    """
+    if scoring is None:
+        sq = looe**2
+        return -sq.mean(axis=0) if per_target else -sq.mean(axis=(0, 1))
+    from sklearn.metrics import check_scoring
+
+    scorer = check_scoring(_Identity(), scoring=scoring)
+    pred = predictions()
+    Y = y.reshape(len(y), -1)
+    k = pred.shape[2]
+    if per_target:
+        return np.array(
+            [
+                [scorer(_Identity(), pred[:, j, i], Y[:, j]) for i in range(k)]
+                for j in range(Y.shape[1])
+            ]
+        )
+    if y.ndim == 1:
+        return np.array([scorer(_Identity(), pred[:, 0, i], y) for i in range(k)])
+    return np.array([scorer(_Identity(), pred[:, :, i], Y) for i in range(k)])
 
 
 class _Identity(RegressorMixin, BaseEstimator):
@@ -199,8 +259,10 @@ class RidgeCV(RegressorMixin, BaseEstimator):
         looe, coefs = ridge_loo(
             Xw, Yw, sw, alphas, fit_intercept=bool(self.fit_intercept), gram=gram
         )
-        scores = self._scores(looe, Yw, y, sw, stats)  # (k,) or (t, k)
         per_target = self.alpha_per_target and Y.shape[1] > 1
+        scores = loo_scores(  # (k,) or, per target, (t, k)
+            looe, lambda: self._predictions(looe, Yw, sw, stats), y, self.scoring, per_target
+        )
         best = np.argmax(scores, axis=-1)  # the first best α on ties, as scikit-learn
         if per_target:
             self.alpha_ = alphas[best]
@@ -231,28 +293,6 @@ class RidgeCV(RegressorMixin, BaseEstimator):
         if sw is not None:
             pred /= np.sqrt(sw)[:, None, None]
         return pred + stats["y_mean"][None, :, None]
-
-    def _scores(self, looe, Yw, y, sw, stats) -> np.ndarray:
-        per_target = self.alpha_per_target and Yw.shape[1] > 1
-        if self.scoring is None:
-            sq = looe**2
-            return -sq.mean(axis=0) if per_target else -sq.mean(axis=(0, 1))
-        from sklearn.metrics import check_scoring
-
-        scorer = check_scoring(_Identity(), scoring=self.scoring)
-        pred = self._predictions(looe, Yw, sw, stats)
-        Y = y.reshape(len(y), -1)
-        k = pred.shape[2]
-        if per_target:
-            return np.array(
-                [
-                    [scorer(_Identity(), pred[:, j, i], Y[:, j]) for i in range(k)]
-                    for j in range(Y.shape[1])
-                ]
-            )
-        if y.ndim == 1:
-            return np.array([scorer(_Identity(), pred[:, 0, i], y) for i in range(k)])
-        return np.array([scorer(_Identity(), pred[:, :, i], Y) for i in range(k)])
 
     def _fit_grid_search(self, X, y, sample_weight, alphas) -> RidgeCV:
         """k-fold (or any splitter) selection: scikit-learn's GridSearchCV over qed's Ridge."""
