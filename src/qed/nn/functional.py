@@ -35,6 +35,8 @@ __all__ = [
     "linear",
     "logsumexp",
     "batch_norm",
+    "layer_norm",
+    "dropout",
     "cross_entropy",
     "binary_cross_entropy_with_logits",
     "mse_loss",
@@ -235,8 +237,10 @@ def linear(x: Any, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 
 
 from qed.nn.batchnorm import batch_norm  # noqa: E402  (re-exports)
+from qed.nn.dropout import dropout  # noqa: E402
 from qed.nn.losses import (  # noqa: E402
     binary_cross_entropy_with_logits,
     cross_entropy,
     mse_loss,
 )
+from qed.nn.normalization import layer_norm  # noqa: E402
