@@ -40,7 +40,7 @@ def op_name(node: Tensor) -> str:
     """The name of the op that produced ``node`` (the function that defined its backward)."""
     fn = node._backward
     qual = getattr(fn, "__qualname__", repr(fn))
-    return qual.split(".<locals>")[0]
+    return qual.rsplit(".<locals>", 1)[0].rsplit(".", 1)[-1]
 
 
 def unbroadcast(g: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -128,6 +128,8 @@ def run_backward(
         if backward is None:  # a leaf: accumulate into .grad
             if wanted is not None or not node.requires_grad:
                 continue
+            if type(g) is not np.ndarray:  # a numpy scalar from 0-d arithmetic
+                g, own = np.asarray(g), True
             if g.dtype != node.data.dtype:
                 g, own = g.astype(node.data.dtype), True
             if node.grad is None:
@@ -150,9 +152,9 @@ def run_backward(
             if previous is None:
                 grads[pkey] = pg
                 owned[pkey] = fresh
-            elif owned[pkey]:
+            elif owned[pkey] and type(previous) is np.ndarray:
                 previous += pg
-            else:
+            else:  # not ours, or a numpy scalar (0-d arithmetic), which += would not update
                 grads[pkey] = previous + pg
                 owned[pkey] = True
     return captured if capture is not None else None
