@@ -102,6 +102,7 @@ def test_grad_refuses_an_unused_input_unless_allowed():
     np.testing.assert_array_equal(gq.data, [2.0, 4.0])
 
 
+@pytest.mark.filterwarnings("ignore:Using backward\\(\\) with create_graph")
 def test_backward_create_graph_makes_grad_differentiable_as_torch():
     """x.grad after backward(create_graph=True) is a Tensor on the tape; (x.grad·v).backward()
     then adds the Hessian-vector product to x.grad, as in torch."""

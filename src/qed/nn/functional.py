@@ -108,11 +108,11 @@ def elu(x: Any, alpha: float = 1.0) -> Tensor:
     """x if x > 0 else α(eˣ − 1) ⇒ derivative 1 or αeˣ (α at 0, as PyTorch)."""
     x = as_tensor(x)
     pos = x.data > 0
-    em1 = np.expm1(np.minimum(x.data, 0))
-    out = np.where(pos, x.data, alpha * em1)
+    neg_x = np.minimum(x.data, 0)
+    out = np.where(pos, x.data, alpha * np.expm1(neg_x))
 
     def backward(g):
-        return (g * np.where(pos, 1.0, alpha * (em1 + 1)).astype(x.data.dtype),)
+        return (g * np.where(pos, 1.0, alpha * np.exp(neg_x)).astype(x.data.dtype),)
 
     def double(g):
         neg_part = ops.mul(ops.exp(select.clamp(x, max=0.0)), alpha)
