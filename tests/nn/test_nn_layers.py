@@ -196,16 +196,19 @@ def test_batch_norm_layer_hvp_in_its_parameters_matches_torch():
 
 
 # --- Dropout ------------------------------------------------------------------------------------
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("p", [0.1, 0.5, 0.8])
-def test_dropout_mask_rate_and_scaling(p):
+def test_dropout_mask_rate_and_scaling(p, dtype):
     """Kept entries are exactly x/(1 − p); the number dropped is Binomial(n, p) (two-sided
     binomial test at level 1e-4), and E[y] = x holds within 5 standard errors."""
     n = 40_000
     layer = nn.Dropout(p, rng=np.random.default_rng(int(p * 100)))
-    x = np.random.default_rng(1).standard_normal(n) + 3.0
+    x = (np.random.default_rng(1).standard_normal(n) + 3.0).astype(dtype)
     y = layer(Tensor(x)).data
+    assert y.dtype == dtype
     kept = y != 0
-    np.testing.assert_allclose(y[kept], x[kept] / (1 - p), rtol=1e-15)
+    rtol = 1e-15 if dtype == np.float64 else 1e-6
+    np.testing.assert_allclose(y[kept], x[kept] / (1 - p), rtol=rtol)
     dropped = int(n - kept.sum())
     assert stats.binomtest(dropped, n, p).pvalue > 1e-4
     ratio = y / x

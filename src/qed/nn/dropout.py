@@ -39,7 +39,9 @@ def dropout(input: Any, p: float = 0.5, training: bool = True, rng: Any = None) 
     if not training or p == 0.0:
         return x
     gen = check_random_state(rng)
-    keep = gen.random(x.data.shape) >= p
+    # uniforms in the tensor's precision (float32 draws are half the work for float32 nets)
+    draw_dtype = np.float32 if x.data.dtype == np.float32 else np.float64
+    keep = gen.random(x.data.shape, dtype=draw_dtype) >= p
     scaled = keep * np.asarray(1.0 / (1.0 - p), dtype=x.data.dtype)
 
     def backward(g):
