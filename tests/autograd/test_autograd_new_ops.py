@@ -67,6 +67,8 @@ UNARY = [
         lambda a: ag.cat([a[:, :1], a.exp()], dim=1),
         lambda a: torch.cat([a[:, :1], a.exp()], 1),
     ),
+    ("sum_dim", lambda a: a.sum(dim=1, keepdim=True), lambda a: a.sum(dim=1, keepdim=True)),
+    ("mean_dim", lambda a: a.mean(dim=(0, 1)), lambda a: a.mean(dim=(0, 1))),
     ("stack0", lambda a: ag.stack([a, a.tanh()]), lambda a: torch.stack([a, a.tanh()])),
     ("stack2", lambda a: ag.stack([a, a * 3], dim=2), lambda a: torch.stack([a, a * 3], dim=2)),
 ]

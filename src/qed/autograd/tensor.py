@@ -327,10 +327,18 @@ class Tensor:
     __hash__ = object.__hash__
 
     # --- methods ----------------------------------------------------------------------------
-    def sum(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+    def sum(
+        self, axis: Any = None, keepdims: bool = False, *, dim: Any = None, keepdim: Any = None
+    ) -> Tensor:
+        """Σ over ``axis`` (numpy's names) or ``dim``/``keepdim`` (PyTorch's)."""
+        axis, keepdims = _axis_names(axis, keepdims, dim, keepdim)
         return _ops.sum(self, axis=axis, keepdims=keepdims)
 
-    def mean(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+    def mean(
+        self, axis: Any = None, keepdims: bool = False, *, dim: Any = None, keepdim: Any = None
+    ) -> Tensor:
+        """Mean over ``axis`` (numpy's names) or ``dim``/``keepdim`` (PyTorch's)."""
+        axis, keepdims = _axis_names(axis, keepdims, dim, keepdim)
         return _ops.mean(self, axis=axis, keepdims=keepdims)
 
     def exp(self) -> Tensor:
@@ -401,6 +409,14 @@ class Tensor:
     @property
     def T(self) -> Tensor:  # noqa: N802 (numpy's name)
         return _ops.transpose(self, None)
+
+
+def _axis_names(axis: Any, keepdims: bool, dim: Any, keepdim: Any) -> tuple[Any, bool]:
+    if dim is not None:
+        if axis is not None:
+            raise TypeError("give axis (numpy's name) or dim (PyTorch's), not both.")
+        axis = dim
+    return axis, bool(keepdims if keepdim is None else keepdim)
 
 
 def _graph_gradient(out: Tensor, gradient: Any) -> Tensor:
