@@ -131,6 +131,7 @@ def check_array(
     copy: bool = False,
     estimator: Any = None,
     reset: bool | None = None,
+    accept_sparse: bool = False,
 ) -> np.ndarray:
     """Validate an array-like and return it as a float ndarray.
 
@@ -141,6 +142,8 @@ def check_array(
         dtype forces it; None keeps the array's own dtype.
     estimator : optional estimator. With ``reset=True`` (fit) its ``n_features_in_`` and
         ``feature_names_in_`` are recorded; with ``reset=False`` (predict) they are checked.
+    accept_sparse : a scipy.sparse matrix or array is returned as a CSR matrix (COO, LIL, DOK,
+        CSC … converted), its stored values checked; otherwise it is refused by name.
 
     Returns
     -------
@@ -157,9 +160,12 @@ def check_array(
             "(Expected 2D array, got a string)."
         )
     if hasattr(X, "tocsr") and hasattr(X, "nnz"):
-        raise TypeError(
-            f"Sparse matrices are not supported for {input_name}; convert with X.toarray()."
-        )
+        if not accept_sparse:
+            raise TypeError(
+                f"Sparse matrices are not supported for {input_name} by "
+                f"{_estimator_name(estimator)}; convert with {input_name}.toarray()."
+            )
+        return _check_sparse(X, input_name, dtype, estimator, reset)
     names = _feature_names(X)
     if dtype == "numeric":
         dtype = None
@@ -206,6 +212,33 @@ def check_array(
     if estimator is not None and reset is not None and arr.ndim == 2:
         record_features(estimator, X if names is not None else arr, reset=reset)
     return arr
+
+
+def _check_sparse(X: Any, input_name: str, dtype: Any, estimator: Any, reset: bool | None) -> Any:
+    """A sparse X as a CSR matrix of float32/float64, 2-D, non-empty, stored values finite."""
+    from scipy import sparse
+
+    if X.ndim != 2:
+        raise ValueError(f"Expected a 2D sparse {input_name}, got shape {X.shape}.")
+    if X.dtype.kind not in "biuf":
+        raise ValueError(
+            f"{input_name} is a sparse matrix of dtype {X.dtype}; qed needs real numbers."
+        )
+    target = X.dtype if dtype in ("numeric", None) and X.dtype in FLOAT_DTYPES else np.float64
+    if dtype not in ("numeric", None):
+        target = dtype
+    X = sparse.csr_matrix(X, dtype=target)  # COO, LIL, DOK, CSC and sparse arrays alike
+    X.sum_duplicates()
+    if X.shape[0] < 1 or X.shape[1] < 1:
+        raise ValueError(
+            f"Found array with shape {X.shape} while at least 1 sample and 1 feature are "
+            f"required by {_estimator_name(estimator)}."
+        )
+    # always: no solver path re-checks a sparse X (the stored values are a cheap pass)
+    _assert_all_finite(X.data, f"{input_name}.data (the stored values of the sparse matrix)")
+    if estimator is not None and reset is not None:
+        record_features(estimator, X, reset=reset)
+    return X
 
 
 def _assert_all_finite(arr: np.ndarray, input_name: str) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from scipy import sparse
 
 from qed._array_api import get_namespace
 from qed._blockwise import is_dask_collection
@@ -21,7 +22,7 @@ from qed.linear._least_squares import (
     RIDGE_SOLVERS,
     check_solver,
     fit_from_stats,
-    numpy_statistics,
+    input_statistics,
 )
 
 
@@ -42,14 +43,18 @@ class LinearPredictor:
             from qed.linear._array_api_path import fit_linear_xp
 
             return fit_linear_xp(self, xp, X, y, sample_weight)
-        X, y, sw = check_fit_data(self, X, y, sample_weight)
+        X, y, sw = check_fit_data(self, X, y, sample_weight, accept_sparse=True)
         Y = y.reshape(len(y), -1)
         n, d = X.shape
-        if ridge:
+        if self.solver == "cg":
+            form = "operator"
+        elif sparse.issparse(X):
+            form = "gram"  # the data form would densify X: the Gram (or its operator) instead
+        elif ridge:
             form = "data" if self.solver == "dual" or (self.solver == "auto" and d > n) else "gram"
         else:
             form = "data" if d > n else "gram" if self.solver in ("auto", "normal") else "copy"
-        stats, data = numpy_statistics(X, Y, sw, bool(self.fit_intercept), form=form)
+        stats, data = input_statistics(X, Y, sw, bool(self.fit_intercept), form=form)
 
         def rss(coef: np.ndarray) -> np.ndarray:
             R = Y - X @ coef - (stats["y_mean"] - stats["x_mean"] @ coef)
@@ -84,5 +89,5 @@ class LinearPredictor:
             from qed.linear._array_api_path import predict_linear_xp
 
             return predict_linear_xp(self, xp, X)
-        X = check_array(X, estimator=self, reset=False)
-        return X @ self.coef_.astype(X.dtype, copy=False).T + self.intercept_
+        X = check_array(X, estimator=self, reset=False, accept_sparse=True)
+        return np.asarray(X @ self.coef_.astype(X.dtype, copy=False).T) + self.intercept_

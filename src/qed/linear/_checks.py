@@ -35,7 +35,7 @@ class IllConditionedWarning(UserWarning):
 
 
 def check_fit_data(
-    estimator: Any, X: Any, y: Any, sample_weight: Any
+    estimator: Any, X: Any, y: Any, sample_weight: Any, *, accept_sparse: bool = False
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """Validate X (2-D numeric, finiteness deferred), y (1-D or 2-D numeric) and weights.
 
@@ -47,7 +47,13 @@ def check_fit_data(
             f"{type(estimator).__name__} requires y to be passed, but the target y is None; "
             "pass the targets as the second argument of fit."
         )
-    X = check_array(X, estimator=estimator, reset=True, ensure_finite=False)
+    if hasattr(y, "tocsr") and hasattr(y, "nnz"):
+        raise TypeError(
+            "y is a sparse matrix; pass the targets as a dense array, e.g. y.toarray().ravel()."
+        )
+    X = check_array(
+        X, estimator=estimator, reset=True, ensure_finite=False, accept_sparse=accept_sparse
+    )
     y = check_y(y, multi_output=True, estimator=estimator)
     if y.shape[0] != X.shape[0]:
         raise ValueError(

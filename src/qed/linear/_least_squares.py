@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from scipy import sparse
 
 from qed.linear._checks import (
     IllConditionedWarning,
@@ -42,6 +43,7 @@ from qed.linear._solvers import (
     ridge_svd,
     spd_solve,
 )
+from qed.linear._sparse import GRAM_LIMIT, solve_cg, sparse_statistics
 
 __all__ = [
     "LeastSquaresFit",
@@ -54,8 +56,8 @@ __all__ = [
     "RIDGE_SOLVERS",
 ]
 
-OLS_SOLVERS = ("auto", "normal", "qr", "svd")
-RIDGE_SOLVERS = ("auto", "primal", "dual")
+OLS_SOLVERS = ("auto", "normal", "qr", "svd", "cg")
+RIDGE_SOLVERS = ("auto", "primal", "dual", "cg")
 
 # The centered, √W-weighted data (X_c, Y_c) of the problem, computed on demand.
 CenteredData = Callable[[], tuple[np.ndarray, np.ndarray]]
@@ -235,6 +237,9 @@ def solve_least_squares(
     data : optional callable returning the centered, weighted (X_c, Y_c), for the QR/SVD
         fallbacks; None where the path has only the statistics.
     """
+    if "operator" in stats:  # the Gram as an operator (sparse X with many features, or "cg")
+        zero = np.zeros(_dims(stats)[1])
+        return LeastSquaresFit(solve_cg(stats, zero if alpha is None else alpha), "cg")
     if data is None and "xw" in stats:  # the statistics are the centered data themselves
         data = lambda: (stats["xw"], stats["yw"])  # noqa: E731
     if alpha is None:
@@ -268,12 +273,13 @@ def record_fit(
     else:
         est.intercept_ = float(intercept[0]) if y_ndim == 1 else intercept
     est.solver_ = fit.solver
-    est._stats = stats
+    # an operator holds X itself: the saved statistics keep only the small arrays
+    est._stats = NormalStats({k: v for k, v in stats.items() if k != "operator"})
     if alpha is not None:
         est._alpha = alpha
         return est
-    est.rank_ = fit.rank
-    est.singular_ = fit.singular.astype(dtype, copy=False)
+    est.rank_ = fit.rank  # None after conjugate gradients, which do not reveal them
+    est.singular_ = None if fit.singular is None else fit.singular.astype(dtype, copy=False)
     sigma2 = _residual_sum(stats, fit.coef, rss) / stats["sw_sum"]
     est.sigma2_ = float(sigma2[0]) if y_ndim == 1 else sigma2
     return est
@@ -289,11 +295,12 @@ def _residual_sum(
     would keep fewer than ~10 digits) the residuals are recomputed from the data if held.
     """
     yty = stats["yty"]
-    if "gram" in stats:
+    if "gram" in stats or "operator" in stats:
+        gram = stats["gram"] if "gram" in stats else stats["operator"]
         value = (
             yty
             - 2 * np.einsum("dt,dt->t", coef, stats["xty"])
-            + np.einsum("dt,dt->t", coef, stats["gram"] @ coef)
+            + np.einsum("dt,dt->t", coef, gram @ coef)
         )
         if rss is None or np.all(value >= 1e-6 * yty):
             return np.maximum(value, 0)
@@ -336,6 +343,22 @@ def numpy_statistics(
             xw=Xc, yw=Yc
         )
     return stats, lambda: centered()[:2]
+
+
+def input_statistics(
+    X: Any, Y: np.ndarray, sw: np.ndarray | None, fit_intercept: bool, *, form: str
+) -> tuple[NormalStats, CenteredData | None]:
+    """``numpy_statistics`` for arrays, ``sparse_statistics`` for scipy.sparse X (which never
+    densifies X: no centered data for the fallbacks). ``form="operator"`` keeps the Gram as
+    an operator for conjugate gradients; a sparse X with more than ``GRAM_LIMIT`` features
+    always does."""
+    if sparse.issparse(X):
+        operator = form == "operator" or X.shape[1] > GRAM_LIMIT
+        return sparse_statistics(X, Y, sw, fit_intercept, operator=operator), None
+    if form == "operator":
+        assert_finite(X)
+        return sparse_statistics(X, Y, sw, fit_intercept, operator=True), None
+    return numpy_statistics(X, Y, sw, fit_intercept, form=form)
 
 
 def fit_from_stats(
