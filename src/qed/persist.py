@@ -454,8 +454,8 @@ def load(path: str | os.PathLike) -> Any:
             )
         try:
             return _Decoder(archive).decode(meta.get("root"))
-        except ValueError:
-            raise
+        except ValueError as exc:
+            raise ValueError(f"cannot load {path!r}: {exc}") from exc
         except (
             KeyError,
             TypeError,
