@@ -28,13 +28,13 @@ recording ``_sklearn_version``), and otherwise its instance ``__dict__`` is save
 from __future__ import annotations
 
 import importlib
-import math
 import os
 from typing import Any
 
 import numpy as np
 
 from qed import _persist_archive, _persist_sklearn
+from qed import _persist_values as atoms
 
 __all__ = ["save", "load", "register", "registered_types", "FORMAT", "VERSION"]
 
@@ -53,9 +53,6 @@ _SUBPACKAGES = (
     "qed.kernels",
     "qed.certificate",
 )
-_PY_TYPES = {"bool": bool, "int": int, "float": float, "complex": complex, "str": str}
-_SCALAR_KINDS = frozenset("biufcSUmM")  # numpy scalars and scalar types a file may hold
-_DTYPE_KINDS = _SCALAR_KINDS | {"O"}  # a dtype *value* may be object (SimpleImputer keeps one)
 _BIT_GENERATORS = {
     "PCG64": np.random.PCG64,
     "MT19937": np.random.MT19937,
@@ -124,10 +121,6 @@ def _custom(cls: type, method: str) -> bool:
     return getattr(cls, method, None) is not getattr(object, method, None)
 
 
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
 class _Encoder:
     def __init__(self) -> None:
         self.arrays: dict[str, np.ndarray] = {}
@@ -147,24 +140,18 @@ class _Encoder:
             self.depth -= 1
 
     def _encode(self, value: Any) -> Any:
-        if isinstance(value, np.generic):  # first: np.float64 and np.str_ subclass float, str
-            return _scalar(value)
-        if value is None or isinstance(value, (bool, str)) or _is_int(value):
+        if isinstance(value, (np.generic, float)) or value is None:
+            return atoms.encode_leaf(value)  # numpy scalars before str: np.str_ is a str
+        if isinstance(value, (bool, str)) or atoms.is_int(value):
             return value
-        if isinstance(value, float):
-            return value if math.isfinite(value) else {"__kind__": "float", "value": repr(value)}
         if isinstance(value, np.ndarray):
             return self._array(value)
         if isinstance(value, np.dtype):
             return {"__kind__": "dtype", "name": value.str}
         if isinstance(value, type):
-            return _type_value(value)
+            return atoms.encode_type(value)
         if isinstance(value, slice):
-            parts = (value.start, value.stop, value.step)
-            if not all(p is None or isinstance(p, (int, np.integer)) for p in parts):
-                raise TypeError(f"qed.save cannot store {value!r}: only slices of integers.")
-            ints = [None if p is None else int(p) for p in parts]
-            return {"__kind__": "slice", "start": ints[0], "stop": ints[1], "step": ints[2]}
+            return atoms.encode_slice(value)
         if isinstance(value, tuple) and not hasattr(value, "_fields"):
             return {"__kind__": "tuple", "items": [self.encode(v) for v in value]}
         if isinstance(value, list):
@@ -192,14 +179,9 @@ class _Encoder:
         )
 
     def _array(self, value: np.ndarray) -> Any:
-        if value.dtype == object:
-            # strings, None, NaN, numbers: element by element as JSON, never a pickled array
-            return {
-                "__kind__": "objarray",
-                "shape": list(value.shape),
-                "items": [_leaf(v) for v in value.flat],
-            }
-        if value.dtype.kind not in _SCALAR_KINDS or value.dtype.itemsize == 0:
+        if value.dtype == object:  # element by element as JSON, never a pickled array
+            return atoms.encode_objarray(value)
+        if value.dtype.kind not in atoms.SCALAR_KINDS or value.dtype.itemsize == 0:
             raise TypeError(
                 f"qed.save cannot store arrays of dtype {value.dtype} (object arrays other "
                 "than of str/None/numbers, or records); convert to a numeric or string dtype."
@@ -230,56 +212,6 @@ class _Encoder:
         }
 
 
-def _scalar(value: np.generic) -> dict[str, Any]:
-    if value.dtype.kind not in _SCALAR_KINDS:
-        raise TypeError(f"qed.save cannot store a numpy scalar of dtype {value.dtype}.")
-    item = value.item()
-    if isinstance(item, float) and not math.isfinite(item):
-        item = repr(item)
-    elif isinstance(item, bytes):
-        item = item.decode("latin-1")
-    elif not isinstance(item, (bool, int, float, str)):
-        raise TypeError(f"qed.save cannot store a numpy scalar of dtype {value.dtype}.")
-    return {"__kind__": "scalar", "dtype": value.dtype.str, "value": item}
-
-
-def _leaf(value: Any) -> Any:
-    """One element of an object array: None, a number or a string."""
-    if isinstance(value, np.generic):
-        return _scalar(value)
-    if value is None or isinstance(value, (bool, str)) or _is_int(value):
-        return value
-    if isinstance(value, float):
-        return value if math.isfinite(value) else {"__kind__": "float", "value": repr(value)}
-    raise TypeError(
-        f"qed.save cannot store object arrays holding a {type(value).__name__} ({value!r:.60}); "
-        "object arrays may hold only None, numbers and strings (anything else needs pickle)."
-    )
-
-
-def _type_value(value: type) -> dict[str, Any]:
-    for name, cls in _PY_TYPES.items():
-        if value is cls:
-            return {"__kind__": "pytype", "name": name}
-    if issubclass(value, np.generic):
-        dtype = np.dtype(value)
-        if dtype.kind in _SCALAR_KINDS and dtype.type is value:
-            return {"__kind__": "scalartype", "name": dtype.str}
-    raise TypeError(
-        f"qed.save cannot store the type {value!r}; only numpy scalar types (np.float64, ...) "
-        "and bool/int/float/complex/str can be saved as values."
-    )
-
-
-def _dtype(name: Any, kinds: frozenset[str]) -> np.dtype:
-    if not isinstance(name, str) or len(name) > 32:
-        raise ValueError(f"corrupted qed file: bad dtype name {str(name)[:40]!r}")
-    dtype = np.dtype(name)
-    if dtype.kind not in kinds or dtype.fields is not None or dtype.subdtype is not None:
-        raise ValueError(f"qed file names the dtype {dtype}, which it may not hold; refusing.")
-    return dtype
-
-
 class _Decoder:
     def __init__(self, archive: _persist_archive.Archive) -> None:
         self.archive = archive
@@ -306,32 +238,15 @@ class _Decoder:
         if kind == "array":
             return self.archive.array(node["ref"])
         if kind == "objarray":
-            items = node["items"]
-            shape = node["shape"]
-            if not isinstance(items, list) or not isinstance(shape, list):
-                raise ValueError("corrupted qed file: malformed object array")
-            if not all(_is_int(n) and n >= 0 for n in shape) or math.prod(shape) != len(items):
-                raise ValueError("corrupted qed file: object array shape does not match its items")
-            out = np.empty(len(items), dtype=object)
-            for i, item in enumerate(items):
-                out[i] = self._leaf(item)
-            return out.reshape(shape)
+            return atoms.decode_objarray(node)
         if kind in ("float", "scalar"):
-            return self._leaf(node)
+            return atoms.decode_leaf(node)
         if kind == "dtype":
-            return _dtype(node["name"], _DTYPE_KINDS)
-        if kind == "scalartype":
-            return _dtype(node["name"], _SCALAR_KINDS).type
-        if kind == "pytype":
-            cls = _PY_TYPES.get(node["name"]) if isinstance(node["name"], str) else None
-            if cls is None:
-                raise ValueError(f"corrupted qed file: unknown type value {node['name']!r}")
-            return cls
+            return atoms.check_dtype(node["name"], atoms.DTYPE_KINDS)
+        if kind in ("scalartype", "pytype"):
+            return atoms.decode_type(node)
         if kind == "slice":
-            parts = (node["start"], node["stop"], node["step"])
-            if not all(p is None or _is_int(p) for p in parts):
-                raise ValueError("corrupted qed file: a slice holds non-integers")
-            return slice(*parts)
+            return atoms.decode_slice(node)
         if kind == "tuple":
             items = node["items"]
             if not isinstance(items, list):
@@ -353,27 +268,6 @@ class _Decoder:
         if kind == "object":
             return self._object(node)
         raise ValueError(f"corrupted qed file: unknown tag {str(kind)[:40]!r}")
-
-    @staticmethod
-    def _leaf(node: Any) -> Any:
-        if node is None or isinstance(node, (bool, int, float, str)):
-            return node
-        kind = node.get("__kind__") if isinstance(node, dict) else None
-        if kind == "float":
-            if not isinstance(node["value"], str):
-                raise ValueError("corrupted qed file: malformed float")
-            return float(node["value"])
-        if kind == "scalar":
-            dtype = _dtype(node["dtype"], _SCALAR_KINDS)
-            value = node["value"]
-            if not isinstance(value, (bool, int, float, str)):
-                raise ValueError("corrupted qed file: malformed scalar")
-            if dtype.kind == "S":
-                value = value.encode("latin-1")
-            elif dtype.kind in "fc" and isinstance(value, str):
-                value = float(value)
-            return dtype.type(value)
-        raise ValueError(f"corrupted qed file: unexpected array element {str(node)[:80]!r}")
 
     @staticmethod
     def _key(key: Any) -> Any:
