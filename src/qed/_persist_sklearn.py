@@ -27,15 +27,18 @@ _BY_ATTR = {attr: name for name, (_, attr) in ALLOWED.items()}
 
 
 def resolve(name: Any) -> type | None:
-    """The allow-listed class called ``name``, or None; imports only modules of the table."""
+    """The allow-listed class called ``name``, or None; imports only modules of the table
+    (``ValueError`` when scikit-learn is not installed)."""
     entry = ALLOWED.get(name) if isinstance(name, str) else None
     if entry is None:
         return None
     module, attr = entry
     try:
         return getattr(importlib.import_module(module), attr)
-    except ImportError:  # scikit-learn not installed: the file cannot be loaded here
-        return None
+    except ImportError as exc:
+        raise ValueError(
+            f"this qed file holds a scikit-learn {attr}; install scikit-learn to load it."
+        ) from exc
 
 
 def public_name(obj: Any) -> str | None:
