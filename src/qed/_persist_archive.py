@@ -27,7 +27,6 @@ import numpy as np
 CHECKSUM = "sha256"
 META = "meta.json"
 _MAX_MEMBERS = 100_000
-_CHUNK = 1 << 20
 # What reading a damaged zip member can raise: bad headers and CRCs, truncated or undecodable
 # streams, encrypted or unsupported compression methods (RuntimeError, NotImplementedError).
 _ZIP_ERRORS = (
@@ -77,9 +76,12 @@ def write(path: str, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> Non
     folder = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=".qed-", suffix=".tmp", dir=folder)
     try:
-        with os.fdopen(fd, "wb") as raw, zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as zf:
+        with os.fdopen(fd, "wb") as raw, zipfile.ZipFile(raw, "w") as zf:
             for name, data in members.items():
-                zf.writestr(name, data)
+                # weights barely compress, and deflating them costs ~100x the write itself
+                zf.writestr(
+                    name, data, zipfile.ZIP_DEFLATED if name == META else zipfile.ZIP_STORED
+                )
             zf.writestr(CHECKSUM, checksum)
         os.replace(tmp, path)
     except BaseException:
@@ -127,14 +129,13 @@ class Archive:
         for required in (META, CHECKSUM):
             if required not in self.names:
                 raise self._fail(f"no {required} member (was it written by qed.save?)")
-        small: dict[str, bytes] = {}
+        # one pass reads every member once: zip CRC and SHA-256 checked together; the bytes
+        # are kept until their array is decoded, so that loading does not read twice
+        self._bytes: dict[str, bytes] = {}
 
         def chunks(name: str) -> Iterable[bytes]:
-            with self._zip.open(name) as fh:
-                while chunk := fh.read(_CHUNK):
-                    if name == META:
-                        small[name] = small.get(name, b"") + chunk
-                    yield chunk
+            self._bytes[name] = data = self._zip.read(name)
+            yield data
 
         try:
             stored = self._zip.read(CHECKSUM)
@@ -144,19 +145,16 @@ class Archive:
         if stored != actual.encode("ascii"):
             raise self._fail("its SHA-256 checksum does not match its contents")
         try:
-            return json.loads(small.get(META, b"").decode("utf-8"))
+            return json.loads(self._bytes.pop(META).decode("utf-8"))
         except (UnicodeDecodeError, ValueError, RecursionError) as exc:
             raise self._fail("meta.json is not valid JSON", exc) from exc
 
     def array(self, name: Any) -> np.ndarray:
         """The array in member ``name``, read without pickle and without trusting its header."""
-        if not isinstance(name, str) or name in (META, CHECKSUM) or name not in self.names:
-            raise self._fail(f"array {str(name)[:80]!r} is missing")
-        try:
-            data = self._zip.read(name)
-        except _ZIP_ERRORS as exc:
-            raise self._fail(f"array {name!r} cannot be read", exc) from exc
-        return _parse_npy(data, f"{self.path!r}, array {name!r}")
+        if not isinstance(name, str) or name not in self._bytes:
+            used = isinstance(name, str) and name in self.names - {META, CHECKSUM}
+            raise self._fail(f"array {str(name)[:80]!r} is {'used twice' if used else 'missing'}")
+        return _parse_npy(self._bytes.pop(name), f"{self.path!r}, array {name!r}")
 
 
 def _parse_npy(data: bytes, where: str) -> np.ndarray:
