@@ -27,6 +27,7 @@ import numpy as np
 CHECKSUM = "sha256"
 META = "meta.json"
 _MAX_MEMBERS = 100_000
+_MAX_RATIO = 1000
 # What reading a damaged zip member can raise: bad headers and CRCs, truncated or undecodable
 # streams, encrypted or unsupported compression methods (RuntimeError, NotImplementedError).
 _ZIP_ERRORS = (
@@ -122,6 +123,13 @@ class Archive:
         infos = self._zip.infolist()
         if len(infos) > _MAX_MEMBERS:
             raise self._fail(f"{len(infos)} members")
+        for info in infos:
+            # qed stores arrays uncompressed and deflates only meta.json: a member inflating
+            # more than 1000-fold is a zip bomb, refused before it fills memory
+            if info.compress_type != zipfile.ZIP_STORED and info.file_size > _MAX_RATIO * (
+                info.compress_size + 64
+            ):
+                raise self._fail(f"member {info.filename[:80]!r} inflates more than {_MAX_RATIO}x")
         names = [info.filename for info in infos]
         if len(set(names)) != len(names):
             raise self._fail("two members share a name")

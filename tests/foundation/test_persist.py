@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 import qed
-from qed.base import BaseEstimator
 from qed._persist_archive import digest
+from qed.base import BaseEstimator
 from qed.persist import FORMAT, VERSION, register
 
 
@@ -362,3 +362,14 @@ def test_encrypted_or_unsupported_members_are_value_errors(tmp_path):
     (tmp_path / "method.qed").write_bytes(bytes(method))
     with pytest.raises(ValueError, match="NotImplementedError"):
         qed.load(tmp_path / "method.qed")
+
+
+def test_zip_bomb_is_refused_before_inflating(tmp_path):
+    meta = json.dumps({"format": FORMAT, "version": VERSION, "root": None})
+    text = (meta[:-1] + " " * 20_000_000 + "}").encode()  # valid JSON, 20 MB of spaces
+    with zipfile.ZipFile(tmp_path / "bomb.qed", "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("meta.json", text)
+        zf.writestr("sha256", digest([("meta.json", [text])]))
+    assert (tmp_path / "bomb.qed").stat().st_size < 100_000
+    with pytest.raises(ValueError, match="inflates"):
+        qed.load(tmp_path / "bomb.qed")

@@ -12,7 +12,7 @@ Two kinds of hostile file, two oracles:
   different model, so its predictions are not compared.
 
 Every case must end within hypothesis' deadline (no hang). Cases run derandomized, so CI sees
-the same ~2,400 files each time; ``QED_FUZZ_SCALE=20`` runs 20 times as many random ones.
+the same 2,500 files each time; ``QED_FUZZ_SCALE=20`` runs 20 times as many random ones.
 """
 
 from __future__ import annotations
@@ -41,12 +41,14 @@ from qed.linear import PolynomialFeatures, Ridge
 from qed.nn import MLPClassifier
 
 SCALE = int(os.environ.get("QED_FUZZ_SCALE", "1"))
+# forged files may claim another scikit-learn version: sklearn warns, as it should
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.InconsistentVersionWarning")
 
 
 def _fuzz(examples: int):
     return settings(
         max_examples=examples * SCALE,
-        deadline=2000,  # ms per case: a hang fails the test
+        deadline=10_000,  # ms per case (~1 ms typical): a hang fails, a busy CI machine does not
         derandomize=SCALE == 1,
         database=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
