@@ -76,6 +76,12 @@ def encode_type(value: type) -> dict[str, Any]:
     )
 
 
+def encode_dtype(value: np.dtype) -> dict[str, Any]:
+    if value.kind not in DTYPE_KINDS or value.fields is not None or value.subdtype is not None:
+        raise TypeError(f"qed.save cannot store the dtype {value}; only plain dtypes.")
+    return {"__kind__": "dtype", "name": value.str}
+
+
 def encode_slice(value: slice) -> dict[str, Any]:
     parts = (value.start, value.stop, value.step)
     if not all(p is None or isinstance(p, (int, np.integer)) for p in parts):

@@ -147,7 +147,7 @@ class _Encoder:
         if isinstance(value, np.ndarray):
             return self._array(value)
         if isinstance(value, np.dtype):
-            return {"__kind__": "dtype", "name": value.str}
+            return atoms.encode_dtype(value)
         if isinstance(value, type):
             return atoms.encode_type(value)
         if isinstance(value, slice):

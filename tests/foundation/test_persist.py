@@ -271,6 +271,9 @@ def test_values_that_need_pickle_are_refused_at_save(tmp_path):
         np.zeros(2, dtype="V4"),
         slice(0.5, 1),
         type("Custom", (), {}),
+        np.dtype("i4,f8"),
+        np.dtype("(2,)f8"),
+        np.void(b"ab"),
     ):
         t = Toy()
         t.value_ = bad
