@@ -22,6 +22,8 @@ ALLOWED: dict[str, tuple[str, str]] = {
     # only as ColumnTransformer's fitted "passthrough" (func=None); a function is never stored
     "sklearn.preprocessing.FunctionTransformer": ("sklearn.preprocessing", "FunctionTransformer"),
     "sklearn.impute.SimpleImputer": ("sklearn.impute", "SimpleImputer"),
+    # SimpleImputer(add_indicator=True) keeps one
+    "sklearn.impute.MissingIndicator": ("sklearn.impute", "MissingIndicator"),
 }
 _BY_ATTR = {attr: name for name, (_, attr) in ALLOWED.items()}
 

@@ -68,7 +68,11 @@ def _pipelines():
     ridge = make_pipeline(
         ColumnTransformer(
             [
-                ("num", make_pipeline(SimpleImputer(), StandardScaler()), ["a", "b"]),
+                (
+                    "num",
+                    make_pipeline(SimpleImputer(add_indicator=True), StandardScaler()),
+                    ["a", "b"],
+                ),
                 ("cat", _categorical(drop="first", dtype=np.float64, sparse_output=False), ["c"]),
                 ("size", MinMaxScaler(feature_range=(-1, 1)), ["d"]),
             ],
