@@ -96,9 +96,13 @@ class Archive:
 
     def __init__(self, path: str) -> None:
         self.path = path
+        # opening the file may fail for reasons of the machine (permissions, a folder): those
+        # OSErrors are not about the contents and propagate as they are
+        self._file = open(path, "rb")  # closed by close()
         try:
-            self._zip = zipfile.ZipFile(path, "r")
+            self._zip = zipfile.ZipFile(self._file, "r")
         except _ZIP_ERRORS as exc:
+            self._file.close()
             raise ValueError(
                 f"{path!r} is not a qed file (not a readable zip archive: {exc}); qed.load "
                 "reads only files written by qed.save."
@@ -106,14 +110,18 @@ class Archive:
         try:
             self.meta = self._verify()
         except BaseException:
-            self._zip.close()
+            self.close()
             raise
+
+    def close(self) -> None:
+        self._zip.close()
+        self._file.close()
 
     def __enter__(self) -> Archive:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._zip.close()
+        self.close()
 
     def _fail(self, what: str, exc: BaseException | None = None) -> ValueError:
         detail = f" ({type(exc).__name__}: {exc})" if exc is not None else ""

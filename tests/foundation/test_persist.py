@@ -376,3 +376,8 @@ def test_zip_bomb_is_refused_before_inflating(tmp_path):
     assert (tmp_path / "bomb.qed").stat().st_size < 100_000
     with pytest.raises(ValueError, match="inflates"):
         qed.load(tmp_path / "bomb.qed")
+
+
+def test_machine_errors_are_not_reported_as_corrupted_files(tmp_path):
+    with pytest.raises(IsADirectoryError):
+        qed.load(tmp_path)
