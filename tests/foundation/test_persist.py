@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import qed
+from qed._persist_archive import digest
 from qed.base import BaseEstimator
 from qed.persist import FORMAT, VERSION, register
 
@@ -74,11 +75,14 @@ def test_crash_mid_write_keeps_previous_file(tmp_path, monkeypatch):
     assert [p.name for p in tmp_path.iterdir()] == ["model.qed"]
 
 
-def _archive(path, meta, members=None):
+def _archive(path, meta, members=None, *, seal=True):
+    """A hand-made archive; sealed with a correct checksum, as a deliberate forger would."""
+    members = {"meta.json": json.dumps(meta).encode(), **(members or {})}
     with zipfile.ZipFile(path, "w") as zf:
-        zf.writestr("meta.json", json.dumps(meta))
-        for name, data in (members or {}).items():
+        for name, data in members.items():
             zf.writestr(name, data)
+        if seal:
+            zf.writestr("sha256", digest((n, [members[n]]) for n in sorted(members)))
 
 
 class _Payload:
@@ -114,13 +118,20 @@ def test_pickled_array_inside_archive_is_refused(tmp_path):
 @pytest.mark.parametrize(
     "root, match",
     [
-        ({"__kind__": "object", "type": "os.system", "id": 0, "state": {}}, "not a registered"),
+        ({"__kind__": "object", "type": "os.system", "id": 0, "state": {}}, "registered qed type"),
         (
             {"__kind__": "object", "type": "subprocess.Popen", "id": 0, "state": {}},
-            "not a registered",
+            "registered qed type",
         ),
         ({"__kind__": "eval", "value": "1"}, "unknown tag"),
-        ({"__kind__": "dtype", "name": "|O"}, "object dtype"),
+        ({"__kind__": "scalar", "dtype": "|O", "value": 1}, "may not hold"),
+        ({"__kind__": "scalartype", "name": "|V8"}, "may not hold"),
+        ({"__kind__": "dtype", "name": "i4,f8"}, "may not hold"),
+        ({"__kind__": "object", "type": "sklearn.svm.SVC", "id": 0, "state": {}}, "allow-list"),
+        ({"__kind__": "objarray", "shape": [3], "items": [1, 2]}, "does not match"),
+        ({"__kind__": "objarray", "shape": [1], "items": [[1]]}, "unexpected array element"),
+        ({"__kind__": "slice", "start": 1.5, "stop": None, "step": None}, "non-integers"),
+        ({"__kind__": "pytype", "name": "eval"}, "unknown type value"),
         ({"__kind__": "array", "ref": "missing.npy"}, "missing"),
         ({"__kind__": "ref", "id": 9}, "not yet defined"),
     ],
@@ -204,3 +215,169 @@ def test_estimator_fitted_on_a_dataframe_loads_in_a_fresh_process(tmp_path):
     name, names, coef = json.loads(out)
     assert name == "LinearRegression" and names == ["u", "v"]
     assert coef == model.coef_.tolist()
+
+
+def test_scikit_learn_values_round_trip(tmp_path):
+    """Slices, numpy scalar types, builtin types and object arrays of str/None/NaN/mixed."""
+    t = Toy()
+    t.slices_ = {"a": slice(0, 3), "b": slice(None, None, -1), "c": slice(np.int64(2), None)}
+    t.types_ = [np.float64, np.int32, np.bool_, np.str_, float, int, bool, str, complex]
+    t.dtypes_ = [np.dtype("O"), np.dtype(">f4"), np.dtype("<U3")]
+    t.mixed_ = np.array(["x", None, np.nan, 3, 2.5, True, np.float32(1.5), "", "ü"], dtype=object)
+    t.cats_ = [np.array(["a", "b", None], dtype=object), np.array([np.nan, "z"], dtype=object)]
+    t.scalars_ = (np.float32(np.inf), np.bytes_(b"ab\xff"), np.str_("s"), np.bool_(False))
+    qed.save(t, tmp_path / "v.qed")
+    u = qed.load(tmp_path / "v.qed")
+    assert u.slices_ == {"a": slice(0, 3), "b": slice(None, None, -1), "c": slice(2, None)}
+    assert u.types_ == t.types_ and all(a is b for a, b in zip(u.types_, t.types_))
+    assert u.dtypes_ == t.dtypes_
+    assert u.mixed_.dtype == object and u.mixed_.shape == (9,)
+    for a, b in zip(u.mixed_, t.mixed_):
+        assert type(a) is type(b) and (a == b or (a != a and b != b))
+    assert u.cats_[0][2] is None and np.isnan(u.cats_[1][0]) and u.cats_[1][1] == "z"
+    assert [type(v) for v in u.scalars_] == [type(v) for v in t.scalars_]
+    assert u.scalars_[0] == np.inf and u.scalars_[1] == b"ab\xff" and u.scalars_[2] == "s"
+
+
+class _Versioned(BaseEstimator):
+    """Records a version in __getstate__ and checks it in __setstate__, as sklearn does."""
+
+    def __init__(self, k=1):
+        self.k = k
+
+    def __getstate__(self):
+        return {**self.__dict__, "_version": "7"}
+
+    def __setstate__(self, state):
+        state = dict(state)
+        self.restored_from_ = state.pop("_version")
+        self.__dict__.update(state)
+
+
+register(_Versioned)
+
+
+def test_getstate_and_setstate_are_respected(tmp_path):
+    qed.save(_Versioned(k=3), tmp_path / "g.qed")
+    u = qed.load(tmp_path / "g.qed")
+    assert u.k == 3 and u.restored_from_ == "7" and "_version" not in vars(u)
+
+
+def test_values_that_need_pickle_are_refused_at_save(tmp_path):
+    for bad in (
+        np.array([None, [1]], dtype=object),
+        np.array([{"a": 1}], dtype=object),
+        np.zeros(2, dtype="i4,f8"),
+        np.zeros(2, dtype="V4"),
+        slice(0.5, 1),
+        type("Custom", (), {}),
+        np.dtype("i4,f8"),
+        np.dtype("(2,)f8"),
+        np.void(b"ab"),
+    ):
+        t = Toy()
+        t.value_ = bad
+        with pytest.raises(TypeError, match="cannot store"):
+            qed.save(t, tmp_path / "bad.qed")
+    assert not (tmp_path / "bad.qed").exists()
+
+
+def test_nesting_deeper_than_the_limit_is_refused_on_both_sides(tmp_path):
+    deep: list = []
+    for _ in range(qed.persist.MAX_DEPTH + 5):
+        deep = [deep]
+    with pytest.raises(ValueError, match="nested deeper"):
+        qed.save(deep, tmp_path / "deep.qed")
+    root: object = None
+    for _ in range(qed.persist.MAX_DEPTH + 5):
+        root = {"__kind__": "tuple", "items": [root]}
+    _archive(tmp_path / "deep.qed", {"format": FORMAT, "version": VERSION, "root": root})
+    with pytest.raises(ValueError, match="nested deeper"):
+        qed.load(tmp_path / "deep.qed")
+    # deeper than json's own recursion limit: still a ValueError, not a RecursionError
+    text = '{"format": "qed-archive", "version": 2, "root": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    with zipfile.ZipFile(tmp_path / "json.qed", "w") as zf:
+        zf.writestr("meta.json", text)
+        zf.writestr("sha256", digest([("meta.json", [text.encode()])]))
+    with pytest.raises(ValueError, match="not valid JSON"):
+        qed.load(tmp_path / "json.qed")
+
+
+def _npy(header: str, payload: bytes = b"") -> bytes:
+    header = header + " " * (-(len(header) + 11) % 64) + "\n"
+    return b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header.encode() + payload
+
+
+@pytest.mark.parametrize(
+    "member, match",
+    [
+        # a trillion-element shape with 8 bytes of data: refused before allocating anything
+        (_npy("{'descr': '<f8', 'fortran_order': False, 'shape': (10**12,), }", bytes(8)), "valid"),
+        (_npy("{'descr': '<f8', 'fortran_order': False, 'shape': (1000000000000,), }"), "holds"),
+        (_npy("{'descr': '<f8', 'fortran_order': False, 'shape': (2,), }", bytes(8)), "holds"),
+        (_npy("{'descr': '<f8', 'fortran_order': False, 'shape': (-1,), }"), "shape"),
+        (_npy("{'descr': '|V0', 'fortran_order': False, 'shape': (10,), }"), "plain numeric"),
+        (_npy("{'descr': [('a', '<i4')], 'fortran_order': False, 'shape': (1,), }"), "plain"),
+        (_npy("{'descr': '<f8', 'fortran_order': False, 'shape': " + "(" * 500), "valid"),
+        (b"\x93NUMPY\x03\x00" + bytes(20), "valid"),
+        (b"not an array", "valid"),
+    ],
+)
+def test_lying_npy_headers_are_refused(tmp_path, member, match):
+    meta = {"format": FORMAT, "version": VERSION, "root": {"__kind__": "array", "ref": "a0.npy"}}
+    _archive(tmp_path / "n.qed", meta, {"a0.npy": member})
+    with pytest.raises(ValueError, match=match):
+        qed.load(tmp_path / "n.qed")
+
+
+def test_checksum_detects_edited_and_unsealed_files(tmp_path):
+    path = tmp_path / "m.qed"
+    qed.save(_fitted_toy(), path)
+    with zipfile.ZipFile(path) as zf:
+        members = {n: zf.read(n) for n in zf.namelist()}
+    meta = json.loads(members["meta.json"])
+    meta["root"]["state"]["items"][0][1] = 0.75  # alpha, edited by a tool unaware of the format
+    edited = {**members, "meta.json": json.dumps(meta).encode()}
+    for name, contents in [
+        ("edited.qed", edited),
+        ("unsealed.qed", {k: v for k, v in members.items() if k != "sha256"}),
+        ("extra.qed", {**members, "notes.txt": b"hello"}),
+    ]:
+        with zipfile.ZipFile(tmp_path / name, "w") as zf:
+            for k, v in contents.items():
+                zf.writestr(k, v)
+        with pytest.raises(ValueError, match="checksum|sha256"):
+            qed.load(tmp_path / name)
+
+
+def test_encrypted_or_unsupported_members_are_value_errors(tmp_path):
+    path = tmp_path / "m.qed"
+    qed.save(_fitted_toy(), path)
+    data = bytearray(path.read_bytes())
+    central = data.find(b"PK\x01\x02")  # the first central-directory entry
+    encrypted = bytearray(data)
+    encrypted[central + 8] |= 1  # general-purpose flag, bit 0: encrypted (RuntimeError in zipfile)
+    (tmp_path / "enc.qed").write_bytes(bytes(encrypted))
+    with pytest.raises(ValueError, match="RuntimeError"):
+        qed.load(tmp_path / "enc.qed")
+    method = bytearray(data)
+    method[central + 10 : central + 12] = (99).to_bytes(2, "little")  # AES: NotImplementedError
+    (tmp_path / "method.qed").write_bytes(bytes(method))
+    with pytest.raises(ValueError, match="NotImplementedError"):
+        qed.load(tmp_path / "method.qed")
+
+
+def test_zip_bomb_is_refused_before_inflating(tmp_path):
+    meta = json.dumps({"format": FORMAT, "version": VERSION, "root": None})
+    text = (meta[:-1] + " " * 20_000_000 + "}").encode()  # valid JSON, 20 MB of spaces
+    with zipfile.ZipFile(tmp_path / "bomb.qed", "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("meta.json", text)
+        zf.writestr("sha256", digest([("meta.json", [text])]))
+    assert (tmp_path / "bomb.qed").stat().st_size < 100_000
+    with pytest.raises(ValueError, match="inflates"):
+        qed.load(tmp_path / "bomb.qed")
+
+
+def test_machine_errors_are_not_reported_as_corrupted_files(tmp_path):
+    with pytest.raises(IsADirectoryError):
+        qed.load(tmp_path)

@@ -64,6 +64,33 @@ def test_every_estimator_round_trips_bit_for_bit(tmp_path, model, y, methods):
         assert loaded.certificate(X, y).to_dict() == model.certificate(X, y).to_dict()
 
 
+@pytest.mark.parametrize(
+    "model, y, methods",
+    MODELS,
+    ids=lambda v: repr(v)[:40] if not isinstance(v, (np.ndarray, list)) else "",
+)
+def test_every_estimator_inside_a_sklearn_pipeline_round_trips_bit_for_bit(
+    tmp_path, model, y, methods
+):
+    """The same estimators behind scikit-learn's preprocessing, saved as one Pipeline."""
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import MinMaxScaler, StandardScaler
+
+    from qed.base import clone
+
+    pipe = make_pipeline(StandardScaler(), MinMaxScaler(feature_range=(-1, 1)), clone(model))
+    pipe.fit(X, y) if y is not None else pipe.fit(X)
+    qed.save(pipe, tmp_path / "p.qed")
+    loaded = qed.load(tmp_path / "p.qed")
+    assert [type(s) for s in loaded.named_steps.values()] == [
+        type(s) for s in pipe.named_steps.values()
+    ]
+    X_new = RNG.standard_normal((7, 4))
+    for method in methods:
+        a, b = getattr(pipe, method)(X_new), getattr(loaded, method)(X_new)
+        assert a.dtype == b.dtype and np.array_equal(a, b), method
+
+
 def test_beta_bernoulli_round_trips(tmp_path):
     m = BetaBernoulli(2, 3).fit([1, 0, 1, 1])
     qed.save(m, tmp_path / "b.qed")
