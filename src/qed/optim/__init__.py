@@ -4,10 +4,12 @@ RMSProp, Adam; the learning-rate decays).
 - :mod:`qed.optim.rules` — pure ``(init, update)`` rules written as the notes write them;
 - ``SGD``, ``AdaGrad``, ``RMSProp``, ``Adam``, ``AdamW`` — PyTorch-style stateful shells;
 - :mod:`qed.optim.schedules` — ``step -> lr`` schedules, usable as any optimizer's ``lr``;
+- :mod:`qed.optim.lr_scheduler` — scheduler objects with ``step()`` (``ReduceLROnPlateau``,
+  ``OneCycleLR``, ``SequentialLR``, …), torch's API;
 - ``clip_grad_norm`` — clip gradients by their global norm.
 """
 
-from qed.optim import rules, schedules
+from qed.optim import lr_scheduler, rules, schedules
 from qed.optim.clip import clip_grad_norm, clip_grad_norm_
 from qed.optim.optimizers import (
     SGD,
@@ -47,6 +49,7 @@ __all__ = [
     "clip_grad_norm_",
     "rules",
     "schedules",
+    "lr_scheduler",
     "constant",
     "step_decay",
     "cosine",
