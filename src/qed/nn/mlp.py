@@ -5,10 +5,19 @@ The network is ``Linear → [BatchNorm1d] → activation`` per hidden layer and 
 (the notes' "mini-batch GD": ∇ estimated on a shuffled batch, one step per batch) on the
 softmax cross entropy (classifier) or the mean squared error (regressor).
 
+Training stops as scikit-learn's ``MLPClassifier`` does: after more than ``n_iter_no_change``
+consecutive epochs in which the training loss did not fall below best − ``tol``, or, with
+``early_stopping``, in which the score on a held-out ``validation_fraction`` did not rise
+above best + ``tol`` (the weights of the best validation epoch are then restored).
+``sample_weight`` / ``class_weight`` weight each sample's loss (Σwℓ/Σw per batch),
+``partial_fit`` runs one epoch per call, and ``schedule`` may be a scheduler object of
+:mod:`qed.optim.lr_scheduler` (stepped once per epoch; ``ReduceLROnPlateau`` watches the
+validation loss with early stopping, else the training loss).
+
 Training is deterministic given ``random_state`` and resumable: with ``warm_start=True`` a
-second ``fit`` continues from the current weights, optimizer state (moments, step counter)
-and random generator, so 2 + 2 epochs give the same bits as 4 epochs, also after
-``qed.save``/``qed.load`` in between.
+second ``fit`` continues from the current weights, optimizer state (moments, step counter),
+scheduler, stopping counters and random generator, so 2 + 2 epochs give the same bits as
+4 epochs, also after ``qed.save``/``qed.load`` in between.
 """
 
 from __future__ import annotations
@@ -21,6 +30,7 @@ import numpy as np
 from qed._validation import (
     check_array,
     check_random_state,
+    check_sample_weight,
     check_scalar,
     check_X_y,
     encode_labels,
@@ -30,11 +40,22 @@ from qed.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from qed.certificate import Certificate, scaled_tolerance
 from qed.nn.layers import INITS
 from qed.nn.losses import cross_entropy, mse_loss
-from qed.nn.training import ACTIVATIONS, batches, build_mlp, progress, train_epochs
+from qed.nn.training import (
+    ACTIVATIONS,
+    batches,
+    build_mlp,
+    check_finite_loss,
+    progress,
+    train_epoch,
+    update_no_improvement,
+    validation_split,
+    weighted_mean,
+)
+from qed.optim import OPTIMIZERS
+from qed.optim.lr_scheduler import LRScheduler, ReduceLROnPlateau, SequentialLR
 
 __all__ = ["MLPClassifier", "MLPRegressor"]
 
-_OPTIMIZERS = ("adam", "sgd", "rmsprop", "adagrad")
 _SCHEDULES = ("constant", "cosine", "linear", "inverse_sqrt")
 
 
@@ -54,7 +75,11 @@ class _BaseMLP(BaseEstimator):
         alpha: float = 0.0,
         batch_size: int = 200,
         epochs: int = 200,
-        tol: float = 1e-2,
+        tol: float = 1e-4,
+        n_iter_no_change: int = 10,
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        restore_best_weights: bool = True,
         random_state: Any = None,
         warm_start: bool = False,
         verbose: bool = False,
@@ -70,6 +95,10 @@ class _BaseMLP(BaseEstimator):
         self.batch_size = batch_size
         self.epochs = epochs
         self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.restore_best_weights = restore_best_weights
         self.random_state = random_state
         self.warm_start = warm_start
         self.verbose = verbose
@@ -92,18 +121,39 @@ class _BaseMLP(BaseEstimator):
             raise ValueError(
                 f"init={self.init!r} is unknown; use 'auto' or one of {sorted(INITS)}."
             )
-        if self.optimizer not in _OPTIMIZERS:
-            raise ValueError(f"optimizer={self.optimizer!r} is unknown; use one of {_OPTIMIZERS}.")
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(
+                f"optimizer={self.optimizer!r} is unknown; use one of {sorted(OPTIMIZERS)}."
+            )
         check_scalar(self.learning_rate, "learning_rate", min_val=0.0, include_min=False)
         check_scalar(self.alpha, "alpha", min_val=0.0)
         check_scalar(self.tol, "tol", min_val=0.0)
         check_scalar(self.batch_size, "batch_size", target_type=numbers.Integral, min_val=1)
         check_scalar(self.epochs, "epochs", target_type=numbers.Integral, min_val=0)
+        check_scalar(
+            self.n_iter_no_change, "n_iter_no_change", target_type=numbers.Integral, min_val=1
+        )
+        check_scalar(
+            self.validation_fraction,
+            "validation_fraction",
+            min_val=0.0,
+            max_val=1.0,
+            include_min=False,
+            include_max=False,
+        )
         s = self.schedule
-        if not (s is None or s in _SCHEDULES or callable(s)):
+        if isinstance(s, LRScheduler):
+            if s.bound:
+                raise ValueError(
+                    f"schedule={s!r} is already bound to an optimizer; pass an unbound "
+                    f"scheduler, e.g. {type(s).__name__}(patience=5) without the optimizer: "
+                    "fit builds the optimizer and binds it."
+                )
+        elif not (isinstance(s, str) and s in _SCHEDULES or s is None or callable(s)):
             raise ValueError(
-                f"schedule={s!r} must be None, one of {_SCHEDULES} or a "
-                "qed.optim.schedules schedule (a callable step -> lr)."
+                f"schedule={s!r} must be None, one of {_SCHEDULES}, a "
+                "qed.optim.schedules schedule (a callable step -> lr) or an unbound "
+                "qed.optim.lr_scheduler scheduler."
             )
 
     def _lr(self, total_steps: int) -> Any:
@@ -118,66 +168,159 @@ class _BaseMLP(BaseEstimator):
             return schedules.linear(lr, max(total_steps, 1))
         if s == "inverse_sqrt":
             return schedules.inverse_sqrt(lr)
+        if isinstance(s, LRScheduler):
+            return lr  # the scheduler object sets the lr from this base
         return s  # a schedule object: step -> lr
 
     def _make_optimizer(self, params: list, lr: Any) -> Any:
-        from qed import optim
-
-        cls = {
-            "adam": optim.Adam,
-            "sgd": optim.SGD,
-            "rmsprop": optim.RMSProp,
-            "adagrad": optim.AdaGrad,
-        }[self.optimizer]
-        return cls(params, lr=lr, weight_decay=float(self.alpha))
+        return OPTIMIZERS[self.optimizer](params, lr=lr, weight_decay=float(self.alpha))
 
     # --- fitting ------------------------------------------------------------------------
-    def _fit(self, X: np.ndarray, Y: np.ndarray, n_out: int) -> None:
-        continuing = self.warm_start and hasattr(self, "module_")
-        if not continuing:
-            rng = check_random_state(self.random_state)
-            init = (
-                self.init
-                if self.init != "auto"
-                else ("he" if self.activation == "relu" else "xavier")
+    def _initialize(self, X: np.ndarray, Y: np.ndarray, n_out: int) -> None:
+        rng = check_random_state(self.random_state)
+        init = (
+            self.init if self.init != "auto" else ("he" if self.activation == "relu" else "xavier")
+        )
+        self.module_ = build_mlp(
+            X.shape[1],
+            self._hidden(),
+            n_out,
+            activation=self.activation,
+            init=init,
+            batch_norm=bool(self.batch_norm),
+            rng=rng,
+            dtype=X.dtype,
+        )
+        n_train = len(X) - (
+            int(np.ceil(self.validation_fraction * len(X))) if self.early_stopping else 0
+        )
+        n_batches = len(
+            batches(max(n_train, 1), min(self.batch_size, max(n_train, 1)), bool(self.batch_norm))
+        )
+        params = list(self.module_.parameters())
+        self.optimizer_ = self._make_optimizer(params, self._lr(n_batches * int(self.epochs)))
+        s = self.schedule
+        self.scheduler_ = s.bind(self.optimizer_) if isinstance(s, LRScheduler) else None
+        self._rng = rng
+        self.loss_curve_, self.n_iter_ = [], 0
+        self._no_improvement_count = 0
+        if self.early_stopping:
+            self.validation_scores_, self.best_validation_score_, self.best_loss_ = (
+                [],
+                -np.inf,
+                None,
             )
-            self.module_ = build_mlp(
-                X.shape[1],
-                self._hidden(),
-                n_out,
-                activation=self.activation,
-                init=init,
-                batch_norm=bool(self.batch_norm),
-                rng=rng,
-                dtype=X.dtype,
+        else:
+            self.validation_scores_, self.best_validation_score_, self.best_loss_ = (
+                None,
+                None,
+                np.inf,
             )
-            n_batches = len(batches(len(X), min(self.batch_size, len(X)), bool(self.batch_norm)))
-            self.optimizer_ = self._make_optimizer(
-                list(self.module_.parameters()), self._lr(n_batches * int(self.epochs))
+        self._best_state = None
+        self.module_.eval()
+        self.initial_loss_, self.initial_grad_norm_ = self._loss_and_grad_norm(X, Y)
+
+    def _fit(
+        self,
+        X: np.ndarray,
+        Y: np.ndarray,
+        n_out: int,
+        W: np.ndarray | None,
+        *,
+        incremental: bool = False,
+        stratify: np.ndarray | None = None,
+    ) -> None:
+        if incremental and self.early_stopping:
+            raise ValueError(
+                "partial_fit does not support early_stopping=True (there is no held-out set "
+                "across calls); set early_stopping=False or use fit."
             )
-            self._rng = rng
-            self.loss_curve_ = []
-            self.n_iter_ = 0
-            self.module_.eval()
-            self.initial_loss_, self.initial_grad_norm_ = self._loss_and_grad_norm(X, Y)
+        if not (hasattr(self, "module_") and (self.warm_start or incremental)):
+            self._initialize(X, Y, n_out)
         else:
             X = X.astype(self._dtype(), copy=False)
             Y = Y.astype(self._dtype(), copy=False) if Y.dtype.kind == "f" else Y
-        with progress(int(self.epochs), bool(self.verbose), type(self).__name__) as update:
-            curve = train_epochs(
-                self.module_,
-                self.optimizer_,
-                self._loss,
-                X,
-                Y,
-                batch_size=int(self.batch_size),
-                epochs=int(self.epochs),
-                rng=self._rng,
-                avoid_singleton=bool(self.batch_norm),
-                on_epoch=update,
+        W = None if W is None else W.astype(X.dtype, copy=False)
+        Xv = None
+        if self.early_stopping:
+            seed = int(self._rng.integers(0, 2**31 - 1))
+            (X, Y, W), (Xv, Yv, Wv) = validation_split(
+                [X, Y, W], float(self.validation_fraction), seed, stratify
             )
-        self.loss_curve_ = self.loss_curve_ + curve
-        self.n_iter_ += int(self.epochs)
+        epochs = 1 if incremental else int(self.epochs)
+        with progress(epochs, bool(self.verbose), type(self).__name__) as update:
+            for epoch in range(epochs):
+                loss = train_epoch(
+                    self.module_,
+                    self.optimizer_,
+                    self._loss,
+                    X,
+                    Y,
+                    W,
+                    batch_size=int(self.batch_size),
+                    rng=self._rng,
+                    avoid_singleton=bool(self.batch_norm),
+                )
+                check_finite_loss(loss, self.n_iter_ + 1)
+                self.loss_curve_.append(loss)
+                self.n_iter_ += 1
+                score = None
+                if Xv is None:
+                    self._no_improvement_count, self.best_loss_, _ = update_no_improvement(
+                        self._no_improvement_count, self.best_loss_, loss, float(self.tol)
+                    )
+                    metric = loss
+                else:
+                    metric, score = self._evaluate(Xv, Yv, Wv)
+                    self.validation_scores_.append(score)
+                    count, neg_best, improved = update_no_improvement(
+                        self._no_improvement_count,
+                        -self.best_validation_score_,
+                        -score,
+                        float(self.tol),
+                    )
+                    self._no_improvement_count, self.best_validation_score_ = count, -neg_best
+                    if improved:
+                        self._best_state = self.module_.state_dict()
+                self._step_scheduler(metric)
+                update(epoch, loss, score)
+                if self._no_improvement_count > self.n_iter_no_change and not incremental:
+                    break
+        if Xv is not None and self.restore_best_weights and self._best_state is not None:
+            self.module_.load_state_dict(self._best_state)
+
+    def _step_scheduler(self, metric: float) -> None:
+        s = self.scheduler_
+        if s is None:
+            return
+        if isinstance(s, (ReduceLROnPlateau, SequentialLR)):
+            s.step(metric)
+        else:
+            s.step()
+
+    def _evaluate(self, X: np.ndarray, Y: np.ndarray, W: np.ndarray | None) -> tuple[float, float]:
+        """(loss, score) on held-out data in evaluation mode: the score is scikit-learn's
+        (accuracy for a classifier, R² for a regressor), weighted by W."""
+        with no_grad():
+            out = self.module_(Tensor(X))
+            loss = float(self._loss(out, Y, W).data)
+        return loss, float(self._score_outputs(out.data, Y, W))
+
+    def _sample_weight(self, X: np.ndarray, y: Any, sample_weight: Any) -> np.ndarray | None:
+        """Per-sample weights (sample_weight × class weights), or None when they are all equal
+        (a constant weight changes no weighted mean)."""
+        w = None
+        if sample_weight is not None:
+            w = check_sample_weight(sample_weight, X, only_positive=True)
+        class_weight = getattr(self, "class_weight", None)
+        if class_weight is not None:
+            from sklearn.utils.class_weight import compute_sample_weight
+
+            cw = compute_sample_weight(class_weight, y).astype(X.dtype)
+            w = cw if w is None else w * cw
+        if w is not None and np.all(w == w[0]):
+            return None
+        return w
 
     def _dtype(self) -> np.dtype:
         return next(self.module_.parameters()).data.dtype
@@ -198,7 +341,7 @@ class _BaseMLP(BaseEstimator):
         saved = [p.grad for p in params]
         for p in params:
             p.grad = None
-        loss = self._loss(net(Tensor(X.astype(self._dtype(), copy=False))), Y)
+        loss = self._loss(net(Tensor(X.astype(self._dtype(), copy=False))), Y, None)
         loss.backward()
         norm = float(
             np.sqrt(
@@ -214,7 +357,7 @@ class _BaseMLP(BaseEstimator):
         net.train(training)
         return float(loss.data), norm
 
-    def certificate(self, X: Any, y: Any) -> Certificate:
+    def certificate(self, X: Any, y: Any, *, gtol: float = 1e-2) -> Certificate:
         """What training can prove about a network, measured on (X, y) (the training data).
 
         A multilayer network has no global optimality certificate: its loss is not convex,
@@ -222,8 +365,9 @@ class _BaseMLP(BaseEstimator):
         properties of the network as it predicts (evaluation mode):
 
         1. the loss decreased: L(θ_T) − L(θ₀) ≤ rounding, with θ₀ the initial weights;
-        2. approximate stationarity: ‖∇L(θ_T)‖ / ‖∇L(θ₀)‖ ≤ ``tol``.
+        2. approximate stationarity: ‖∇L(θ_T)‖ / ‖∇L(θ₀)‖ ≤ ``gtol``.
         """
+        check_scalar(gtol, "gtol", min_val=0.0)
         self._check_fitted("module_")
         X = check_array(X, estimator=self, reset=False)
         Y = self._targets_for_certificate(y, len(X))
@@ -240,7 +384,7 @@ class _BaseMLP(BaseEstimator):
         cert.add(
             "‖∇L(θ_T)‖ / ‖∇L(θ₀)‖",
             norm / max(self.initial_grad_norm_, 1e-300),
-            float(self.tol),
+            float(gtol),
             "approximately stationary: the gradient norm has shrunk",
         )
         return cert
@@ -259,32 +403,98 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         "auto" is He for ReLU and Xavier otherwise, as the notes derive.
     batch_norm : bool, default False
         BatchNorm1d after every hidden Linear (before the activation).
-    optimizer : {"adam", "sgd", "rmsprop", "adagrad"}, default "adam"
+    optimizer : a name of ``qed.optim.OPTIMIZERS`` ("adam", "adamw", "nadam", "sgd",
+        "rmsprop", "adagrad"), default "adam"
     learning_rate : float, default 1e-3
-    schedule : None, {"constant", "cosine", "linear", "inverse_sqrt"} or a schedule
+    schedule : None, {"constant", "cosine", "linear", "inverse_sqrt"}, a schedule, or an
+        unbound ``qed.optim.lr_scheduler`` scheduler
         A name builds the schedule from ``learning_rate`` over all steps of the first fit;
-        a ``qed.optim.schedules`` object is used as the learning rate as is.
+        a ``qed.optim.schedules`` object is used as the learning rate as is (per step); a
+        scheduler built without an optimizer (``ReduceLROnPlateau(factor=0.5, patience=3)``)
+        is bound to the optimizer (base lr ``learning_rate``) and stepped once per epoch;
+        ``ReduceLROnPlateau`` (also inside ``SequentialLR``) watches the validation loss
+        with ``early_stopping``, else the training loss.
     alpha : float, default 0
         L2 penalty (the optimizer's weight decay).
     batch_size : int, default 200
     epochs : int, default 200
-        Passes over the data per call of ``fit``.
-    tol : float, default 1e-2
-        Relative gradient norm the certificate accepts as stationary.
+        Maximum passes over the data per call of ``fit`` (scikit-learn's ``max_iter``).
+    tol : float, default 1e-4
+        An epoch improves when the training loss falls below best − tol (or, with
+        ``early_stopping``, the validation score rises above best + tol).
+    n_iter_no_change : int, default 10
+        Training stops after more than this many consecutive epochs without improvement.
+    early_stopping : bool, default False
+        Hold out ``validation_fraction`` of the training data (stratified by class) and stop
+        on its score (accuracy; R² for the regressor) instead of the training loss.
+    validation_fraction : float in (0, 1), default 0.1
+    restore_best_weights : bool, default True
+        With ``early_stopping``, end with the weights (and batch-norm statistics) of the
+        epoch with the best validation score, as scikit-learn does; False keeps the last.
+    class_weight : None, "balanced" or dict label -> weight (classifier only)
+        Multiplies each sample's weight by its class's (``sklearn.utils.class_weight``).
     random_state : None, int or Generator
     warm_start : bool, default False
         Continue training from the current state on ``fit``.
     verbose : bool, default False
-        Show a progress bar with the loss of each epoch.
+        Show a progress bar with the loss and validation score of each epoch.
 
     Attributes
     ----------
-    classes_, module_ (the ``qed.nn.Sequential``), optimizer_, loss_curve_ (per epoch),
-    n_iter_ (epochs so far), n_features_in_.
+    classes_, module_ (the ``qed.nn.Sequential``), optimizer_, scheduler_ (or None),
+    loss_curve_ (training loss per epoch), n_iter_ (epochs so far, over all calls),
+    best_loss_ (lowest training loss; None with early stopping), validation_scores_ and
+    best_validation_score_ (None without early stopping), n_features_in_.
     """
 
-    def fit(self, X: Any, y: Any) -> MLPClassifier:
-        """Train on X (n, d) and labels y (n,) of any type; returns self."""
+    def __init__(
+        self,
+        hidden_layer_sizes: Any = (100,),
+        activation: str = "relu",
+        *,
+        init: str = "auto",
+        batch_norm: bool = False,
+        optimizer: str = "adam",
+        learning_rate: float = 1e-3,
+        schedule: Any = None,
+        alpha: float = 0.0,
+        batch_size: int = 200,
+        epochs: int = 200,
+        tol: float = 1e-4,
+        n_iter_no_change: int = 10,
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        restore_best_weights: bool = True,
+        class_weight: Any = None,
+        random_state: Any = None,
+        warm_start: bool = False,
+        verbose: bool = False,
+    ) -> None:
+        super().__init__(
+            hidden_layer_sizes,
+            activation,
+            init=init,
+            batch_norm=batch_norm,
+            optimizer=optimizer,
+            learning_rate=learning_rate,
+            schedule=schedule,
+            alpha=alpha,
+            batch_size=batch_size,
+            epochs=epochs,
+            tol=tol,
+            n_iter_no_change=n_iter_no_change,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            restore_best_weights=restore_best_weights,
+            random_state=random_state,
+            warm_start=warm_start,
+            verbose=verbose,
+        )
+        self.class_weight = class_weight
+
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> MLPClassifier:
+        """Train on X (n, d) and labels y (n,) of any type (weights ``sample_weight`` (n,));
+        returns self."""
         self._validate_params()
         continuing = self.warm_start and hasattr(self, "module_")
         X, y = check_X_y(X, y, estimator=self, y_numeric=False, reset=not continuing)
@@ -299,12 +509,62 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             codes = np.searchsorted(self.classes_, y)
         else:
             self.classes_ = classes
-        self._fit(X, codes.astype(np.intp), len(self.classes_))
+        codes = codes.astype(np.intp)
+        W = self._sample_weight(X, y, sample_weight)
+        self._fit(X, codes, len(self.classes_), W, stratify=codes)
+        return self
+
+    def partial_fit(
+        self, X: Any, y: Any, classes: Any = None, sample_weight: Any = None
+    ) -> MLPClassifier:
+        """One epoch on (X, y), continuing from the current state. The first call needs
+        ``classes`` (every label that will ever occur); later calls may repeat it, unchanged."""
+        self._validate_params()
+        first = not hasattr(self, "module_")
+        X, y = check_X_y(X, y, estimator=self, y_numeric=False, reset=first)
+        if first:
+            if classes is None:
+                raise ValueError(
+                    "classes must be passed on the first call to partial_fit: "
+                    "partial_fit(X, y, classes=all_labels), e.g. classes=np.unique(y_all)."
+                )
+            self.classes_ = encode_labels(np.asarray(classes), self)[0]
+        elif classes is not None:
+            given = np.unique(np.asarray(classes))
+            if given.shape != self.classes_.shape or np.any(given != self.classes_):
+                raise ValueError(
+                    f"classes={given!r} differs from the classes of the first partial_fit call "
+                    f"({self.classes_!r}); the classes cannot change between calls. Pass the "
+                    "same classes, or start again with a new estimator (or fit)."
+                )
+        unseen = np.setdiff1d(np.unique(y), self.classes_)
+        if len(unseen):
+            raise ValueError(
+                f"y has labels {unseen!r} that are not in classes={self.classes_!r}; pass every "
+                "label in classes on the first call to partial_fit."
+            )
+        if isinstance(self.class_weight, str):
+            raise ValueError(
+                "class_weight='balanced' needs all of y at once and cannot be used with "
+                "partial_fit; pass a dict of class weights (e.g. from "
+                "sklearn.utils.class_weight.compute_class_weight on all labels) or use fit."
+            )
+        codes = np.searchsorted(self.classes_, y).astype(np.intp)
+        W = self._sample_weight(X, y, sample_weight)
+        self._fit(X, codes, len(self.classes_), W, incremental=True)
         return self
 
     @staticmethod
-    def _loss(out: Tensor, Y: np.ndarray) -> Tensor:
-        return cross_entropy(out, Y)
+    def _loss(out: Tensor, Y: np.ndarray, W: np.ndarray | None = None) -> Tensor:
+        if W is None:
+            return cross_entropy(out, Y)
+        return weighted_mean(cross_entropy(out, Y, reduction="none"), W)
+
+    @staticmethod
+    def _score_outputs(out: np.ndarray, Y: np.ndarray, W: np.ndarray | None) -> float:
+        from sklearn.metrics import accuracy_score
+
+        return accuracy_score(Y, np.argmax(out, axis=1), sample_weight=W)
 
     def _targets_for_certificate(self, y: Any, n: int) -> np.ndarray:
         y = np.asarray(y)
@@ -351,24 +611,42 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     Attributes: module_, optimizer_, loss_curve_, n_iter_, n_outputs_, n_features_in_.
     """
 
-    def fit(self, X: Any, y: Any) -> MLPRegressor:
-        """Train on X (n, d) and targets y (n,) or (n, k); returns self."""
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> MLPRegressor:
+        """Train on X (n, d) and targets y (n,) or (n, k) (weights ``sample_weight`` (n,));
+        returns self."""
+        return self._fit_regressor(X, y, sample_weight, incremental=False)
+
+    def partial_fit(self, X: Any, y: Any, sample_weight: Any = None) -> MLPRegressor:
+        """One epoch on (X, y), continuing from the current state; returns self."""
+        return self._fit_regressor(X, y, sample_weight, incremental=True)
+
+    def _fit_regressor(self, X: Any, y: Any, sample_weight: Any, incremental: bool) -> MLPRegressor:
         self._validate_params()
-        continuing = self.warm_start and hasattr(self, "module_")
+        continuing = hasattr(self, "module_") and (self.warm_start or incremental)
         X, y = check_X_y(X, y, estimator=self, multi_output=True, reset=not continuing)
         Y = y.reshape(len(y), -1).astype(X.dtype, copy=False)
         if continuing and Y.shape[1] != self.n_outputs_:
             raise ValueError(
-                f"warm_start: y has {Y.shape[1]} targets but the first fit had {self.n_outputs_}."
+                f"y has {Y.shape[1]} targets but the first fit had {self.n_outputs_}; refit "
+                "from scratch."
             )
         self._y_1d = y.ndim == 1
         self.n_outputs_ = Y.shape[1]
-        self._fit(X, Y, self.n_outputs_)
+        W = self._sample_weight(X, y, sample_weight)
+        self._fit(X, Y, self.n_outputs_, W, incremental=incremental)
         return self
 
     @staticmethod
-    def _loss(out: Tensor, Y: np.ndarray) -> Tensor:
-        return mse_loss(out, Y)
+    def _loss(out: Tensor, Y: np.ndarray, W: np.ndarray | None = None) -> Tensor:
+        if W is None:
+            return mse_loss(out, Y)
+        return weighted_mean(mse_loss(out, Y, reduction="none"), W)
+
+    @staticmethod
+    def _score_outputs(out: np.ndarray, Y: np.ndarray, W: np.ndarray | None) -> float:
+        from sklearn.metrics import r2_score
+
+        return r2_score(Y, out, sample_weight=W)
 
     def _targets_for_certificate(self, y: Any, n: int) -> np.ndarray:
         Y = np.asarray(y, dtype=self._dtype()).reshape(n, -1)
