@@ -216,6 +216,7 @@ class _BaseMLP(BaseEstimator):
                 None,
                 np.inf,
             )
+        self.validation_loss_curve_ = [] if self.early_stopping else None
         self._best_state = None
         self.module_.eval()
         self.initial_loss_, self.initial_grad_norm_ = self._loss_and_grad_norm(X, Y)
@@ -273,6 +274,7 @@ class _BaseMLP(BaseEstimator):
                 else:
                     metric, score = self._evaluate(Xv, Yv, Wv)
                     self.validation_scores_.append(score)
+                    self.validation_loss_curve_.append(metric)
                     count, neg_best, improved = update_no_improvement(
                         self._no_improvement_count,
                         -self.best_validation_score_,
@@ -444,7 +446,9 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     classes_, module_ (the ``qed.nn.Sequential``), optimizer_, scheduler_ (or None),
     loss_curve_ (training loss per epoch), n_iter_ (epochs so far, over all calls),
     best_loss_ (lowest training loss; None with early stopping), validation_scores_ and
-    best_validation_score_ (None without early stopping), n_features_in_.
+    best_validation_score_ (None without early stopping), validation_loss_curve_ (the
+    held-out loss per epoch, what ``ReduceLROnPlateau`` watches; None without early stopping),
+    n_features_in_.
     """
 
     def __init__(
