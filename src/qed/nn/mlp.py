@@ -318,7 +318,18 @@ class _BaseMLP(BaseEstimator):
         if class_weight is not None:
             from sklearn.utils.class_weight import compute_sample_weight
 
-            cw = compute_sample_weight(class_weight, y).astype(X.dtype)
+            if isinstance(class_weight, dict):
+                # scikit-learn's rule: a class missing from the dict weighs 1
+                unknown = [c for c in class_weight if c not in set(self.classes_.tolist())]
+                if unknown:
+                    raise ValueError(
+                        f"class_weight has weights for labels {unknown} that are not classes "
+                        f"of y ({self.classes_.tolist()}); key class_weight by y's labels."
+                    )
+                per_class = np.array([class_weight.get(c, 1.0) for c in self.classes_.tolist()])
+                cw = per_class[np.searchsorted(self.classes_, y)].astype(X.dtype)
+            else:
+                cw = compute_sample_weight(class_weight, y).astype(X.dtype)
             w = cw if w is None else w * cw
         if w is not None and np.all(w == w[0]):
             return None
