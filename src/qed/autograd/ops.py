@@ -9,6 +9,11 @@ that something else owns — so that the tape may accumulate in place safely.
 
 Non-Tensor operands (Python numbers, ndarrays) are constants. A Python number takes the
 dtype of the tensor it meets, so float32 computations stay float32.
+
+Beside ``backward`` each op passes ``double(g)``: the same local rule written with these
+differentiable ops on Tensors (g a Tensor), which the graph sweep of
+``backward(create_graph=True)`` and ``qed.autograd.grad`` use, so that gradients can be
+differentiated again. The ndarray ``backward`` stays the fast path of first-order training.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from typing import Any
 import numpy as np
 from scipy.special import expit
 
+from qed.autograd.backward import unbroadcast
 from qed.autograd.tensor import Tensor
 
 __all__ = [
@@ -41,6 +47,10 @@ __all__ = [
     "transpose",
     "getitem",
     "astype",
+    "sqrt",
+    "broadcast_to",
+    "sum_to",
+    "scatter",
 ]
 
 
@@ -71,7 +81,10 @@ def add(a: Any, b: Any) -> Tensor:
     def backward(g):
         return g, g
 
-    return Tensor._make(a.data + b.data, (a, b), backward)
+    def double(g):
+        return g, g
+
+    return Tensor._make(a.data + b.data, (a, b), backward, double)
 
 
 def sub(a: Any, b: Any) -> Tensor:
@@ -81,7 +94,10 @@ def sub(a: Any, b: Any) -> Tensor:
     def backward(g):
         return g, (-g if _need(b) else None)
 
-    return Tensor._make(a.data - b.data, (a, b), backward)
+    def double(g):
+        return g, (neg(g) if _need(b) else None)
+
+    return Tensor._make(a.data - b.data, (a, b), backward, double)
 
 
 def neg(a: Tensor) -> Tensor:
@@ -90,7 +106,10 @@ def neg(a: Tensor) -> Tensor:
     def backward(g):
         return (-g,)
 
-    return Tensor._make(-a.data, (a,), backward)
+    def double(g):
+        return (neg(g),)
+
+    return Tensor._make(-a.data, (a,), backward, double)
 
 
 def mul(a: Any, b: Any) -> Tensor:
@@ -100,7 +119,10 @@ def mul(a: Any, b: Any) -> Tensor:
     def backward(g):
         return (g * b.data if _need(a) else None), (g * a.data if _need(b) else None)
 
-    return Tensor._make(a.data * b.data, (a, b), backward)
+    def double(g):
+        return (mul(g, b) if _need(a) else None), (mul(g, a) if _need(b) else None)
+
+    return Tensor._make(a.data * b.data, (a, b), backward, double)
 
 
 def div(a: Any, b: Any) -> Tensor:
@@ -113,7 +135,12 @@ def div(a: Any, b: Any) -> Tensor:
         gb = -g * out / b.data if _need(b) else None
         return ga, gb
 
-    return Tensor._make(out, (a, b), backward)
+    def double(g):
+        ga = div(g, b) if _need(a) else None
+        gb = neg(div(mul(g, a), mul(b, b))) if _need(b) else None
+        return ga, gb
+
+    return Tensor._make(out, (a, b), backward, double)
 
 
 def pow(a: Any, p: Any) -> Tensor:  # noqa: A001 (the operator's name)
@@ -128,7 +155,10 @@ def pow(a: Any, p: Any) -> Tensor:  # noqa: A001 (the operator's name)
         def backward_const(g):
             return (g * p_arr * a.data ** (p_arr - 1),)
 
-        return Tensor._make(out, (a,), backward_const)
+        def double_const(g):
+            return (mul(g, mul(pow(a, p_arr - 1), p_arr)),)
+
+        return Tensor._make(out, (a,), backward_const, double_const)
     a, p = _pair(a, p)
     out = a.data**p.data
 
@@ -137,7 +167,31 @@ def pow(a: Any, p: Any) -> Tensor:  # noqa: A001 (the operator's name)
         gp = g * out * np.log(a.data) if _need(p) else None
         return ga, gp
 
-    return Tensor._make(out, (a, p), backward)
+    def double(g):
+        ga = mul(g, mul(p, pow(a, sub(p, 1)))) if _need(a) else None
+        gp = mul(g, mul(pow(a, p), log(a))) if _need(p) else None
+        return ga, gp
+
+    return Tensor._make(out, (a, p), backward, double)
+
+
+def sqrt(a: Tensor) -> Tensor:
+    """out = √a  ⇒  ∂L/∂a = g / (2√a)  (infinite at a = 0, as PyTorch)."""
+    out = np.sqrt(a.data)
+
+    def backward(g):
+        return (g / (2 * out),)
+
+    def double(g):
+        return (div(g, mul(sqrt(a), 2)),)
+
+    return Tensor._make(out, (a,), backward, double)
+
+
+def _swap_last(t: Tensor) -> Tensor:
+    perm = list(range(t.data.ndim))
+    perm[-1], perm[-2] = perm[-2], perm[-1]
+    return transpose(t, perm)
 
 
 def matmul(a: Any, b: Any) -> Tensor:
@@ -166,15 +220,35 @@ def matmul(a: Any, b: Any) -> Tensor:
             gb = gb if b.data.ndim > 1 else gb[..., 0]
         return ga, gb
 
-    return Tensor._make(out, (a, b), backward)
+    def double(g):
+        if a.data.ndim == 1 and b.data.ndim == 1:
+            return (mul(g, b) if _need(a) else None), (mul(g, a) if _need(b) else None)
+        x = a if a.data.ndim > 1 else reshape(a, (1, -1))
+        y = b if b.data.ndim > 1 else reshape(b, (-1, 1))
+        g2 = g if a.data.ndim > 1 else reshape(g, g.data.shape[:-1] + (1,) + g.data.shape[-1:])
+        g2 = g2 if b.data.ndim > 1 else reshape(g2, g2.data.shape + (1,))
+        ga = gb = None
+        if _need(a):
+            ga = matmul(g2, _swap_last(y))
+            ga = ga if a.data.ndim > 1 else getitem(ga, (..., 0, slice(None)))
+        if _need(b):
+            gb = matmul(_swap_last(x), g2)
+            gb = gb if b.data.ndim > 1 else getitem(gb, (..., 0))
+        return ga, gb
+
+    return Tensor._make(out, (a, b), backward, double)
 
 
-# --- reductions -------------------------------------------------------------------------------
+# --- reductions and broadcasting ----------------------------------------------------------------
 def _normalise_axis(axis: Any, ndim: int) -> tuple[int, ...]:
     if axis is None:
         return tuple(range(ndim))
     axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
     return tuple(int(ax) % ndim if ndim else 0 for ax in axes)
+
+
+def _expanded_shape(shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[int, ...]:
+    return tuple(1 if i in axes else n for i, n in enumerate(shape))
 
 
 def sum(a: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A001
@@ -188,7 +262,10 @@ def sum(a: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa:
             g = np.expand_dims(g, axes) if axes else g
         return (np.broadcast_to(g, shape),)
 
-    return Tensor._make(np.asarray(out), (a,), backward)
+    def double(g):
+        return (broadcast_to(reshape(g, _expanded_shape(shape, axes)), shape),)
+
+    return Tensor._make(np.asarray(out), (a,), backward, double)
 
 
 def mean(a: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:
@@ -206,7 +283,38 @@ def mean(a: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:
             g = np.expand_dims(g, axes) if axes else g
         return (np.broadcast_to(g, shape),)
 
-    return Tensor._make(np.asarray(out), (a,), backward)
+    def double(g):
+        return (broadcast_to(reshape(div(g, n), _expanded_shape(shape, axes)), shape),)
+
+    return Tensor._make(np.asarray(out), (a,), backward, double)
+
+
+def broadcast_to(a: Tensor, shape: tuple[int, ...]) -> Tensor:
+    """out = a broadcast to ``shape`` (numpy's rules)  ⇒  ∂L/∂a = g summed back to a's shape."""
+    src = a.data.shape
+
+    def backward(g):
+        return (unbroadcast(g, src),)
+
+    def double(g):
+        return (sum_to(g, src),)
+
+    return Tensor._make(np.broadcast_to(a.data, shape).copy(), (a,), backward, double)
+
+
+def sum_to(a: Tensor, shape: tuple[int, ...]) -> Tensor:
+    """out = a summed over the axes that broadcasting added to reach a from ``shape``
+    ⇒  ∂L/∂a = g broadcast back (the adjoint of ``broadcast_to``)."""
+    src = a.data.shape
+
+    def backward(g):
+        return (np.broadcast_to(g, src),)
+
+    def double(g):
+        return (broadcast_to(g, src),)
+
+    out = unbroadcast(a.data, tuple(shape))
+    return Tensor._make(out if out is not a.data else out.copy(), (a,), backward, double)
 
 
 # --- elementwise functions --------------------------------------------------------------------
@@ -217,7 +325,10 @@ def exp(a: Tensor) -> Tensor:
     def backward(g):
         return (g * out,)
 
-    return Tensor._make(out, (a,), backward)
+    def double(g):
+        return (mul(g, exp(a)),)
+
+    return Tensor._make(out, (a,), backward, double)
 
 
 def log(a: Tensor) -> Tensor:
@@ -227,7 +338,10 @@ def log(a: Tensor) -> Tensor:
     def backward(g):
         return (g / a.data,)
 
-    return Tensor._make(out, (a,), backward)
+    def double(g):
+        return (div(g, a),)
+
+    return Tensor._make(out, (a,), backward, double)
 
 
 def tanh(a: Tensor) -> Tensor:
@@ -237,7 +351,11 @@ def tanh(a: Tensor) -> Tensor:
     def backward(g):
         return (g * (1 - out * out),)
 
-    return Tensor._make(out, (a,), backward)
+    def double(g):
+        t = tanh(a)
+        return (mul(g, sub(1, mul(t, t))),)
+
+    return Tensor._make(out, (a,), backward, double)
 
 
 def sigmoid(a: Tensor) -> Tensor:
@@ -250,7 +368,11 @@ def sigmoid(a: Tensor) -> Tensor:
     def backward(g):
         return (g * out * (1 - out),)
 
-    return Tensor._make(out, (a,), backward)
+    def double(g):
+        s = sigmoid(a)
+        return (mul(g, mul(s, sub(1, s))),)
+
+    return Tensor._make(out, (a,), backward, double)
 
 
 def relu(a: Tensor) -> Tensor:
@@ -260,7 +382,10 @@ def relu(a: Tensor) -> Tensor:
     def backward(g):
         return (g * (a.data > 0),)
 
-    return Tensor._make(out, (a,), backward)
+    def double(g):  # the mask is locally constant: ReLU'' = 0 almost everywhere
+        return (mul(g, (a.data > 0).astype(a.data.dtype)),)
+
+    return Tensor._make(out, (a,), backward, double)
 
 
 def abs(a: Tensor) -> Tensor:  # noqa: A001
@@ -269,7 +394,10 @@ def abs(a: Tensor) -> Tensor:  # noqa: A001
     def backward(g):
         return (g * np.sign(a.data),)
 
-    return Tensor._make(np.abs(a.data), (a,), backward)
+    def double(g):
+        return (mul(g, np.sign(a.data)),)
+
+    return Tensor._make(np.abs(a.data), (a,), backward, double)
 
 
 # --- shape ------------------------------------------------------------------------------------
@@ -280,18 +408,24 @@ def reshape(a: Tensor, shape: Any) -> Tensor:
     def backward(g):
         return (g.reshape(src),)
 
-    return Tensor._make(a.data.reshape(shape), (a,), backward)
+    def double(g):
+        return (reshape(g, src),)
+
+    return Tensor._make(a.data.reshape(shape), (a,), backward, double)
 
 
 def transpose(a: Tensor, axes: Any = None) -> Tensor:
     """out = aᵀ (axes permuted)  ⇒  ∂L/∂a = g with the inverse permutation."""
     perm = tuple(range(a.data.ndim))[::-1] if axes is None else tuple(axes)
-    inverse = tuple(np.argsort(perm))
+    inverse = tuple(int(i) for i in np.argsort(perm))
 
     def backward(g):
         return (g.transpose(inverse),)
 
-    return Tensor._make(a.data.transpose(perm), (a,), backward)
+    def double(g):
+        return (transpose(g, inverse),)
+
+    return Tensor._make(a.data.transpose(perm), (a,), backward, double)
 
 
 def _is_basic_index(index: Any) -> bool:
@@ -301,13 +435,19 @@ def _is_basic_index(index: Any) -> bool:
     )
 
 
+def _plain_index(index: Any) -> Any:
+    if isinstance(index, Tensor):
+        return index.data
+    if isinstance(index, tuple):
+        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
+    return index
+
+
 def getitem(a: Tensor, index: Any) -> Tensor:
     """out = a[index]  ⇒  ∂L/∂a = g scattered back into zeros; repeated indices add up."""
-    if isinstance(index, Tensor):
-        index = index.data
-    elif isinstance(index, tuple):
-        index = tuple(i.data if isinstance(i, Tensor) else i for i in index)
+    index = _plain_index(index)
     basic = _is_basic_index(index)
+    shape = a.data.shape
 
     def backward(g):
         grad = np.zeros_like(a.data)
@@ -317,8 +457,30 @@ def getitem(a: Tensor, index: Any) -> Tensor:
             np.add.at(grad, index, g)
         return (grad,)
 
+    def double(g):
+        return (scatter(g, index, shape),)
+
     out = a.data[index]
-    return Tensor._make(np.asarray(out), (a,), backward)
+    return Tensor._make(np.asarray(out), (a,), backward, double)
+
+
+def scatter(a: Tensor, index: Any, shape: tuple[int, ...]) -> Tensor:
+    """out = zeros(shape) with a added at ``index`` (repeats add up): the adjoint of indexing,
+    so ∂L/∂a = g[index]."""
+    index = _plain_index(index)
+    out = np.zeros(shape, dtype=a.data.dtype)
+    if _is_basic_index(index):
+        out[index] += a.data
+    else:
+        np.add.at(out, index, a.data)
+
+    def backward(g):
+        return (np.asarray(g[index]),)
+
+    def double(g):
+        return (getitem(g, index),)
+
+    return Tensor._make(out, (a,), backward, double)
 
 
 def astype(a: Tensor, dtype: Any) -> Tensor:
@@ -328,4 +490,36 @@ def astype(a: Tensor, dtype: Any) -> Tensor:
     def backward(g):
         return (g.astype(src),)
 
-    return Tensor._make(a.data.astype(dtype), (a,), backward)
+    def double(g):
+        return (astype(g, src),)
+
+    return Tensor._make(a.data.astype(dtype), (a,), backward, double)
+
+
+from qed.autograd.reduce import (  # noqa: E402  (they build on the ops above)
+    ValuesIndices,
+    log_softmax,
+    logsumexp,
+    max,
+    min,
+    softmax,
+    std,
+    var,
+)
+from qed.autograd.select import cat, clamp, gather, stack, where  # noqa: E402
+
+__all__ += [
+    "max",
+    "min",
+    "var",
+    "std",
+    "softmax",
+    "log_softmax",
+    "logsumexp",
+    "clamp",
+    "where",
+    "gather",
+    "cat",
+    "stack",
+    "ValuesIndices",
+]

@@ -104,7 +104,15 @@ class Tensor:
     array([2., 4., 6.])
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "_parents", "_backward", "__weakref__")
+    __slots__ = (
+        "data",
+        "grad",
+        "requires_grad",
+        "_parents",
+        "_backward",
+        "_double",
+        "__weakref__",
+    )
     # make numpy defer to Tensor's reflected operators (ndarray + Tensor -> Tensor.__radd__)
     __array_priority__ = 1000.0
 
@@ -114,6 +122,7 @@ class Tensor:
         self.requires_grad: bool = bool(requires_grad)
         self._parents: tuple[Tensor, ...] = ()
         self._backward: Callable[[np.ndarray], Sequence[np.ndarray | None]] | None = None
+        self._double: Callable[[Tensor], Sequence[Tensor | None]] | None = None
 
     # --- construction of graph nodes (used by ops) -----------------------------------------
     @classmethod
@@ -122,9 +131,13 @@ class Tensor:
         data: np.ndarray,
         parents: tuple[Tensor, ...],
         backward: Callable[[np.ndarray], Sequence[np.ndarray | None]],
+        double: Callable[[Tensor], Sequence[Tensor | None]] | None = None,
     ) -> Tensor:
         """An op's output: records ``parents`` and ``backward`` only when the tape is on and
-        some parent requires a gradient. ``data`` must already be an ndarray."""
+        some parent requires a gradient. ``data`` must already be an ndarray.
+
+        ``double`` is the same local rule on Tensors, written with differentiable ops, used
+        by ``create_graph=True``; an op recorded without it has no second derivative."""
         out = cls.__new__(cls)
         out.data = data
         out.grad = None
@@ -132,10 +145,12 @@ class Tensor:
             out.requires_grad = True
             out._parents = parents
             out._backward = backward
+            out._double = double
         else:
             out.requires_grad = False
             out._parents = ()
             out._backward = None
+            out._double = None
         return out
 
     # --- basic properties -------------------------------------------------------------------
@@ -211,7 +226,7 @@ class Tensor:
         return out
 
     # --- reverse mode ---------------------------------------------------------------------------
-    def backward(self, gradient: Any = None) -> None:
+    def backward(self, gradient: Any = None, create_graph: bool = False) -> None:
         """Accumulate ∂self/∂leaf (times ``gradient``) into ``.grad`` of every leaf.
 
         Parameters
@@ -219,12 +234,20 @@ class Tensor:
         gradient : array_like, optional
             The upstream gradient ∂L/∂self, of this tensor's shape. May be omitted only for a
             tensor with one element (a loss), when it is 1.
+        create_graph : bool, default False
+            Record the backward pass itself, as PyTorch: each leaf's ``.grad`` is then a
+            Tensor that depends on the leaves and can be differentiated again (Hessian-vector
+            products). Raises ``DoubleBackwardError`` at an op without a second derivative.
         """
         if not self.requires_grad:
             raise RuntimeError(
                 "backward() called on a tensor that does not require a gradient: no input of "
                 "the computation had requires_grad=True (or it ran inside no_grad())."
             )
+        if create_graph:
+            g = _graph_gradient(self, gradient)
+            run_backward(self, g, create_graph=True)
+            return
         if gradient is None:
             if self.data.size != 1:
                 raise RuntimeError(
@@ -329,7 +352,41 @@ class Tensor:
         return _ops.abs(self)
 
     def sqrt(self) -> Tensor:
-        return _ops.pow(self, 0.5)
+        return _ops.sqrt(self)
+
+    def max(self, dim: int | None = None, keepdim: bool = False) -> Any:
+        """The largest entry, or with ``dim`` the pair (values, indices) along it (PyTorch's
+        ``torch.max``); see :func:`qed.autograd.reduce.max`."""
+        return _reduce.max(self, dim, keepdim)
+
+    def min(self, dim: int | None = None, keepdim: bool = False) -> Any:
+        """The smallest entry, or with ``dim`` the pair (values, indices) along it."""
+        return _reduce.min(self, dim, keepdim)
+
+    def var(self, dim: Any = None, *, correction: float = 1, keepdim: bool = False) -> Tensor:
+        """Σ(x − x̄)²/(n − correction) over ``dim`` (PyTorch's default correction=1)."""
+        return _reduce.var(self, dim, correction=correction, keepdim=keepdim)
+
+    def std(self, dim: Any = None, *, correction: float = 1, keepdim: bool = False) -> Tensor:
+        """√var(x, dim, correction)."""
+        return _reduce.std(self, dim, correction=correction, keepdim=keepdim)
+
+    def softmax(self, dim: int) -> Tensor:
+        return _reduce.softmax(self, dim)
+
+    def log_softmax(self, dim: int) -> Tensor:
+        return _reduce.log_softmax(self, dim)
+
+    def logsumexp(self, dim: int, keepdim: bool = False) -> Tensor:
+        return _reduce.logsumexp(self, dim, keepdim)
+
+    def clamp(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002 (torch's names)
+        return _select.clamp(self, min, max)
+
+    clip = clamp
+
+    def gather(self, dim: int, index: Any) -> Tensor:
+        return _select.gather(self, dim, index)
 
     def reshape(self, *shape: Any) -> Tensor:
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
@@ -346,6 +403,24 @@ class Tensor:
         return _ops.transpose(self, None)
 
 
+def _graph_gradient(out: Tensor, gradient: Any) -> Tensor:
+    """The seed of a graph sweep: ``gradient`` as a Tensor of ``out``'s shape (1 for a scalar)."""
+    if gradient is None:
+        if out.data.size != 1:
+            raise RuntimeError(
+                f"a gradient is needed for a non-scalar output of shape {out.data.shape}; pass "
+                "one of that shape, or reduce the output first (e.g. .sum())."
+            )
+        return Tensor(np.ones_like(out.data))
+    g = gradient if isinstance(gradient, Tensor) else Tensor(gradient, dtype=out.data.dtype)
+    if g.data.shape != out.data.shape:
+        raise ValueError(
+            f"the gradient has shape {g.data.shape} but the output has shape "
+            f"{out.data.shape}; they must be equal."
+        )
+    return g
+
+
 def _data(x: Any) -> Any:
     return x.data if isinstance(x, Tensor) else x
 
@@ -358,3 +433,5 @@ def as_tensor(x: Any, dtype: Any = None) -> Tensor:
 
 
 from qed.autograd import ops as _ops  # noqa: E402  (ops imports Tensor from this module)
+from qed.autograd import reduce as _reduce  # noqa: E402
+from qed.autograd import select as _select  # noqa: E402

@@ -27,6 +27,8 @@ from typing import Any
 
 import numpy as np
 
+from qed.autograd import ops
+from qed.autograd.differentiate import double_via
 from qed.autograd.tensor import Tensor, as_tensor
 from qed.nn.module import Module, Parameter
 
@@ -106,7 +108,12 @@ def batch_norm(
                 gx *= inv_std
             return _select(gx, gw, gb, weight, bias)
 
-        return Tensor._make(out, parents, backward)
+        def composite(x, *affine):
+            xc = ops.sub(x, ops.mean(x, axis=axes, keepdims=True))
+            v = ops.mean(ops.mul(xc, xc), axis=axes, keepdims=True)
+            return _affine(ops.div(xc, ops.sqrt(ops.add(v, eps))), weight, bias, vshape)
+
+        return Tensor._make(out, parents, backward, double_via(composite, parents))
 
     inv_std = 1.0 / np.sqrt(running_var + eps)
     scale = inv_std if gamma is None else gamma.reshape(-1) * inv_std
@@ -122,7 +129,25 @@ def batch_norm(
         gb = np.sum(g, axis=axes) if bias is not None else None
         return _select(gx, gw, gb, weight, bias)
 
-    return Tensor._make(out.astype(x.data.dtype, copy=False), parents, backward_eval)
+    def composite_eval(x, *affine):
+        xhat = ops.mul(ops.sub(x, running_mean.reshape(vshape)), inv_std.reshape(vshape))
+        return _affine(xhat, weight, bias, vshape)
+
+    return Tensor._make(
+        out.astype(x.data.dtype, copy=False),
+        parents,
+        backward_eval,
+        double_via(composite_eval, parents),
+    )
+
+
+def _affine(xhat: Tensor, weight: Tensor | None, bias: Tensor | None, vshape) -> Tensor:
+    """γ·x̃ + β with differentiable ops (the composite used for second derivatives)."""
+    if weight is not None:
+        xhat = ops.mul(xhat, ops.reshape(weight, vshape))
+    if bias is not None:
+        xhat = ops.add(xhat, ops.reshape(bias, vshape))
+    return xhat
 
 
 def _select(gx, gw, gb, weight, bias):

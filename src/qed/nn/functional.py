@@ -16,19 +16,27 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from scipy.special import expit, ndtr
 
-from qed.autograd import ops
+from qed.autograd import ops, select
+from qed.autograd import reduce as _reduce
 from qed.autograd.tensor import Tensor, as_tensor
 
 __all__ = [
     "sigmoid",
     "tanh",
     "relu",
+    "leaky_relu",
+    "elu",
+    "softplus",
+    "gelu",
     "softmax",
     "log_softmax",
     "linear",
     "logsumexp",
     "batch_norm",
+    "layer_norm",
+    "dropout",
     "cross_entropy",
     "binary_cross_entropy_with_logits",
     "mse_loss",
@@ -50,52 +58,140 @@ def relu(x: Any) -> Tensor:
     return ops.relu(as_tensor(x))
 
 
-def _logsumexp(z: np.ndarray, axis: int) -> np.ndarray:
-    """log Σ exp(z) along ``axis`` (kept), shifted by the max so that nothing overflows."""
-    m = np.max(z, axis=axis, keepdims=True)
-    m = np.where(np.isfinite(m), m, 0)
-    return m + np.log(np.sum(np.exp(z - m), axis=axis, keepdims=True))
+def _pick_dim(dim: int | None, axis: int | None) -> int:
+    if dim is not None and axis is not None and dim != axis:
+        raise TypeError(f"give dim or axis (its numpy name), not both: dim={dim}, axis={axis}.")
+    return -1 if dim is None and axis is None else (dim if dim is not None else axis)
 
 
-def logsumexp(x: Any, axis: int = -1, keepdims: bool = False) -> Tensor:
-    """log Σⱼ exp(xⱼ) along ``axis`` ⇒ ∂/∂xⱼ = softmax(x)ⱼ."""
-    x = as_tensor(x)
-    lse = _logsumexp(x.data, axis)
+def logsumexp(
+    x: Any,
+    dim: int | None = None,
+    keepdim: bool = False,
+    *,
+    axis: int | None = None,
+    keepdims: bool | None = None,
+) -> Tensor:
+    """log Σⱼ exp(xⱼ) along ``dim`` (default −1) ⇒ ∂/∂xⱼ = softmax(x)ⱼ.
 
-    def backward(g):
-        gk = g if keepdims else np.expand_dims(g, axis)
-        return (gk * np.exp(x.data - lse),)
-
-    out = lse if keepdims else np.squeeze(lse, axis=axis)
-    return Tensor._make(np.asarray(out), (x,), backward)
-
-
-def softmax(x: Any, axis: int = -1) -> Tensor:
-    """sⱼ = exp(xⱼ)/Σₖ exp(xₖ) along ``axis`` ⇒ ∂L/∂x = s ⊙ (g − Σₖ gₖsₖ)."""
-    x = as_tensor(x)
-    z = x.data - np.max(x.data, axis=axis, keepdims=True)
-    e = np.exp(z)
-    s = e / np.sum(e, axis=axis, keepdims=True)
-
-    def backward(g):
-        return (s * (g - np.sum(g * s, axis=axis, keepdims=True)),)
-
-    return Tensor._make(s, (x,), backward)
+    ``axis``/``keepdims`` are numpy's names for ``dim``/``keepdim``.
+    """
+    keep = keepdim if keepdims is None else keepdims
+    return _reduce.logsumexp(as_tensor(x), _pick_dim(dim, axis), keep)
 
 
-def log_softmax(x: Any, axis: int = -1) -> Tensor:
+def softmax(x: Any, dim: int | None = None, *, axis: int | None = None) -> Tensor:
+    """sⱼ = exp(xⱼ)/Σₖ exp(xₖ) along ``dim`` (default −1) ⇒ ∂L/∂x = s ⊙ (g − Σₖ gₖsₖ)."""
+    return _reduce.softmax(as_tensor(x), _pick_dim(dim, axis))
+
+
+def log_softmax(x: Any, dim: int | None = None, *, axis: int | None = None) -> Tensor:
     """log sⱼ = xⱼ − log Σₖ exp(xₖ) (log-sum-exp) ⇒ ∂L/∂x = g − softmax(x)·Σₖ gₖ."""
+    return _reduce.log_softmax(as_tensor(x), _pick_dim(dim, axis))
+
+
+def leaky_relu(x: Any, negative_slope: float = 0.01) -> Tensor:
+    """x if x > 0 else negative_slope·x ⇒ derivative 1 or negative_slope (the latter at 0)."""
     x = as_tensor(x)
-    m = np.max(x.data, axis=axis, keepdims=True)
-    z = x.data - np.where(np.isfinite(m), m, 0)
-    # (x − m) − log Σ exp(x − m): subtracting the max first keeps the small result exact,
-    # where x − (m + log Σ) would round it to the spacing of |m| (±1000 in float32)
-    out = z - np.log(np.sum(np.exp(z), axis=axis, keepdims=True))
+    slope = (np.where(x.data > 0, 1.0, negative_slope)).astype(x.data.dtype)
 
     def backward(g):
-        return (g - np.exp(out) * np.sum(g, axis=axis, keepdims=True),)
+        return (g * slope,)
 
-    return Tensor._make(out, (x,), backward)
+    def double(g):
+        return (ops.mul(g, slope),)
+
+    return Tensor._make(x.data * slope, (x,), backward, double)
+
+
+def elu(x: Any, alpha: float = 1.0) -> Tensor:
+    """x if x > 0 else α(eˣ − 1) ⇒ derivative 1 or αeˣ (α at 0, as PyTorch)."""
+    x = as_tensor(x)
+    pos = x.data > 0
+    neg_x = np.minimum(x.data, 0)
+    out = np.where(pos, x.data, alpha * np.expm1(neg_x))
+
+    def backward(g):
+        return (g * np.where(pos, 1.0, alpha * np.exp(neg_x)).astype(x.data.dtype),)
+
+    def double(g):
+        neg_part = ops.mul(ops.exp(select.clamp(x, max=0.0)), alpha)
+        return (select.where(pos, g, ops.mul(g, neg_part)),)
+
+    return Tensor._make(out.astype(x.data.dtype, copy=False), (x,), backward, double)
+
+
+def softplus(x: Any, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """(1/β)·log(1 + e^{βx}), and x itself where βx > threshold (PyTorch's Softplus);
+    derivative σ(βx) (1 above the threshold)."""
+    x = as_tensor(x)
+    z = beta * x.data
+    linear_part = z > threshold
+    # log(1 + eᶻ) = max(z, 0) + log1p(e^−|z|): never exponentiates a positive number
+    soft = (np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z)))) / beta
+    out = np.where(linear_part, x.data, soft).astype(x.data.dtype, copy=False)
+
+    def backward(g):
+        return (g * np.where(linear_part, 1.0, expit(z)).astype(x.data.dtype),)
+
+    def double(g):
+        return (select.where(linear_part, g, ops.mul(g, ops.sigmoid(ops.mul(x, beta)))),)
+
+    return Tensor._make(out, (x,), backward, double)
+
+
+_SQRT_2_OVER_PI = np.sqrt(2.0 / np.pi)
+
+
+def gelu(x: Any, approximate: str = "none") -> Tensor:
+    """x·Φ(x) (Φ the standard normal cdf); with ``approximate="tanh"`` Hendrycks & Gimpel's
+    ½x(1 + tanh(√(2/π)(x + 0.044715x³))). Derivative Φ(x) + x·φ(x), or the tanh form's."""
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}.")
+    x = as_tensor(x)
+    a = x.data
+    if approximate == "none":
+        cdf = ndtr(a)
+        out = a * cdf
+
+        def backward(g):
+            return (g * (cdf + a * np.exp(-0.5 * a * a) / np.sqrt(2 * np.pi)),)
+
+        def double(g):
+            pdf = ops.mul(ops.exp(ops.mul(ops.mul(x, x), -0.5)), 1 / np.sqrt(2 * np.pi))
+            return (ops.mul(g, ops.add(_ndtr_t(x), ops.mul(x, pdf))),)
+
+    else:
+        inner = _SQRT_2_OVER_PI * (a + 0.044715 * a**3)
+        t = np.tanh(inner)
+        out = 0.5 * a * (1 + t)
+
+        def backward(g):
+            dinner = _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * a * a)
+            return (g * (0.5 * (1 + t) + 0.5 * a * (1 - t * t) * dinner),)
+
+        def double(g):
+            tt = ops.tanh(ops.mul(ops.add(x, ops.mul(ops.pow(x, 3), 0.044715)), _SQRT_2_OVER_PI))
+            dinner = ops.mul(ops.add(ops.mul(ops.mul(x, x), 3 * 0.044715), 1), _SQRT_2_OVER_PI)
+            d = ops.add(
+                ops.mul(ops.add(tt, 1), 0.5),
+                ops.mul(ops.mul(ops.mul(x, 0.5), ops.sub(1, ops.mul(tt, tt))), dinner),
+            )
+            return (ops.mul(g, d),)
+
+    return Tensor._make(out.astype(a.dtype, copy=False), (x,), backward, double)
+
+
+def _ndtr_t(x: Tensor) -> Tensor:
+    """Φ(x) as a tape node (Φ' = φ), so GELU's derivative can be differentiated again."""
+
+    def backward(g):
+        return (g * np.exp(-0.5 * x.data * x.data) / np.sqrt(2 * np.pi),)
+
+    def double(g):
+        return (ops.mul(g, ops.mul(ops.exp(ops.mul(ops.mul(x, x), -0.5)), 1 / np.sqrt(2 * np.pi))),)
+
+    return Tensor._make(ndtr(x.data), (x,), backward, double)
 
 
 def linear(x: Any, weight: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -125,12 +221,26 @@ def linear(x: Any, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         gb = g.reshape(-1, g.shape[-1]).sum(axis=0) if bias.requires_grad else None
         return gx, gw, gb
 
-    return Tensor._make(out, parents, backward)
+    def double(g):
+        gx = ops.matmul(g, weight) if x.requires_grad else None
+        if weight.requires_grad:
+            g2 = ops.reshape(g, (-1, g.data.shape[-1]))
+            gw = ops.matmul(ops.transpose(g2), ops.reshape(x, (-1, x.data.shape[-1])))
+        else:
+            gw = None
+        if bias is None:
+            return gx, gw
+        gb = ops.sum(ops.reshape(g, (-1, g.data.shape[-1])), axis=0) if bias.requires_grad else None
+        return gx, gw, gb
+
+    return Tensor._make(out, parents, backward, double)
 
 
 from qed.nn.batchnorm import batch_norm  # noqa: E402  (re-exports)
+from qed.nn.dropout import dropout  # noqa: E402
 from qed.nn.losses import (  # noqa: E402
     binary_cross_entropy_with_logits,
     cross_entropy,
     mse_loss,
 )
+from qed.nn.normalization import layer_norm  # noqa: E402

@@ -18,6 +18,8 @@ from typing import Any
 import numpy as np
 from scipy.special import expit
 
+from qed.autograd import ops
+from qed.autograd.reduce import softmax as _softmax
 from qed.autograd.tensor import Tensor, as_tensor
 from qed.nn.module import Module
 
@@ -50,6 +52,10 @@ def _reduce(loss: np.ndarray, reduction: str) -> tuple[np.ndarray, float | None]
 
 def _upstream(g: np.ndarray, factor: float | None) -> Any:
     return g * factor if factor is not None else g
+
+
+def _upstream_t(g: Tensor, factor: float | None) -> Tensor:
+    return ops.mul(g, factor) if factor is not None else g
 
 
 def cross_entropy(input: Any, target: Any, reduction: str = "mean") -> Tensor:  # noqa: A002
@@ -99,7 +105,13 @@ def cross_entropy(input: Any, target: Any, reduction: str = "mean") -> Tensor:  
             p *= grad * factor
         return (p,)
 
-    return Tensor._make(out, (z,), backward)
+    def double(grad):
+        onehot = np.zeros_like(z.data)
+        onehot[rows, t] = 1
+        scale = ops.reshape(grad, (-1, 1)) if factor is None else ops.mul(grad, factor)
+        return (ops.mul(ops.sub(_softmax(z, 1), onehot), scale),)
+
+    return Tensor._make(out, (z,), backward, double)
 
 
 def binary_cross_entropy_with_logits(
@@ -128,7 +140,13 @@ def binary_cross_entropy_with_logits(
         gy = -g * z.data if y.requires_grad else None
         return gz, gy
 
-    return Tensor._make(out, (z, y), backward)
+    def double(grad):
+        g = _upstream_t(grad, factor)
+        gz = ops.mul(g, ops.sub(ops.sigmoid(z), y)) if z.requires_grad else None
+        gy = ops.neg(ops.mul(g, z)) if y.requires_grad else None
+        return gz, gy
+
+    return Tensor._make(out, (z, y), backward, double)
 
 
 def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:  # noqa: A002
@@ -148,7 +166,11 @@ def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:  # noq
         g = 2 * _upstream(grad, factor) * diff
         return (g if x.requires_grad else None), (-g if y.requires_grad else None)
 
-    return Tensor._make(out, (x, y), backward)
+    def double(grad):
+        g = ops.mul(ops.mul(_upstream_t(grad, factor), 2), ops.sub(x, y))
+        return (g if x.requires_grad else None), (ops.neg(g) if y.requires_grad else None)
+
+    return Tensor._make(out, (x, y), backward, double)
 
 
 class CrossEntropyLoss(Module):

@@ -121,15 +121,22 @@ class Module:
         self.__dict__[name] = array
 
     # --- traversal ------------------------------------------------------------------------
-    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
-        """This module and every submodule, pre-order, with dotted names (``""`` for self)."""
+    def named_modules(
+        self, memo: set[Module] | None = None, prefix: str = "", remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Module]]:
+        """This module and every submodule, pre-order, with dotted names (``""`` for self).
+
+        PyTorch's signature: a module reachable twice is listed once unless
+        ``remove_duplicate=False``; ``memo`` holds modules to skip.
+        """
         stack: list[tuple[str, Module]] = [(prefix, self)]
-        seen: set[int] = set()
+        seen: set[int] = {id(m) for m in memo} if memo is not None else set()
         while stack:
             name, module = stack.pop()
-            if id(module) in seen:
-                continue
-            seen.add(id(module))
+            if remove_duplicate:
+                if id(module) in seen:
+                    continue
+                seen.add(id(module))
             yield name, module
             children = [
                 (f"{name}.{c}" if name else c, module.__dict__[c])
@@ -152,7 +159,7 @@ class Module:
     ) -> Iterator[tuple[str, Parameter]]:
         """(dotted name, Parameter) pairs, each shared parameter once, in PyTorch's order."""
         seen: set[int] = set()
-        modules = self.named_modules(prefix) if recurse else iter([(prefix, self)])
+        modules = self.named_modules(prefix=prefix) if recurse else iter([(prefix, self)])
         for mname, module in modules:
             for pname in module._param_names:
                 p = module.__dict__[pname]
@@ -166,7 +173,7 @@ class Module:
             yield p
 
     def named_buffers(self, prefix: str = "") -> Iterator[tuple[str, np.ndarray]]:
-        for mname, module in self.named_modules(prefix):
+        for mname, module in self.named_modules(prefix=prefix):
             for bname in module._buffer_names:
                 b = module.__dict__[bname]
                 if b is not None:
@@ -187,10 +194,27 @@ class Module:
         """Evaluation mode (running statistics in batch norm); returns self."""
         return self.train(False)
 
-    def zero_grad(self) -> None:
-        """Set every parameter's ``.grad`` to None (PyTorch's ``set_to_none=True``)."""
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Set every parameter's ``.grad`` to None (default, as PyTorch), or to zeros."""
         for p in self.parameters():
-            p.grad = None
+            if set_to_none or p.grad is None:
+                p.grad = None
+            else:
+                p.grad = np.zeros_like(p.data)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Module:
+        """Turn gradient recording on or off for every parameter (freezing); returns self."""
+        for p in self.parameters():
+            p.requires_grad = bool(requires_grad)
+        return self
+
+    def apply(self, fn: Any) -> Module:
+        """Call ``fn(module)`` on every submodule (children first) and then on self, as
+        PyTorch does; the usual way to re-initialise weights. Returns self."""
+        for child in list(self.children()):
+            child.apply(fn)
+        fn(self)
+        return self
 
     def to(self, dtype: Any) -> Module:
         """Convert floating parameters (in place: the same Parameter objects, so optimizers
