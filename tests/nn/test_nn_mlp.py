@@ -181,7 +181,7 @@ def test_verbose_shows_progress(capsys):
     "params, match",
     [
         ({"hidden_layer_sizes": (0,)}, "hidden_layer_sizes"),
-        ({"activation": "gelu"}, "activation"),
+        ({"activation": "swish"}, "activation"),
         ({"optimizer": "lbfgs"}, "optimizer"),
         ({"init": "glorot"}, "init"),
         ({"schedule": "exponential"}, "schedule"),

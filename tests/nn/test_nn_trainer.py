@@ -367,3 +367,87 @@ def test_progress_shows_loss_and_validation_score(capsys):
     out = capsys.readouterr()
     text = out.out + out.err
     assert "loss" in text and "val" in text
+
+
+# ------------------------------------------------------------------ dropout and layer norm
+
+
+def test_layer_norm_gelu_network_equals_torch():
+    """layer_norm=True, activation="gelu": Linear → LayerNorm → GELU per hidden layer; full-batch
+    SGD on the same initial weights gives torch's weights."""
+    X, y = _data(13, n=120)
+    kw = dict(
+        hidden_layer_sizes=(7, 5),
+        activation="gelu",
+        layer_norm=True,
+        optimizer="sgd",
+        learning_rate=0.1,
+        batch_size=1000,
+        n_iter_no_change=1000,
+        random_state=0,
+    )
+    model = MLPClassifier(epochs=0, warm_start=True, **kw).fit(X, y)
+    names = [type(m).__name__ for m in model.module_]
+    assert names == ["Linear", "LayerNorm", "GELU", "Linear", "LayerNorm", "GELU", "Linear"]
+    net = torch.nn.Sequential(
+        torch.nn.Linear(5, 7),
+        torch.nn.LayerNorm(7),
+        torch.nn.GELU(),
+        torch.nn.Linear(7, 5),
+        torch.nn.LayerNorm(5),
+        torch.nn.GELU(),
+        torch.nn.Linear(5, 3),
+    ).double()
+    net.load_state_dict({k: torch.from_numpy(v) for k, v in model.module_.state_dict().items()})
+    model.set_params(epochs=20).fit(X, y)
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
+    for _ in range(20):
+        opt.zero_grad()
+        torch.nn.functional.cross_entropy(net(Xt), yt).backward()
+        opt.step()
+    # atol 1e-9 (weights are O(0.1)): small entries (1e-3) differ by up to 1e-10 absolute, the
+    # two libraries' summation orders through the LayerNorm backward after 20 steps; worst is
+    # the Linear bias before a LayerNorm, which is blind to a shift common to all features, so
+    # that bias's gradient is a sum of nearly cancelling terms.
+    np.testing.assert_allclose(_weights(model), _torch_weights(net), rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize("through_file", [False, True])
+def test_dropout_trains_reproducibly_and_predicts_with_the_whole_network(through_file, tmp_path):
+    X, y = _data(14)
+    kw = dict(hidden_layer_sizes=(16,), dropout=0.3, batch_size=32, random_state=0)
+    four = MLPClassifier(epochs=4, **kw).fit(X, y)
+    assert any(type(m).__name__ == "Dropout" for m in four.module_)
+    plain = MLPClassifier(epochs=4, **{**kw, "dropout": 0.0}).fit(X, y)
+    assert four.loss_curve_ != plain.loss_curve_  # the masks changed training
+    np.testing.assert_array_equal(four.predict_proba(X), four.predict_proba(X))  # eval mode
+    two = MLPClassifier(epochs=2, warm_start=True, **kw).fit(X, y)
+    if through_file:
+        qed.save(two, tmp_path / "d.qed")
+        two = qed.load(tmp_path / "d.qed")
+    two.fit(X, y)
+    assert two.loss_curve_ == four.loss_curve_
+    np.testing.assert_array_equal(two.predict_proba(X), four.predict_proba(X))
+
+
+def test_dropout_layer_norm_digits_accuracy():
+    from qed.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    X = X / 16.0
+    order = np.random.default_rng(0).permutation(len(X))
+    tr, te = order[:1300], order[1300:]
+    model = MLPClassifier(
+        (64,),
+        activation="gelu",
+        layer_norm=True,
+        dropout=0.2,
+        learning_rate=3e-3,
+        batch_size=64,
+        epochs=40,
+        early_stopping=True,
+        n_iter_no_change=5,
+        random_state=0,
+    ).fit(X[tr], y[tr])
+    assert model.score(X[te], y[te]) >= 0.95

@@ -42,6 +42,7 @@ from qed.nn.layers import INITS
 from qed.nn.losses import cross_entropy, mse_loss
 from qed.nn.training import (
     ACTIVATIONS,
+    HE_ACTIVATIONS,
     batches,
     build_mlp,
     check_finite_loss,
@@ -69,6 +70,8 @@ class _BaseMLP(BaseEstimator):
         *,
         init: str = "auto",
         batch_norm: bool = False,
+        layer_norm: bool = False,
+        dropout: float = 0.0,
         optimizer: str = "adam",
         learning_rate: float = 1e-3,
         schedule: Any = None,
@@ -88,6 +91,8 @@ class _BaseMLP(BaseEstimator):
         self.activation = activation
         self.init = init
         self.batch_norm = batch_norm
+        self.layer_norm = layer_norm
+        self.dropout = dropout
         self.optimizer = optimizer
         self.learning_rate = learning_rate
         self.schedule = schedule
@@ -127,6 +132,12 @@ class _BaseMLP(BaseEstimator):
             )
         check_scalar(self.learning_rate, "learning_rate", min_val=0.0, include_min=False)
         check_scalar(self.alpha, "alpha", min_val=0.0)
+        check_scalar(self.dropout, "dropout", min_val=0.0, max_val=1.0, include_max=False)
+        if self.batch_norm and self.layer_norm:
+            raise ValueError(
+                "batch_norm=True and layer_norm=True both normalise every hidden layer; "
+                "choose one of them."
+            )
         check_scalar(self.tol, "tol", min_val=0.0)
         check_scalar(self.batch_size, "batch_size", target_type=numbers.Integral, min_val=1)
         check_scalar(self.epochs, "epochs", target_type=numbers.Integral, min_val=0)
@@ -178,9 +189,8 @@ class _BaseMLP(BaseEstimator):
     # --- fitting ------------------------------------------------------------------------
     def _initialize(self, X: np.ndarray, Y: np.ndarray, n_out: int) -> None:
         rng = check_random_state(self.random_state)
-        init = (
-            self.init if self.init != "auto" else ("he" if self.activation == "relu" else "xavier")
-        )
+        he = self.activation in HE_ACTIVATIONS
+        init = self.init if self.init != "auto" else ("he" if he else "xavier")
         self.module_ = build_mlp(
             X.shape[1],
             self._hidden(),
@@ -188,6 +198,8 @@ class _BaseMLP(BaseEstimator):
             activation=self.activation,
             init=init,
             batch_norm=bool(self.batch_norm),
+            layer_norm=bool(self.layer_norm),
+            dropout=float(self.dropout),
             rng=rng,
             dtype=X.dtype,
         )
@@ -411,11 +423,19 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     Parameters
     ----------
     hidden_layer_sizes : int or tuple of int, default (100,)
-    activation : {"relu", "tanh", "sigmoid", "identity"}, default "relu"
+    activation : {"relu", "tanh", "sigmoid", "identity", "gelu", "leaky_relu", "elu"},
+        default "relu"
     init : "auto" or one of ``qed.nn.layers.INITS``, default "auto"
-        "auto" is He for ReLU and Xavier otherwise, as the notes derive.
+        "auto" is He for the ReLU family (relu, leaky_relu, gelu, elu) and Xavier otherwise,
+        as the notes derive.
     batch_norm : bool, default False
         BatchNorm1d after every hidden Linear (before the activation).
+    layer_norm : bool, default False
+        LayerNorm after every hidden Linear instead (per-sample statistics: the same in
+        training and prediction).
+    dropout : float in [0, 1), default 0
+        Inverted dropout with this probability after every hidden activation (training only;
+        predictions use the whole network). The masks come from ``random_state``.
     optimizer : a name of ``qed.optim.OPTIMIZERS`` ("adam", "adamw", "nadam", "sgd",
         "rmsprop", "adagrad"), default "adam"
     learning_rate : float, default 1e-3
@@ -469,6 +489,8 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         *,
         init: str = "auto",
         batch_norm: bool = False,
+        layer_norm: bool = False,
+        dropout: float = 0.0,
         optimizer: str = "adam",
         learning_rate: float = 1e-3,
         schedule: Any = None,
@@ -490,6 +512,8 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             activation,
             init=init,
             batch_norm=batch_norm,
+            layer_norm=layer_norm,
+            dropout=dropout,
             optimizer=optimizer,
             learning_rate=learning_rate,
             schedule=schedule,

@@ -16,12 +16,16 @@ import numpy as np
 
 from qed._validation import check_random_state
 from qed.autograd.tensor import Tensor
+from qed.nn.activations import ELU, GELU, LeakyReLU
 from qed.nn.batchnorm import BatchNorm1d
+from qed.nn.dropout import Dropout
 from qed.nn.layers import Identity, Linear, ReLU, Sigmoid, Tanh
 from qed.nn.module import Module, Sequential
+from qed.nn.normalization import LayerNorm
 
 __all__ = [
     "ACTIVATIONS",
+    "HE_ACTIVATIONS",
     "build_mlp",
     "batches",
     "weighted_mean",
@@ -38,7 +42,12 @@ ACTIVATIONS: dict[str, type[Module]] = {
     "sigmoid": Sigmoid,
     "logistic": Sigmoid,
     "identity": Identity,
+    "gelu": GELU,
+    "leaky_relu": LeakyReLU,
+    "elu": ELU,
 }
+# activations whose variance argument gives He's initialisation (ReLU-like); Xavier otherwise
+HE_ACTIVATIONS = ("relu", "leaky_relu", "gelu", "elu")
 
 
 def build_mlp(
@@ -49,10 +58,14 @@ def build_mlp(
     activation: str = "relu",
     init: str = "he",
     batch_norm: bool = False,
+    layer_norm: bool = False,
+    dropout: float = 0.0,
     rng: Any = None,
     dtype: Any = np.float64,
 ) -> Sequential:
-    """Linear(n_in, h₁) → [BatchNorm1d] → act → … → Linear(h_last, n_out), drawn from ``rng``."""
+    """Linear(n_in, h₁) → [BatchNorm1d | LayerNorm] → act → [Dropout(p)] → … →
+    Linear(h_last, n_out), drawn from ``rng`` (each Dropout gets its own child generator, so
+    that a saved and reloaded network draws the same masks)."""
     gen = check_random_state(rng)
     layers: list[Module] = []
     width = n_in
@@ -60,7 +73,11 @@ def build_mlp(
         layers.append(Linear(width, h, init=init, rng=gen, dtype=dtype))
         if batch_norm:
             layers.append(BatchNorm1d(h, dtype=dtype))
+        if layer_norm:
+            layers.append(LayerNorm(h, dtype=dtype))
         layers.append(ACTIVATIONS[activation]())
+        if dropout > 0:
+            layers.append(Dropout(dropout, rng=gen.spawn(1)[0]))
         width = h
     layers.append(Linear(width, n_out, init=init, rng=gen, dtype=dtype))
     return Sequential(*layers)
