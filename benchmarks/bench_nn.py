@@ -68,7 +68,7 @@ def _qed_net(sizes, norm, act, dropout=0.0):
         if norm == "batch":
             layers.append(nn.BatchNorm1d(b, dtype=np.float32))
         elif norm == "layer":
-            layers.append(nn.LayerNorm(b).to(np.float32))
+            layers.append(nn.LayerNorm(b, dtype=np.float32))
         layers.append(nn.ReLU() if act == "relu" else nn.GELU())
         if dropout:
             layers.append(nn.Dropout(dropout, rng=100 + i))

@@ -211,6 +211,12 @@ CASES = {
     "negative sample_weight": (_negative_sample_weight, ValueError, "sample_weight"),
     "all-zero sample_weight": (_zero_sample_weight, ValueError, "zero"),
     "class_weight of an unknown label": (_class_weight_unknown_label, ValueError, "5"),
+    "dropout=1": (lambda: MLPClassifier((4,), dropout=1.0).fit(X, Y), ValueError, "dropout"),
+    "batch_norm and layer_norm": (
+        lambda: MLPClassifier((4,), batch_norm=True, layer_norm=True).fit(X, Y),
+        ValueError,
+        "choose one",
+    ),
 }
 
 
