@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from qed.optim.rules import nadam_coefficients
+from qed.optim._kernels import nadam_coefficients
 
 __all__ = ["fusable", "sgd_", "adagrad_", "rmsprop_", "adam_", "nadam_", "PARALLEL_MIN_SIZE"]
 
