@@ -11,7 +11,7 @@ from qed.theory import init_std, init_variance, overfitting_curve, predicted_var
 
 @pytest.mark.parametrize("fan_in", [16, 100, 512])
 def test_init_std_matches_torch_gains(fan_in):
-    """Xavier (fan-in form) σ = 1/√D_in is torch's kaiming with gain 1; He σ = √2/√D_in."""
+    """On a square layer Xavier σ = 1/√D_in is torch's kaiming with gain 1; He σ = √2/√D_in."""
     assert init_std("he", fan_in) == pytest.approx(
         torch.nn.init.calculate_gain("relu") / np.sqrt(fan_in), rel=1e-12
     )
@@ -22,6 +22,64 @@ def test_init_std_matches_torch_gains(fan_in):
     w = torch.empty(fan_in, fan_in, dtype=torch.float64)
     torch.nn.init.xavier_normal_(w, generator=torch.Generator().manual_seed(fan_in))
     assert w.std().item() == pytest.approx(init_std("xavier", fan_in), rel=0.1)
+
+
+@pytest.mark.parametrize("fan_in, fan_out", [(16, 16), (100, 10), (7, 300)])
+def test_xavier_means_the_same_in_theory_nn_and_torch(fan_in, fan_out):
+    """Issue 12: "xavier" is Glorot's fan_avg everywhere; the notes' fan_in form is explicit."""
+    from qed.nn import Linear
+    from qed.nn import init as nn_init
+    from qed.nn.layers import INITS as LINEAR_INITS
+    from qed.theory.experiments import INITS as THEORY_INITS
+
+    shape = (fan_out, fan_in)
+    glorot = np.sqrt(2.0 / (fan_in + fan_out))
+    assert init_std("xavier", fan_in, fan_out) == pytest.approx(glorot, rel=1e-14)
+    assert nn_init.init_std(shape, "xavier", "fan_avg") == pytest.approx(glorot, rel=1e-14)
+    assert init_std("xavier_fan_in", fan_in, fan_out) == pytest.approx(
+        nn_init.init_std(shape, "xavier", "fan_in"), rel=1e-14
+    )
+    # torch's xavier_normal_ has the same σ (its gain-1 formula)
+    assert glorot == pytest.approx(
+        torch.nn.init.calculate_gain("linear") * np.sqrt(2.0 / (fan_in + fan_out)), rel=1e-14
+    )
+    for name in set(THEORY_INITS) & set(LINEAR_INITS):
+        layer = Linear(fan_in, fan_out, init=name, rng=0)
+        w = layer.weight.data
+        assert w.std() == pytest.approx(init_std(name, fan_in, fan_out), rel=0.25), name
+
+
+def test_theory_modules_import_no_cycle():
+    """Issue 12: no module of qed.theory imports (even inside a function) one that imports it
+    back; plotting reads results and never imports the experiments."""
+    import ast
+    import pathlib
+
+    import qed.theory
+
+    root = pathlib.Path(qed.theory.__file__).parent
+    graph = {}
+    for path in root.glob("*.py"):
+        name = f"qed.theory.{path.stem}" if path.stem != "__init__" else "qed.theory"
+        deps = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                deps.add(node.module)
+                deps.update(f"{node.module}.{a.name}" for a in node.names)
+            elif isinstance(node, ast.Import):
+                deps.update(a.name for a in node.names)
+        graph[name] = {d for d in deps if d.startswith("qed.theory.")}
+    assert "qed.theory.plotting" in graph
+
+    def reaches(start, target, seen=()):
+        return any(
+            d == target or (d not in seen and reaches(d, target, (*seen, d)))
+            for d in graph.get(start, ())
+        )
+
+    for module in graph:
+        if module != "qed.theory":
+            assert not reaches(module, module), f"{module} imports itself through a cycle"
 
 
 @pytest.mark.parametrize("seed", [0, 1])

@@ -2,7 +2,11 @@
 
 - :func:`smoothness_constant` — β of the mean squared (2·λ_max(XᵀX)/n) or logistic
   (λ_max(XᵀX)/(4n)) loss, or of any Hessian-vector product;
-- :func:`descent_lemma_check` — f(x_{t+1}) ≤ f(x_t) − (η − βη²/2)‖∇f(x_t)‖² along a GD run;
+  and of a network's loss (``smoothness_constant(model, X, y, loss=...)``, power iteration on
+  Hessian-vector products);
+- :func:`descent_lemma_check` — f(x_{t+1}) ≤ f(x_t) − (η − βη²/2)‖∇f(x_t)‖² along a GD run
+  (of a matrix problem or of a network);
+- :func:`sharpness_along_training` — λ_max(∇²f) along full-batch GD of a network against 2/η;
 - :func:`sgd_convergence` / :func:`gd_convergence` — min E‖∇f‖² = O(1/√T) for SGD with
   η = 1/√T, O(1/T) for GD;
 - :func:`init_variance` — E[h²] through depth under Xavier and He (½·D_in·σ²·S per ReLU);
@@ -28,6 +32,7 @@ from qed.theory.experiments import (
     predicted_variance,
 )
 from qed.theory.race import optimizer_race, race_problem
+from qed.theory.sharpness import sharpness_along_training, top_eigenvalue
 from qed.theory.smoothness import (
     descent_lemma_check,
     largest_eigenvalue,
@@ -40,6 +45,8 @@ __all__ = [
     "largest_eigenvalue",
     "loss_and_gradient",
     "descent_lemma_check",
+    "sharpness_along_training",
+    "top_eigenvalue",
     "sgd_convergence",
     "gd_convergence",
     "least_squares_problem",

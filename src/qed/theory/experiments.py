@@ -6,8 +6,12 @@ with i.i.d. wᵢ of mean 0 and variance σ², independent of x with second momen
     Var(z) = D_in·σ²·S,
 
 and after a ReLU h = max(z, 0) (z symmetric) E[h²] = ½·E[z²] = ½·D_in·σ²·S. So Xavier
-(σ² = 1/D_in) keeps E[z²] = S for a linear layer but halves E[h²] at every ReLU layer, and He
-(σ² = 2/D_in) keeps ReLU networks level.
+(σ² = 1/D_in on the square layers used here) keeps E[z²] = S for a linear layer but halves
+E[h²] at every ReLU layer, and He (σ² = 2/D_in) keeps ReLU networks level.
+
+"xavier" means what it means in ``qed.nn`` (and PyTorch): Glorot's σ² = 2/(fan_in + fan_out),
+which on a square layer is the notes' 1/D_in; the notes' fan-in form 1/fan_in for any shape is
+the explicit ``"xavier_fan_in"``.
 
 Overfitting (the notes' y = [1 x … x^m]β): polynomial least squares of growing degree m on
 few noisy points — training error falls monotonically, test error falls then explodes — and
@@ -34,8 +38,15 @@ __all__ = [
     "polynomial_design",
 ]
 
-# σ²·D_in of each initialisation of the notes (Xavier in its fan-in form, as the notes derive).
-INITS = {"xavier": 1.0, "he": 2.0, "xavier_uniform": 1.0, "he_uniform": 2.0}
+# name -> (c, mode): σ² = c/fan with fan = fan_in, or (fan_in + fan_out)/2 for "fan_avg"
+# (Glorot); the same meanings as qed.nn.init and qed.nn.Linear(init=...).
+INITS = {
+    "xavier": (1.0, "fan_avg"),
+    "xavier_uniform": (1.0, "fan_avg"),
+    "xavier_fan_in": (1.0, "fan_in"),
+    "he": (2.0, "fan_in"),
+    "he_uniform": (2.0, "fan_in"),
+}
 ACTIVATIONS = {
     "relu": lambda z: np.maximum(z, 0.0),
     "tanh": np.tanh,
@@ -43,15 +54,20 @@ ACTIVATIONS = {
 }
 
 
-def init_std(init: str, fan_in: int) -> float:
-    """σ of the notes' initialisations: Xavier σ² = 1/D_in, He σ² = 2/D_in."""
+def init_std(init: str, fan_in: int, fan_out: int | None = None) -> float:
+    """σ of an initialisation: Xavier (Glorot) σ² = 2/(fan_in + fan_out), the notes' Xavier
+    σ² = 1/fan_in (``"xavier_fan_in"``), He σ² = 2/fan_in. ``fan_out`` defaults to ``fan_in``
+    (a square layer, where both Xavier forms agree)."""
     if init not in INITS:
         raise ValueError(f"init={init!r} is not one of {sorted(INITS)}.")
-    return float(np.sqrt(INITS[init] / fan_in))
+    c, mode = INITS[init]
+    fan_out = fan_in if fan_out is None else fan_out
+    fan = fan_in if mode == "fan_in" else (fan_in + fan_out) / 2
+    return float(np.sqrt(c / fan))
 
 
 def _weights(init: str, shape: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
-    std = init_std(init, shape[0])
+    std = init_std(init, shape[0], shape[1])
     if init.endswith("_uniform"):
         bound = np.sqrt(3.0) * std  # Var(Uni(−b, b)) = b²/3 (the notes)
         return rng.uniform(-bound, bound, size=shape)
@@ -76,7 +92,7 @@ def init_variance(
         Number of layers (each width × width, no bias).
     width : int
         D_in of every layer.
-    init : {"xavier", "he", "xavier_uniform", "he_uniform"}
+    init : {"xavier", "xavier_uniform", "xavier_fan_in", "he", "he_uniform"}
     activation : {"relu", "tanh", "linear"}
     n_samples : int
         Inputs x ~ N(0, S·I) pushed through the network; E[h²] is the mean over samples and
@@ -117,7 +133,8 @@ def predicted_variance(
         raise ValueError("the notes derive the variance only for ReLU and linear layers.")
     if init not in INITS:
         raise ValueError(f"init={init!r} is not one of {sorted(INITS)}.")
-    gain = INITS[init] * (0.5 if activation == "relu" else 1.0)
+    # on the square layers of init_variance, σ²·D_in = c for every initialisation
+    gain = INITS[init][0] * (0.5 if activation == "relu" else 1.0)
     return input_second_moment * gain ** np.arange(depth + 1, dtype=float)
 
 
@@ -154,7 +171,8 @@ def overfitting_curve(
     by ridge with penalty α‖β‖² on all but the intercept (``ridge_train_mse``/
     ``ridge_test_mse``). Also returns the data (``x_train``… ``y_test``), ``best_degree``
     (lowest test error without ridge), the least-squares coefficients per degree
-    (``coefs``) and, with ``plot=True``, ``figure``.
+    (``coefs``), their values on ``grid`` (300 points of [−1, 1]) as ``fitted``, and, with
+    ``plot=True``, ``figure``.
     """
     degrees = np.asarray(list(degrees), dtype=int)
     if degrees.ndim != 1 or degrees.size == 0 or np.any(degrees < 0):
@@ -182,6 +200,7 @@ def overfitting_curve(
         rows["rtrain"].append(mse(x_train, y_train, ridge))
         rows["rtest"].append(mse(x_test, y_test, ridge))
     test = np.array(rows["test"])
+    grid = np.linspace(-1.0, 1.0, 300)
     out = {
         "degrees": degrees,
         "train_mse": np.array(rows["train"]),
@@ -191,6 +210,8 @@ def overfitting_curve(
         "alpha": float(alpha),
         "best_degree": int(degrees[np.argmin(test)]),
         "coefs": rows["coefs"],
+        "grid": grid,
+        "fitted": [polynomial_design(grid, c.size - 1) @ c for c in rows["coefs"]],
         "x_train": x_train,
         "y_train": y_train,
         "x_test": x_test,

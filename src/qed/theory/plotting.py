@@ -94,9 +94,11 @@ def plot_init_variance(
 
 
 def plot_overfitting(r: dict[str, Any], show_degrees: tuple[int, ...] = (1, 3, 12)) -> Any:
-    """Train/test MSE against degree (with ridge) and a few of the fitted polynomials."""
-    from qed.theory.experiments import polynomial_design
+    """Train/test MSE against degree (with ridge) and a few of the fitted polynomials.
 
+    Reads only ``r`` (``overfitting_curve``'s result, which carries the fitted curves on its
+    ``grid``): plotting never imports the experiments, so the two cannot import in a cycle.
+    """
     fig, (ax, ax2) = new_figure(1, 2, width=9.5)
     d = r["degrees"]
     ax.semilogy(d, r["train_mse"], "o-", label="train (least squares)")
@@ -106,14 +108,13 @@ def plot_overfitting(r: dict[str, Any], show_degrees: tuple[int, ...] = (1, 3, 1
     ax.axhline(r["noise"] ** 2, color="gray", ls=":", label="noise variance")
     ax.set(xlabel="degree m", ylabel="mean squared error", title="the overfitting curve")
     ax.legend(fontsize="x-small")
-    grid = np.linspace(-1, 1, 300)
+    grid = r["grid"]
     ax2.scatter(r["x_train"], r["y_train"], color="k", s=14, zorder=3, label="training data")
     ax2.plot(grid, np.sin(np.pi * grid), color="gray", ls=":", label="sin(πx)")
     degrees = list(d)
     for m in show_degrees:
         if m in degrees:
-            coef = r["coefs"][degrees.index(m)]
-            ax2.plot(grid, polynomial_design(grid, m) @ coef, label=f"degree {m}")
+            ax2.plot(grid, r["fitted"][degrees.index(m)], label=f"degree {m}")
     ax2.set_ylim(-2.0, 2.0)
     ax2.set(xlabel="x", ylabel="y", title="y ≈ [1 x … x^m] β")
     ax2.legend(fontsize="x-small")

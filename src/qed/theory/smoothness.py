@@ -32,6 +32,12 @@ from scipy.special import expit
 
 from qed._validation import check_array, check_random_state, check_scalar, column_or_1d
 from qed.certificate import scaled_tolerance
+from qed.theory.network import (
+    hessian_vector_product,
+    is_model,
+    loss_and_gradient_at,
+    set_flat_parameters,
+)
 
 __all__ = [
     "smoothness_constant",
@@ -111,15 +117,20 @@ def largest_eigenvalue(
 
 def smoothness_constant(
     X: Any = None,
-    loss: str = "squared",
-    *,
+    *args: Any,
+    loss: Any = None,
     hvp: Callable[[np.ndarray], np.ndarray] | None = None,
     dim: int | None = None,
     method: str = "auto",
-    tol: float = 1e-10,
+    tol: float | None = None,
+    max_iter: int = 10_000,
     random_state: Any = None,
 ) -> float:
-    """The smoothness constant β of the mean loss over the rows of X, or of any ``hvp``.
+    """The smoothness constant β of the mean loss over the rows of X, of a network, or of
+    any ``hvp``.
+
+    Called as ``smoothness_constant(X, loss="squared")`` (``loss`` may be positional),
+    ``smoothness_constant(model, X, y, loss="mse")`` or ``smoothness_constant(hvp=, dim=)``.
 
     β = 2·λ_max(XᵀX)/n for the squared loss (1/n)‖y − Xβ‖² and β = λ_max(XᵀX)/(4n) for the
     mean logistic loss — neither depends on y. λ_max(XᵀX) = σ_max(X)² comes from a dense SVD
@@ -134,8 +145,36 @@ def smoothness_constant(
         Instead of X: a Hessian-vector product v ↦ ∇²f·v on vectors of shape (dim,); then
         β = max|λ(∇²f)| by ``largest_eigenvalue`` (this is a local constant at the point the
         Hessian was taken).
+    model, X, y : a network (``qed.nn.Module``) and its data, optional
+        Then β = ‖∇²f(θ)‖₂ of f(θ) = loss(model_θ(X), y) at the model's current parameters θ
+        (a local constant: it changes along training), by power iteration on Hessian-vector
+        products (``method="auto"`` means ``"power"`` here; ``"eigsh"`` and ``"dense"`` work
+        too). ``loss`` is "mse" (default), "cross_entropy" or a callable (see
+        :func:`qed.theory.network.network_loss`). The parameters are left unchanged.
     method : {"auto", "dense", "eigsh", "power"}
+    tol : float, optional
+        Relative tolerance of the iterative methods; default 1e-10, 1e-8 for a network.
     """
+    if is_model(X):
+        if len(args) != 2:
+            raise TypeError("smoothness_constant(model, X, y, loss=...) needs X and y.")
+        _, _, op = hessian_vector_product(X, args[0], args[1], "mse" if loss is None else loss)
+        n_params = sum(p.data.size for p in X.parameters() if p.requires_grad)
+        return largest_eigenvalue(
+            op,
+            n_params,
+            method="power" if method == "auto" else method,
+            tol=1e-8 if tol is None else tol,
+            max_iter=max_iter,
+            random_state=random_state,
+        )
+    if len(args) > 1 or (args and loss is not None):
+        raise TypeError(
+            "smoothness_constant(X, loss) takes the design matrix and the loss name; for a "
+            "network call smoothness_constant(model, X, y, loss=...)."
+        )
+    loss = args[0] if args else ("squared" if loss is None else loss)
+    tol = 1e-10 if tol is None else tol
     if hvp is not None:
         if X is not None:
             raise ValueError("pass either X or hvp=..., not both.")
@@ -214,8 +253,8 @@ def loss_and_gradient(
 def descent_lemma_check(
     X: Any = None,
     y: Any = None,
-    *,
-    loss: str = "squared",
+    *args: Any,
+    loss: Any = None,
     lr: float | None = None,
     n_steps: int = 50,
     w0: Any = None,
@@ -225,6 +264,11 @@ def descent_lemma_check(
     divergence_threshold: float = 1e12,
 ) -> dict[str, Any]:
     """Run gradient descent with step η and measure the descent lemma at every step.
+
+    ``descent_lemma_check(model, X, y, loss="mse", lr=...)`` runs it on a network's
+    flattened parameters θ (full-batch GD from the current θ, with β the local
+    ``smoothness_constant`` at the start unless given) and leaves the model's parameters as
+    they were: the notes' η < 2/β on a real network.
 
     The notes: if f is β-smooth, then for x_{t+1} = x_t − η∇f(x_t)
 
@@ -252,6 +296,30 @@ def descent_lemma_check(
     ``decreasing`` (f never increased), ``diverged`` and ``steps`` (steps taken).
     """
     n_steps = check_scalar(n_steps, "n_steps", target_type=numbers.Integral, min_val=1)
+    if is_model(X):
+        if len(args) != 1 or y is None:
+            raise TypeError("descent_lemma_check(model, X, y, ...) needs X and y.")
+        model, X_net, y_net = X, y, args[0]
+        model_loss = "mse" if loss is None else loss
+        f, grad, theta0 = loss_and_gradient_at(model, X_net, y_net, model_loss)
+        params = [p for p in model.parameters() if p.requires_grad]
+        try:
+            if beta is None:
+                beta = smoothness_constant(model, X_net, y_net, loss=model_loss)
+            return descent_lemma_check(
+                f=f,
+                grad=grad,
+                w0=theta0,
+                beta=beta,
+                lr=lr,
+                n_steps=n_steps,
+                divergence_threshold=divergence_threshold,
+            )
+        finally:
+            set_flat_parameters(params, theta0)
+    if args:
+        raise TypeError("descent_lemma_check(X, y, ...) takes two positional arguments.")
+    loss = "squared" if loss is None else loss
     if f is None or grad is None:
         if X is None or y is None:
             raise ValueError("descent_lemma_check needs X and y, or f=, grad=, w0= and beta=.")
