@@ -17,6 +17,7 @@ in the same loop as the steps so that all see the same background load.
 from __future__ import annotations
 
 import argparse
+import os
 
 import numpy as np
 import torch
@@ -140,6 +141,16 @@ def run(quick: bool = False) -> list[dict]:
                 target=None,
             )
         )
+        for label, make_q, make_t in (
+            ("NAdam step, 1e7 float32", qo.NAdam, torch.optim.NAdam),
+            (
+                "Adam amsgrad step, 1e7 float32",
+                lambda p: qo.Adam(p, amsgrad=True),
+                lambda p: torch.optim.Adam(p, amsgrad=True),
+            ),
+        ):
+            qa, ta, _, _ = _pair(N_BIG, make_q, make_t, repeats)
+            rows.append(dict(name=label, qed_s=qa, peer_s=ta, ratio=ta / qa, target=None))
         import numba
 
         nb, nt = numba.get_num_threads(), torch.get_num_threads()
@@ -183,6 +194,7 @@ def main() -> None:
     import numba
 
     rows = run(args.quick)
+    print("load average {:.2f} {:.2f} {:.2f} (2 cores, shared)".format(*os.getloadavg()))
     print(
         f"threads: numba {numba.get_num_threads()} ({numba.threading_layer()}), "
         f"torch {torch.get_num_threads()}"

@@ -18,7 +18,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-__all__ = ["fusable", "sgd_", "adagrad_", "rmsprop_", "adam_", "PARALLEL_MIN_SIZE"]
+from qed.optim._kernels import nadam_coefficients
+
+__all__ = ["fusable", "sgd_", "adagrad_", "rmsprop_", "adam_", "nadam_", "PARALLEL_MIN_SIZE"]
 
 # Below this many elements a parallel loop costs more than it saves: thread wake-up, and in a
 # training loop contention with the BLAS threads that just ran the matmuls (a 784×256 layer
@@ -221,34 +223,76 @@ def rmsprop_(x, g, sq, buf, gavg, lr, alpha, eps, weight_decay, momentum, center
 
 
 @njit(inline="always", cache=True, error_model="numpy")
-def _adam_elem(xi, gi, mi, vi, step_size, bc2_sqrt, b1, omb1, b2, omb2, eps, wd, shrink, mode):
+def _adam_elem(
+    xi, gi, mi, vi, wi, step_size, bc2_sqrt, b1, omb1, b2, omb2, eps, wd, shrink, mode, ams
+):
     if mode == 1:  # L2: g ← g + λx
         gi = gi + wd * xi
     elif mode == 2:  # decoupled (AdamW): x ← x(1 − αλ)
         xi = xi * shrink
     mi = b1 * mi + omb1 * gi
     vi = b2 * vi + omb2 * gi * gi
-    return xi - step_size * (mi / (np.sqrt(vi) / bc2_sqrt + eps)), mi, vi
+    if ams:  # AMSGrad: divide by the running maximum of v
+        wi = max(wi, vi)
+        return xi - step_size * (mi / (np.sqrt(wi) / bc2_sqrt + eps)), mi, vi, wi
+    return xi - step_size * (mi / (np.sqrt(vi) / bc2_sqrt + eps)), mi, vi, wi
 
 
 @njit(cache=True, error_model="numpy")
-def _adam_serial(x, g, m, v, step_size, bc2_sqrt, b1, omb1, b2, omb2, eps, wd, shrink, mode):
+def _adam_serial(x, g, m, v, w, step_size, bc2_sqrt, b1, omb1, b2, omb2, eps, wd, shrink, mode):
+    ams = w.size > 0
     for i in range(x.size):
-        x[i], m[i], v[i] = _adam_elem(
-            x[i], g[i], m[i], v[i], step_size, bc2_sqrt, b1, omb1, b2, omb2, eps, wd, shrink, mode
+        x[i], m[i], v[i], wi = _adam_elem(
+            x[i],
+            g[i],
+            m[i],
+            v[i],
+            w[i] if ams else v[i],
+            step_size,
+            bc2_sqrt,
+            b1,
+            omb1,
+            b2,
+            omb2,
+            eps,
+            wd,
+            shrink,
+            mode,
+            ams,
         )
+        if ams:
+            w[i] = wi
 
 
 @njit(cache=True, parallel=True, error_model="numpy")
-def _adam_parallel(x, g, m, v, step_size, bc2_sqrt, b1, omb1, b2, omb2, eps, wd, shrink, mode):
+def _adam_parallel(x, g, m, v, w, step_size, bc2_sqrt, b1, omb1, b2, omb2, eps, wd, shrink, mode):
+    ams = w.size > 0
     for i in prange(x.size):
-        x[i], m[i], v[i] = _adam_elem(
-            x[i], g[i], m[i], v[i], step_size, bc2_sqrt, b1, omb1, b2, omb2, eps, wd, shrink, mode
+        x[i], m[i], v[i], wi = _adam_elem(
+            x[i],
+            g[i],
+            m[i],
+            v[i],
+            w[i] if ams else v[i],
+            step_size,
+            bc2_sqrt,
+            b1,
+            omb1,
+            b2,
+            omb2,
+            eps,
+            wd,
+            shrink,
+            mode,
+            ams,
         )
+        if ams:
+            w[i] = wi
 
 
-def adam_(x, g, m, v, t, lr, beta1, beta2, eps, weight_decay, decoupled):
-    """In place twin of ``rules.adam_array`` (t ≥ 1 is the step after this update)."""
+def adam_(x, g, m, v, t, lr, beta1, beta2, eps, weight_decay, decoupled, vmax=None):
+    """In place twin of ``rules.adam_array`` (t ≥ 1 is the step after this update); with
+    ``vmax`` (AMSGrad's running maximum of v) the twin of ``rules.adam_amsgrad_array``."""
     d = x.dtype.type
     mode = 0 if weight_decay == 0 else (2 if decoupled else 1)
     step_size = lr / (1 - beta1**t)
@@ -259,6 +303,7 @@ def adam_(x, g, m, v, t, lr, beta1, beta2, eps, weight_decay, decoupled):
         g.reshape(-1),
         m.reshape(-1),
         v.reshape(-1),
+        x.reshape(-1)[:0] if vmax is None else vmax.reshape(-1),
         d(step_size),
         d(bc2_sqrt),
         d(beta1),
@@ -270,3 +315,63 @@ def adam_(x, g, m, v, t, lr, beta1, beta2, eps, weight_decay, decoupled):
         d(1 - lr * weight_decay),
         mode,
     )
+
+
+# ------------------------------------------------------------------------ NAdam
+
+
+@njit(inline="always", cache=True, error_model="numpy")
+def _nadam_elem(xi, gi, mi, vi, c1, c2, bc2, b1, omb1, b2, omb2, eps, wd, shrink, mode):
+    if mode == 1:
+        gi = gi + wd * xi
+    elif mode == 2:
+        xi = xi * shrink
+    mi = b1 * mi + omb1 * gi
+    vi = b2 * vi + omb2 * gi * gi
+    denom = np.sqrt(vi / bc2) + eps
+    xi = xi + c1 * (gi / denom)
+    return xi + c2 * (mi / denom), mi, vi
+
+
+@njit(cache=True, error_model="numpy")
+def _nadam_serial(x, g, m, v, c1, c2, bc2, b1, omb1, b2, omb2, eps, wd, shrink, mode):
+    for i in range(x.size):
+        x[i], m[i], v[i] = _nadam_elem(
+            x[i], g[i], m[i], v[i], c1, c2, bc2, b1, omb1, b2, omb2, eps, wd, shrink, mode
+        )
+
+
+@njit(cache=True, parallel=True, error_model="numpy")
+def _nadam_parallel(x, g, m, v, c1, c2, bc2, b1, omb1, b2, omb2, eps, wd, shrink, mode):
+    for i in prange(x.size):
+        x[i], m[i], v[i] = _nadam_elem(
+            x[i], g[i], m[i], v[i], c1, c2, bc2, b1, omb1, b2, omb2, eps, wd, shrink, mode
+        )
+
+
+def nadam_(
+    x, g, m, v, t, mu_product, lr, beta1, beta2, eps, weight_decay, momentum_decay, decoupled
+):
+    """In place twin of ``rules.nadam_array``; returns the new μ-product (a float)."""
+    d = x.dtype.type
+    mode = 0 if weight_decay == 0 else (2 if decoupled else 1)
+    c1, c2, mu_product = nadam_coefficients(t, mu_product, lr, beta1, momentum_decay)
+    kernel = _nadam_parallel if x.size >= PARALLEL_MIN_SIZE else _nadam_serial
+    kernel(
+        x.reshape(-1),
+        g.reshape(-1),
+        m.reshape(-1),
+        v.reshape(-1),
+        d(c1),
+        d(c2),
+        d(1 - beta2**t),
+        d(beta1),
+        d(1 - beta1),
+        d(beta2),
+        d(1 - beta2),
+        d(eps),
+        d(weight_decay),
+        d(1 - lr * weight_decay),
+        mode,
+    )
+    return mu_product

@@ -151,6 +151,8 @@ class Optimizer:
                 g = p.grad
                 if not isinstance(g, np.ndarray) or g.dtype != x.dtype or not g.flags.c_contiguous:
                     g = np.ascontiguousarray(g, dtype=x.dtype)
+                if group.get("maximize", False):
+                    g = np.negative(g)  # ascent: every rule steps on −g (torch's maximize)
                 if g.shape != x.shape:
                     raise ValueError(
                         f"params[{i}].grad has shape {g.shape} but .data has shape {x.shape}."
@@ -247,7 +249,9 @@ class Optimizer:
         obj.defaults, obj.fused = dict(state["defaults"]), state["fused"]
         obj.param_groups, obj.state, obj._step_count = [], _ParamState(), 0
         for params, saved in zip(state["params"], state["state_dict"]["param_groups"], strict=True):
-            obj.add_param_group({**{h: saved[h] for h in cls._hyper}, "params": params})
+            # hyperparameters added later (e.g. maximize) take their defaults in older files
+            hyper = {h: saved[h] for h in cls._hyper if h in saved}
+            obj.add_param_group({**hyper, "params": params})
         obj.load_state_dict(state["state_dict"])
         return obj
 

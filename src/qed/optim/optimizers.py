@@ -11,7 +11,8 @@ evaluated at), so that training resumed from a state dict continues bit for bit.
 The formulas are PyTorch's (torch.optim.SGD, Adagrad, RMSprop, Adam, AdamW), so trajectories
 agree with torch to rounding; each step calls the pure rule, or by default (``fused=None``) its
 fused numba twin, which updates ``.data`` and the state in one pass and is tested bit-equal to
-the rule. float32 parameters stay float32.
+the rule. float32 parameters stay float32. Every optimizer takes ``maximize`` (ascend: step
+on −g, as torch does); Adam and AdamW take ``amsgrad``.
 """
 
 from __future__ import annotations
@@ -23,7 +24,17 @@ from qed.optim import rules as R
 from qed.optim.optimizer import Optimizer
 from qed.persist import register
 
-__all__ = ["Optimizer", "SGD", "AdaGrad", "Adagrad", "RMSProp", "RMSprop", "Adam", "AdamW"]
+__all__ = [
+    "Optimizer",
+    "SGD",
+    "AdaGrad",
+    "Adagrad",
+    "RMSProp",
+    "RMSprop",
+    "Adam",
+    "AdamW",
+    "NAdam",
+]
 
 
 def _zeros(x: np.ndarray) -> np.ndarray:
@@ -39,7 +50,7 @@ class SGD(Optimizer):
     the notes' look-ahead Nesterov in the variable x + ρv (see ``qed.optim.rules``).
     """
 
-    _hyper = ("lr", "momentum", "dampening", "nesterov", "weight_decay")
+    _hyper = ("lr", "momentum", "dampening", "nesterov", "weight_decay", "maximize")
 
     def __init__(
         self,
@@ -50,6 +61,7 @@ class SGD(Optimizer):
         weight_decay=0.0,
         *,
         dampening=0.0,
+        maximize=False,
         fused=None,
     ):
         super().__init__(
@@ -60,6 +72,7 @@ class SGD(Optimizer):
                 dampening=dampening,
                 nesterov=nesterov,
                 weight_decay=weight_decay,
+                maximize=maximize,
             ),
             fused,
         )
@@ -73,6 +86,7 @@ class SGD(Optimizer):
             group["weight_decay"],
         )  # validates, naming the bad hyperparameter
         group["nesterov"] = bool(group["nesterov"])
+        group["maximize"] = bool(group["maximize"])
 
     def _init_state(self, x, group):
         return {"step": 0, "momentum_buffer": _zeros(x) if group["momentum"] != 0 else None}
@@ -101,7 +115,7 @@ class SGD(Optimizer):
 class AdaGrad(Optimizer):
     """AdaGrad, PyTorch's formulas: G ← G + g²,  x ← x − α/(1 + (t − 1)·lr_decay)·g/(√G + ε)."""
 
-    _hyper = ("lr", "eps", "initial_accumulator_value", "lr_decay", "weight_decay")
+    _hyper = ("lr", "eps", "initial_accumulator_value", "lr_decay", "weight_decay", "maximize")
 
     def __init__(
         self,
@@ -112,6 +126,7 @@ class AdaGrad(Optimizer):
         *,
         lr_decay=0.0,
         weight_decay=0.0,
+        maximize=False,
         fused=None,
     ):
         super().__init__(
@@ -122,6 +137,7 @@ class AdaGrad(Optimizer):
                 lr_decay=lr_decay,
                 initial_accumulator_value=initial_accumulator_value,
                 weight_decay=weight_decay,
+                maximize=maximize,
             ),
             fused,
         )
@@ -134,6 +150,7 @@ class AdaGrad(Optimizer):
             group["initial_accumulator_value"],
             group["eps"],
         )
+        group["maximize"] = bool(group["maximize"])
 
     def _init_state(self, x, group):
         acc = np.full(x.shape, group["initial_accumulator_value"], dtype=x.dtype)
@@ -157,7 +174,7 @@ class RMSProp(Optimizer):
     """RMSProp, PyTorch's formulas: E ← αE + (1 − α)g²,  x ← x − η·g/(√E + ε)
     (``centered``: √(E − E[g]²); ``momentum`` μ: b ← μb + g/(√E + ε), x ← x − ηb)."""
 
-    _hyper = ("lr", "alpha", "eps", "weight_decay", "momentum", "centered")
+    _hyper = ("lr", "alpha", "eps", "weight_decay", "momentum", "centered", "maximize")
 
     def __init__(
         self,
@@ -169,6 +186,7 @@ class RMSProp(Optimizer):
         weight_decay=0.0,
         momentum=0.0,
         centered=False,
+        maximize=False,
         fused=None,
     ):
         super().__init__(
@@ -180,6 +198,7 @@ class RMSProp(Optimizer):
                 weight_decay=weight_decay,
                 momentum=momentum,
                 centered=centered,
+                maximize=maximize,
             ),
             fused,
         )
@@ -194,6 +213,7 @@ class RMSProp(Optimizer):
             group["centered"],
         )
         group["centered"] = bool(group["centered"])
+        group["maximize"] = bool(group["maximize"])
 
     def _init_state(self, x, group):
         return {
@@ -230,9 +250,10 @@ class RMSProp(Optimizer):
 class Adam(Optimizer):
     """Adam, PyTorch's formulas (ε outside √v̂): m ← β₁m + (1 − β₁)g, v ← β₂v + (1 − β₂)g²,
     x ← x − α·m̂/(√v̂ + ε) with m̂ = m/(1 − β₁ᵗ), v̂ = v/(1 − β₂ᵗ). ``weight_decay`` λ is L2
-    (g ← g + λx) or, with ``decoupled=True``, AdamW's x ← x(1 − αλ)."""
+    (g ← g + λx) or, with ``decoupled=True``, AdamW's x ← x(1 − αλ). ``amsgrad`` divides by the
+    running maximum of v instead (state ``max_exp_avg_sq``)."""
 
-    _hyper = ("lr", "betas", "eps", "weight_decay", "decoupled")
+    _hyper = ("lr", "betas", "eps", "weight_decay", "decoupled", "amsgrad", "maximize")
 
     def __init__(
         self,
@@ -242,12 +263,22 @@ class Adam(Optimizer):
         eps=1e-8,
         weight_decay=0.0,
         decoupled=False,
+        amsgrad=False,
         *,
+        maximize=False,
         fused=None,
     ):
         super().__init__(
             params,
-            dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, decoupled=decoupled),
+            dict(
+                lr=lr,
+                betas=betas,
+                eps=eps,
+                weight_decay=weight_decay,
+                decoupled=decoupled,
+                amsgrad=amsgrad,
+                maximize=maximize,
+            ),
             fused,
         )
 
@@ -255,20 +286,34 @@ class Adam(Optimizer):
         R.adam(group["lr"], group["betas"], group["eps"], group["weight_decay"])
         group["betas"] = tuple(float(b) for b in group["betas"])
         group["decoupled"] = bool(group["decoupled"])
+        group["amsgrad"] = bool(group["amsgrad"])
+        group["maximize"] = bool(group["maximize"])
 
     def _init_state(self, x, group):
-        return {"step": 0, "exp_avg": _zeros(x), "exp_avg_sq": _zeros(x)}
+        st = {"step": 0, "exp_avg": _zeros(x), "exp_avg_sq": _zeros(x)}
+        if group["amsgrad"]:
+            st["max_exp_avg_sq"] = _zeros(x)
+        return st
 
     def _update(self, x, g, st, group, lr, fused):
         t = st["step"] + 1
         hp = (group["betas"], group["eps"], group["weight_decay"], group["decoupled"])
+        ams = group["amsgrad"]
+        if ams and "max_exp_avg_sq" not in st:  # amsgrad switched on after some steps
+            st["max_exp_avg_sq"] = _zeros(x)
+        vmax = st["max_exp_avg_sq"] if ams else None
         if fused:
-            _fused.adam_(x, g, st["exp_avg"], st["exp_avg_sq"], t, lr, hp[0][0], hp[0][1], *hp[1:])
+            b1, b2 = hp[0]
+            _fused.adam_(x, g, st["exp_avg"], st["exp_avg_sq"], t, lr, b1, b2, *hp[1:], vmax)
         else:
-            state = R.AdamState(st["step"], [st["exp_avg"]], [st["exp_avg_sq"]])
-            (new,), s = R.adam(lr, *hp).update([g], state, [x])
+            state = R.AdamState(
+                st["step"], [st["exp_avg"]], [st["exp_avg_sq"]], [vmax] if ams else None
+            )
+            (new,), s = R.adam(lr, *hp, amsgrad=ams).update([g], state, [x])
             x[...] = new
             st["exp_avg"], st["exp_avg_sq"] = s.m[0], s.v[0]
+            if ams:
+                st["max_exp_avg_sq"] = s.v_max[0]
         st["step"] = t
 
 
@@ -277,9 +322,108 @@ class AdamW(Adam):
     """Adam with decoupled weight decay (default λ = 0.01), torch.optim.AdamW."""
 
     def __init__(
-        self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, *, fused=None
+        self,
+        params,
+        lr=1e-3,
+        betas=(0.9, 0.999),
+        eps=1e-8,
+        weight_decay=1e-2,
+        amsgrad=False,
+        *,
+        maximize=False,
+        fused=None,
     ):
-        super().__init__(params, lr, betas, eps, weight_decay, decoupled=True, fused=fused)
+        super().__init__(
+            params, lr, betas, eps, weight_decay, True, amsgrad, maximize=maximize, fused=fused
+        )
+
+
+@register
+class NAdam(Optimizer):
+    """NAdam, PyTorch's formulas (torch.optim.NAdam): Adam whose step looks ahead with the
+    momentum schedule μₜ = β₁(1 − ½·0.96^(tψ)) (see ``qed.optim.rules.nadam``).
+    ``decoupled_weight_decay`` is NAdamW's x ← x(1 − αλ)."""
+
+    _hyper = (
+        "lr",
+        "betas",
+        "eps",
+        "weight_decay",
+        "momentum_decay",
+        "decoupled_weight_decay",
+        "maximize",
+    )
+
+    def __init__(
+        self,
+        params,
+        lr=2e-3,
+        betas=(0.9, 0.999),
+        eps=1e-8,
+        weight_decay=0.0,
+        momentum_decay=4e-3,
+        decoupled_weight_decay=False,
+        *,
+        maximize=False,
+        fused=None,
+    ):
+        super().__init__(
+            params,
+            dict(
+                lr=lr,
+                betas=betas,
+                eps=eps,
+                weight_decay=weight_decay,
+                momentum_decay=momentum_decay,
+                decoupled_weight_decay=decoupled_weight_decay,
+                maximize=maximize,
+            ),
+            fused,
+        )
+
+    def _check_group(self, group):
+        R.nadam(
+            group["lr"],
+            group["betas"],
+            group["eps"],
+            group["weight_decay"],
+            group["momentum_decay"],
+        )
+        group["betas"] = tuple(float(b) for b in group["betas"])
+        group["decoupled_weight_decay"] = bool(group["decoupled_weight_decay"])
+        group["maximize"] = bool(group["maximize"])
+
+    def _init_state(self, x, group):
+        return {"step": 0, "mu_product": 1.0, "exp_avg": _zeros(x), "exp_avg_sq": _zeros(x)}
+
+    def _update(self, x, g, st, group, lr, fused):
+        t = st["step"] + 1
+        (b1, b2), eps, wd = group["betas"], group["eps"], group["weight_decay"]
+        psi, dec = group["momentum_decay"], group["decoupled_weight_decay"]
+        if fused:
+            st["mu_product"] = _fused.nadam_(
+                x,
+                g,
+                st["exp_avg"],
+                st["exp_avg_sq"],
+                t,
+                st["mu_product"],
+                lr,
+                b1,
+                b2,
+                eps,
+                wd,
+                psi,
+                dec,
+            )
+        else:
+            state = R.NAdamState(
+                st["step"], [st["exp_avg"]], [st["exp_avg_sq"]], [st["mu_product"]]
+            )
+            (new,), s = R.nadam(lr, (b1, b2), eps, wd, psi, dec).update([g], state, [x])
+            x[...] = new
+            st["exp_avg"], st["exp_avg_sq"], st["mu_product"] = s.m[0], s.v[0], s.mu_product[0]
+        st["step"] = t
 
 
 # PyTorch's spellings.

@@ -31,6 +31,16 @@ import numpy as np
 
 from qed._validation import check_scalar
 
+# the per-array arithmetic (shared with the fused twins) lives in _kernels.py
+from qed.optim._kernels import (
+    adagrad_array,
+    adam_amsgrad_array,
+    adam_array,
+    nadam_array,
+    rmsprop_array,
+    sgd_array,
+)
+
 __all__ = [
     "Rule",
     "GDState",
@@ -39,6 +49,7 @@ __all__ = [
     "AdaGradState",
     "RMSPropState",
     "AdamState",
+    "NAdamState",
     "gd",
     "momentum",
     "nesterov",
@@ -47,6 +58,7 @@ __all__ = [
     "rmsprop",
     "adam",
     "adamw",
+    "nadam",
     "trajectory",
 ]
 
@@ -91,6 +103,14 @@ class AdamState(NamedTuple):
     step: int
     m: list  # first moments
     v: list  # second moments
+    v_max: list | None = None  # AMSGrad's running maximum of v (None without amsgrad)
+
+
+class NAdamState(NamedTuple):
+    step: int
+    m: list  # first moments
+    v: list  # second moments
+    mu_product: list  # Π μ_k so far, one float per parameter
 
 
 # ---------------------------------------------------------------- validation (shared by shells)
@@ -136,54 +156,9 @@ def _same(state: Any, params: list) -> list:
     return params
 
 
-# ---------------------------------------------------------------- per-array kernels (pure)
-# Each returns new arrays. The fused numba twins in _fused.py do the same arithmetic in place,
-# in the same order, so that both give the same bits (tested).
-
-
-def sgd_array(x, g, buf, first, lr, momentum, dampening, nesterov, weight_decay):
-    if weight_decay != 0:
-        g = g + weight_decay * x
-    if momentum != 0:
-        buf = g.copy() if first else momentum * buf + (1 - dampening) * g
-        g = g + momentum * buf if nesterov else buf
-    return x - lr * g, buf
-
-
-def adagrad_array(x, g, acc, t, lr, lr_decay, weight_decay, eps):
-    if weight_decay != 0:
-        g = g + weight_decay * x
-    clr = lr / (1 + (t - 1) * lr_decay)
-    acc = acc + g * g
-    return x - clr * (g / (np.sqrt(acc) + eps)), acc
-
-
-def rmsprop_array(x, g, sq, buf, gavg, lr, alpha, eps, weight_decay, momentum, centered):
-    if weight_decay != 0:
-        g = g + weight_decay * x
-    sq = alpha * sq + (1 - alpha) * g * g
-    if centered:
-        gavg = alpha * gavg + (1 - alpha) * g
-        denom = np.sqrt(sq - gavg * gavg) + eps
-    else:
-        denom = np.sqrt(sq) + eps
-    if momentum > 0:
-        buf = momentum * buf + g / denom
-        return x - lr * buf, sq, buf, gavg
-    return x - lr * (g / denom), sq, buf, gavg
-
-
-def adam_array(x, g, m, v, t, lr, beta1, beta2, eps, weight_decay, decoupled):
-    if weight_decay != 0:
-        if decoupled:
-            x = x * (1 - lr * weight_decay)
-        else:
-            g = g + weight_decay * x
-    m = beta1 * m + (1 - beta1) * g
-    v = beta2 * v + (1 - beta2) * g * g
-    step_size = lr / (1 - beta1**t)  # α/(1 − β₁ᵗ): the bias correction of m
-    bc2_sqrt = (1 - beta2**t) ** 0.5  # √(1 − β₂ᵗ): the bias correction of v, under the root
-    return x - step_size * (m / (np.sqrt(v) / bc2_sqrt + eps)), m, v
+def _signed(grads: list, maximize: bool) -> list:
+    """``maximize`` ascends: every rule then steps on −g (torch's ``maximize``)."""
+    return [-g for g in grads] if maximize else grads
 
 
 # ---------------------------------------------------------------- the notes' rules
@@ -247,12 +222,14 @@ def sgd(
     dampening: float = 0.0,
     nesterov: bool = False,
     weight_decay: float = 0.0,
+    maximize: bool = False,
 ) -> Rule:
     """PyTorch's SGD: g ← g + λx; b ← g (first step) or μb + (1 − d)g;
     x ← x − α(g + μb) with Nesterov, x ← x − αb without (x ← x − αg when μ = 0).
 
     With constant α and d = 0 this is the notes' momentum under v = −αb, and (Nesterov) the
-    notes' look-ahead Nesterov in the variable y = x + ρv.
+    notes' look-ahead Nesterov in the variable y = x + ρv. ``maximize`` steps on −g (ascent),
+    as does every torch-style rule below.
     """
     lr = check_lr(lr)
     mu, damp = (
@@ -267,6 +244,7 @@ def sgd(
         return SGDState(0, _zeros(params) if mu != 0 else [None] * len(params))
 
     def update(grads, state, params):
+        grads = _signed(grads, maximize)
         a, first = lr_at(lr, state.step), state.step == 0
         out = [
             sgd_array(x, g, b, first, a, mu, damp, nesterov, wd)
@@ -283,6 +261,7 @@ def adagrad(
     weight_decay: float = 0.0,
     initial_accumulator_value: float = 0.0,
     eps: float = 1e-10,
+    maximize: bool = False,
 ) -> Rule:
     """AdaGrad: Gₜ = Gₜ₋₁ + gₜ²,  xₜ₊₁ = xₜ − αₜ·gₜ/(√Gₜ + ε),  αₜ = α/(1 + (t − 1)·lr_decay).
 
@@ -297,6 +276,7 @@ def adagrad(
         return AdaGradState(0, [np.full_like(x, acc0) for x in params])
 
     def update(grads, state, params):
+        grads = _signed(grads, maximize)
         a, t = lr_at(lr, state.step), state.step + 1
         out = [
             adagrad_array(x, g, s, t, a, lr_decay, wd, eps)
@@ -314,6 +294,7 @@ def rmsprop(
     weight_decay: float = 0.0,
     momentum: float = 0.0,
     centered: bool = False,
+    maximize: bool = False,
 ) -> Rule:
     """RMSProp: E[g²]ₜ = αE[g²]ₜ₋₁ + (1 − α)gₜ²,  xₜ₊₁ = xₜ − η·gₜ/(√E[g²]ₜ + ε).
 
@@ -335,6 +316,7 @@ def rmsprop(
         )
 
     def update(grads, state, params):
+        grads = _signed(grads, maximize)
         a = lr_at(lr, state.step)
         out = [
             rmsprop_array(x, g, s, b, c, a, alpha, eps, wd, mu, centered)
@@ -356,6 +338,8 @@ def adam(
     eps: float = 1e-8,
     weight_decay: float = 0.0,
     decoupled: bool = False,
+    amsgrad: bool = False,
+    maximize: bool = False,
 ) -> Rule:
     """Adam with bias correction (m₀ = v₀ = 0, t = 1, 2, …):
 
@@ -365,17 +349,27 @@ def adam(
     With a constant gradient g, mₜ = (1 − β₁ᵗ)g and vₜ = (1 − β₂ᵗ)g², so m̂ = g, v̂ = g² and
     every step (the first included) has size α per coordinate (ε → 0). ``weight_decay`` λ adds
     λx to g (L2), or with ``decoupled=True`` (AdamW) shrinks x ← x(1 − αλ) before the step.
+    ``amsgrad`` (Reddi et al. 2018) divides by √(max_{k≤t} vₖ/(1 − β₂ᵗ)) instead of √v̂ₜ, so the
+    effective per-coordinate step never grows.
     """
     lr = check_lr(lr)
     b1, b2 = check_betas(betas)
     eps, wd = check_nonneg(eps, "eps"), check_nonneg(weight_decay, "weight_decay")
-    decoupled = bool(decoupled)
+    decoupled, amsgrad = bool(decoupled), bool(amsgrad)
 
     def init(params):
-        return AdamState(0, _zeros(params), _zeros(params))
+        return AdamState(0, _zeros(params), _zeros(params), _zeros(params) if amsgrad else None)
 
     def update(grads, state, params):
+        grads = _signed(grads, maximize)
         a, t = lr_at(lr, state.step), state.step + 1
+        if amsgrad:
+            out = [
+                adam_amsgrad_array(x, g, m, v, w, t, a, b1, b2, eps, wd, decoupled)
+                for x, g, m, v, w in zip(params, grads, state.m, state.v, state.v_max, strict=True)
+            ]
+            new = AdamState(t, [o[1] for o in out], [o[2] for o in out], [o[3] for o in out])
+            return [o[0] for o in out], new
         out = [
             adam_array(x, g, m, v, t, a, b1, b2, eps, wd, decoupled)
             for x, g, m, v in zip(params, grads, state.m, state.v, strict=True)
@@ -390,9 +384,49 @@ def adamw(
     betas: tuple[float, float] = (0.9, 0.999),
     eps: float = 1e-8,
     weight_decay: float = 1e-2,
+    amsgrad: bool = False,
+    maximize: bool = False,
 ) -> Rule:
     """AdamW: Adam with decoupled weight decay, x ← x(1 − αλ) then the Adam step."""
-    return adam(lr, betas, eps, weight_decay, decoupled=True)
+    return adam(lr, betas, eps, weight_decay, True, amsgrad, maximize)
+
+
+def nadam(
+    lr: LR = 2e-3,
+    betas: tuple[float, float] = (0.9, 0.999),
+    eps: float = 1e-8,
+    weight_decay: float = 0.0,
+    momentum_decay: float = 4e-3,
+    decoupled: bool = False,
+    maximize: bool = False,
+) -> Rule:
+    """NAdam, Adam with Nesterov momentum (Dozat 2016; torch.optim.NAdam), t = 1, 2, …:
+
+    μₜ = β₁(1 − ½·0.96^(tψ)) (ψ = ``momentum_decay``),  mₜ, vₜ as in Adam,
+    xₜ = xₜ₋₁ − α[(1 − μₜ)/(1 − Πₖ≤ₜ μₖ)·gₜ + μₜ₊₁/(1 − Πₖ≤ₜ₊₁ μₖ)·mₜ] / (√(vₜ/(1 − β₂ᵗ)) + ε):
+
+    the look-ahead of Nesterov applied to Adam's first moment. ``decoupled`` is NAdamW's
+    x ← x(1 − αλ) instead of the L2 gradient term.
+    """
+    lr = check_lr(lr)
+    b1, b2 = check_betas(betas)
+    eps, wd = check_nonneg(eps, "eps"), check_nonneg(weight_decay, "weight_decay")
+    psi, decoupled = check_nonneg(momentum_decay, "momentum_decay"), bool(decoupled)
+
+    def init(params):
+        return NAdamState(0, _zeros(params), _zeros(params), [1.0] * len(params))
+
+    def update(grads, state, params):
+        grads = _signed(grads, maximize)
+        a, t = lr_at(lr, state.step), state.step + 1
+        out = [
+            nadam_array(x, g, m, v, t, p, a, b1, b2, eps, wd, psi, decoupled)
+            for x, g, m, v, p in zip(params, grads, state.m, state.v, state.mu_product, strict=True)
+        ]
+        new = NAdamState(t, [o[1] for o in out], [o[2] for o in out], [o[3] for o in out])
+        return [o[0] for o in out], new
+
+    return Rule(init, update, _same)
 
 
 def trajectory(
