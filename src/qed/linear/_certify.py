@@ -8,9 +8,10 @@ Both residuals are compared with ``scaled_tolerance`` of the size of the terms s
 from __future__ import annotations
 
 import numpy as np
+from scipy import sparse
 
 from qed._array_api import to_numpy
-from qed._validation import check_sample_weight, check_X_y
+from qed._validation import check_array, check_sample_weight, check_y
 from qed.certificate import Certificate, scaled_tolerance
 from qed.linear._solvers import NormalStats, normal_residual
 
@@ -48,6 +49,12 @@ def least_squares_certificate(
     alpha_vec = np.broadcast_to(np.asarray(alpha, dtype=dtype), (B.shape[1],))
     cert = Certificate(name)
     if X is None and y is None:
+        if "gram" not in stats and "xw" not in stats:
+            raise ValueError(
+                f"This {name} was solved by conjugate gradients on the Gram as an operator of "
+                "X (sparse X with many features, or solver='cg'), so no d × d statistics were "
+                "kept; pass the training data: certificate(X, y)."
+            )
         n = int(stats["n_samples"])
         value, scale = normal_residual(stats, B, alpha_vec)
         sw_sum = float(stats["sw_sum"])
@@ -62,7 +69,13 @@ def least_squares_certificate(
             "pass certificate(X, y)."
         )
     else:
-        X, y = check_X_y(X, y, multi_output=True, dtype=dtype)
+        X = check_array(X, dtype=dtype, accept_sparse=True)  # sparse X is never densified
+        y = check_y(y, multi_output=True)
+        if y.shape[0] != X.shape[0]:
+            raise ValueError(
+                f"Found input variables with inconsistent numbers of samples: X has "
+                f"{X.shape[0]} rows but y has {y.shape[0]}."
+            )
         Y = y.reshape(len(y), -1).astype(dtype, copy=False)
         if X.shape[1] != B.shape[0] or Y.shape[1] != B.shape[1]:
             raise ValueError(
@@ -71,12 +84,13 @@ def least_squares_certificate(
             )
         n = X.shape[0]
         w = check_sample_weight(sample_weight, X)
-        R = Y - X @ B - b
+        R = Y - np.asarray(X @ B) - b
         WR = R * w[:, None]
-        g = X.T @ WR - alpha_vec * B
+        g = np.asarray(X.T @ WR) - alpha_vec * B
         value = float(np.linalg.norm(g))
         root = np.sqrt(w)[:, None]
-        x_norm = float(np.linalg.norm(X * root))
+        squares = X.multiply(X) if sparse.issparse(X) else X * X
+        x_norm = float(np.sqrt(w @ np.asarray(squares.sum(axis=1)).ravel()))
         y_norm = float(np.linalg.norm(Y * root))
         beta = float(np.linalg.norm(B))
         scale = (
@@ -86,7 +100,7 @@ def least_squares_certificate(
         intercept_res = np.abs(WR.sum(axis=0))
         intercept_scale = float(
             w @ np.abs(Y).sum(axis=1)
-            + (w @ np.abs(X)) @ np.abs(B).sum(axis=1)
+            + np.asarray(abs(X).T @ w).ravel() @ np.abs(B).sum(axis=1)
             + w.sum() * np.abs(b).sum()
         )
     has_alpha = bool(np.any(alpha_vec != 0))

@@ -25,12 +25,14 @@ import math
 from typing import Any
 
 import numpy as np
+from scipy import sparse
 
 from qed._blockwise import is_dask_collection, map_reduce_rows, row_blocks_aligned
 from qed._validation import check_array, check_sample_weight, check_y, record_features
 from qed.linear._checks import check_lengths
 from qed.linear._least_squares import fit_from_stats
 from qed.linear._solvers import NormalStats
+from qed.linear._sparse import GRAM_LIMIT, sparse_statistics
 
 __all__ = [
     "block_stats",
@@ -111,9 +113,20 @@ def _as_moments(stats: NormalStats) -> NormalStats:
 
 
 def stats_of(X: Any, Y: Any, sw: Any, center: bool) -> NormalStats:
-    """The merged statistics of a numpy or dask X (the latter reduced on the cluster)."""
+    """The merged statistics of a numpy, scipy.sparse or dask X (dask: on the cluster)."""
     if is_dask_collection(X):
         return map_reduce_rows(block_stats, X, Y, sw, args=(center,), combine=merge_stats)
+    if sparse.issparse(X):
+        if X.shape[1] > GRAM_LIMIT:
+            raise ValueError(
+                f"partial_fit merges d × d statistics, but this sparse X has {X.shape[1]} "
+                f"features (more than {GRAM_LIMIT}); fit all rows at once with fit(X, y), "
+                "which uses conjugate gradients."
+            )
+        Y = np.asarray(Y, dtype=np.float64).reshape(X.shape[0], -1)
+        stats = sparse_statistics(X, Y, sw, center, operator=False)
+        stats["bad_weights"] = 0
+        return stats
     return block_stats(X, Y, sw, center)
 
 
@@ -219,7 +232,7 @@ def partial_fit(est: Any, X: Any, y: Any, sample_weight: Any = None) -> Any:
     else:
         if y is None:
             raise ValueError(f"{type(est).__name__}.partial_fit requires y.")
-        X = check_array(X, estimator=est, reset=first)
+        X = check_array(X, estimator=est, reset=first, accept_sparse=True)
         y = check_y(y, multi_output=True, estimator=est)
         if y.shape[0] != X.shape[0]:
             raise ValueError(
