@@ -5,8 +5,13 @@ from __future__ import annotations
 import numpy as np
 
 TITLE = "Backpropagation"
+TITLE_KO = "역전파 (Backpropagation)"
 SECTION = "say W = XY, then ∂L/∂X = ∂L/∂W·Yᵀ, ∂L/∂Y = Xᵀ·∂L/∂W"
-FORMULA = "W = XY  ⇒  ∂L/∂X = (∂L/∂W)·Yᵀ,   ∂L/∂Y = Xᵀ·(∂L/∂W)"
+SECTION_KO = "W = XY 이면 ∂L/∂X = ∂L/∂W·Yᵀ, ∂L/∂Y = Xᵀ·∂L/∂W"
+FORMULA = (
+    r"W = XY \;\Rightarrow\; \frac{\partial \mathcal{L}}{\partial X} = \frac{\partial \mathcal{L}}{\partial W}\, Y^T,"
+    r" \qquad \frac{\partial \mathcal{L}}{\partial Y} = X^T\, \frac{\partial \mathcal{L}}{\partial W}",
+)
 
 
 def run(ctx) -> None:

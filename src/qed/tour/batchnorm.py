@@ -7,11 +7,14 @@ import numpy as np
 from qed.tour._common import new_figure
 
 TITLE = "Batch normalisation"
+TITLE_KO = "배치 정규화 (Batch Normalization)"
 SECTION = "Batch Normalization: x̃ = (x − μ)/√(σ² + ε), ỹ = γx̃ + β; running μ, σ² with momentum m"
+SECTION_KO = "Batch Normalization: x̃ = (x − μ)/√(σ² + ε), ỹ = γx̃ + β; momentum m 으로 running μ, σ²"
 FORMULA = (
-    "x̃ᵢⱼ = (xᵢⱼ − μⱼ)/√(σⱼ² + ε),   ỹᵢⱼ = γⱼx̃ᵢⱼ + βⱼ   (training: batch μ, σ²)\n"
-    "μ^run = m·μ^run + (1 − m)·μ^batch,   (σ²)^run = m·(σ²)^run + (1 − m)·(σ²)^batch   "
-    "(PyTorch's momentum = 1 − m)"
+    r"\tilde{x}_{ij} = \frac{x_{ij} - \mu_j}{\sqrt{\sigma_j^2 + \epsilon}}, \qquad"
+    r" \tilde{y}_{ij} = \gamma_j \tilde{x}_{ij} + \beta_j \quad (\text{training: batch } \mu, \sigma^2)",
+    r"\mu^{\text{run}} = m\,\mu^{\text{run}} + (1 - m)\,\mu^{\text{batch}}, \qquad"
+    r" (\sigma^2)^{\text{run}} = m\,(\sigma^2)^{\text{run}} + (1 - m)\,(\sigma^2)^{\text{batch}}",
 )
 
 

@@ -7,13 +7,19 @@ import numpy as np
 from qed.tour._common import new_figure
 
 TITLE = "Bayes: Bernoulli likelihood, Beta prior, MLE and MAP"
+TITLE_KO = "베이즈: 베르누이 likelihood, 베타 prior, MLE와 MAP"
 SECTION = "prior / likelihood / evidence / posterior; Bernoulli R.V. (coin toss); Beta(α, β)"
+SECTION_KO = "prior / likelihood / evidence / posterior; Bernoulli R.V (동전 던지기); Beta(α, β)"
 FORMULA = (
-    "p(θ | data) = p(data | θ)·p(θ) / p(data)\n"
-    "p(x | θ) = θ^Σxᵢ (1 − θ)^(n − Σxᵢ)  ⇒  θ_MLE = Σxᵢ / n\n"
-    "Beta(α, β) = Γ(α + β)/(Γ(α)Γ(β)) x^(α−1)(1 − x)^(β−1)\n"
-    "7 heads, 3 tails:  uniform prior ⇒ posterior Beta(8, 4), θ_MAP = θ_MLE = 0.7;  "
-    "prior Beta(2, 2) ⇒ Beta(9, 5), θ_MAP = 8/12 = 0.666…"
+    r"p(\theta \mid \text{data}) = \frac{p(\text{data} \mid \theta)\, p(\theta)}{p(\text{data})}",
+    r"p(x \mid \theta) = \theta^{\sum x_i}(1-\theta)^{n-\sum x_i}"
+    r" \;\Rightarrow\; \theta_{\text{MLE}} = \frac{\sum x_i}{n}",
+    r"\text{Beta}(\alpha, \beta) = \frac{\Gamma(\alpha+\beta)}{\Gamma(\alpha)\,\Gamma(\beta)}"
+    r" x^{\alpha-1}(1-x)^{\beta-1}, \quad 0 \le x \le 1",
+    r"p(\theta \mid x) \propto \underbrace{1}_{p(\theta)} \cdot \underbrace{\theta^7(1-\theta)^3}_{p(x|\theta)}"
+    r" = \text{Beta}(8, 4): \quad \theta_{\text{MAP}} = \theta_{\text{MLE}} = 0.7",
+    r"p(\theta \mid x) \propto \underbrace{\theta(1-\theta)}_{p(\theta)} \cdot \theta^7(1-\theta)^3"
+    r" = \text{Beta}(9, 5): \quad \theta_{\text{MAP}} = \frac{8}{12} = 0.666\ldots",
 )
 
 

@@ -7,12 +7,14 @@ import numpy as np
 from qed.tour._common import new_figure
 
 TITLE = "Entropy, KL divergence, mutual information"
+TITLE_KO = "엔트로피, KL divergence, mutual information"
 SECTION = "Entropy; KL Divergence; Jensen; Mutual Information; Cross Entropy"
+SECTION_KO = "엔트로피; KL Divergence; Jensen 부등식; Mutual Information; Cross Entropy"
 FORMULA = (
-    "h(x) = −log p(x),   H(X) = E[−log p(X)] ≥ 0,   H(X, Y) = H(X) + H(Y | X)\n"
-    "D_KL(P ‖ Q) = Σ p(x) log(p(x)/q(x)) ≥ 0  (Jensen; not symmetric, no triangle inequality)\n"
-    "I(X; Y) = D_KL(p(x, y) ‖ p(x)p(y)) = H(X) + H(Y) − H(X, Y) = H(X) − H(X | Y)\n"
-    "H_p(q) = −Σ p(x) log q(x),   D_KL(p ‖ q) = H_p(q) − H(p)"
+    r"h(x) = -\log p(x), \quad H(X) = \mathbb{E}[-\log p(X)] \ge 0, \quad H(X, Y) = H(X) + H(Y \mid X)",
+    r"D_{KL}(P \parallel Q) = \sum_x p(x) \log\frac{p(x)}{q(x)} \ge -\log \mathbb{E}_{p}\left[\frac{q(x)}{p(x)}\right] = 0",
+    r"I(X; Y) = D_{KL}(p(x, y) \parallel p(x)p(y)) = H(X) + H(Y) - H(X, Y) = H(X) - H(X \mid Y)",
+    r"H_p(q) = -\sum_x p(x)\log q(x), \qquad D_{KL}(p \parallel q) = H_p(q) - H(p) \ge 0",
 )
 
 

@@ -5,12 +5,17 @@ from __future__ import annotations
 import numpy as np
 
 TITLE = "Initialisation: Xavier and He"
+TITLE_KO = "초기화: Xavier와 He"
 SECTION = "Var(z) = D_in σ² S; Xavier σ² = 1/D_in; He σ² = 2/D_in; Uni(−√3σ, √3σ)"
+SECTION_KO = "Var(z) = D_in σ² S; Xavier σ² = 1/D_in; He σ² = 2/D_in; Uni(−√3σ, √3σ)"
 FORMULA = (
-    "z = Σᵢ wᵢxᵢ,  E[wᵢ] = 0,  Var[wᵢ] = σ²,  S = E[x²]  ⇒  Var(z) = D_in·σ²·S\n"
-    "h = ReLU(z)  ⇒  E[h²] = ½E[z²] = ½·D_in·σ²·S\n"
-    "Xavier: σ² = 1/D_in (E[z²] = S),   He: σ² = 2/D_in (E[h²] = S),   "
-    "uniform: Uni(−√3σ, √3σ) since Var Uni(−b, b) = b²/3"
+    r"z = \sum_{i=1}^{D_{in}} w_i x_i, \quad \mathbb{E}[w_i] = 0, \; \text{Var}[w_i] = \sigma^2, \; S = \mathbb{E}[x^2]"
+    r" \;\Rightarrow\; \text{Var}(z) = D_{in}\,\sigma^2 S",
+    r"h = \text{ReLU}(z) \;\Rightarrow\; \mathbb{E}[h^2] = \int_0^\infty z^2 p(z)\,dz = \frac{1}{2}\mathbb{E}[z^2]"
+    r" = \frac{1}{2} D_{in}\,\sigma^2 S",
+    r"\text{Xavier: } \sigma_{\text{ref}}^2 = \frac{1}{D_{in}}, \qquad \text{He: } \sigma_{\text{ref}}^2 = \frac{2}{D_{in}}",
+    r"w \sim \mathcal{N}(0, \sigma_{\text{ref}}^2) \;\text{ or }\; w \sim \text{Uni}(-\sqrt{3}\sigma_{\text{ref}}, \sqrt{3}\sigma_{\text{ref}}),"
+    r" \quad \int_{-b}^{b} \frac{x^2}{2b}\,dx = \frac{b^2}{3}",
 )
 
 

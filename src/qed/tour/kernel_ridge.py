@@ -7,11 +7,14 @@ import numpy as np
 from qed.tour._common import new_figure
 
 TITLE = "Kernel ridge regression"
+TITLE_KO = "Kernel ridge 회귀"
 SECTION = "Kernel K(x₁, x₂) = φ(x₁)ᵀφ(x₂); β* = φ(X)(φ(X)ᵀφ(X) + λI)⁻¹Y; f*(x) = K(x, X)α*"
+SECTION_KO = "Kernel K(x₁, x₂) = φ(x₁)ᵀφ(x₂) (저차원 → 고차원); β* = φ(X)(φ(X)ᵀφ(X) + λI)⁻¹Y; f*(x) = K(x, X)α*"
 FORMULA = (
-    "(loss) = ‖Y − φ(X)ᵀβ‖² + λ‖β‖²,   ∇_β = 2[−φ(X)(Y − φ(X)ᵀβ) + λβ] = 0\n"
-    "β* = (φ(X)φ(X)ᵀ + λI)⁻¹φ(X)Y = φ(X)(φ(X)ᵀφ(X) + λI)⁻¹Y = φ(X)α*,   "
-    "f*(x) = φ(x)ᵀβ* = K(x, X)α*"
+    r"K(x_1, x_2) = \phi(x_1)^T \phi(x_2), \qquad (\text{loss}) = \|Y - \phi(X)^T\beta\|^2 + \lambda\|\beta\|^2",
+    r"\nabla_\beta(\text{loss}) = 2\left[-\phi(X)(Y - \phi(X)^T\beta) + \lambda\beta\right] = 0",
+    r"\beta^* = (\phi(X)\phi(X)^T + \lambda I)^{-1}\phi(X) Y = \phi(X)\underbrace{(\phi(X)^T\phi(X) + \lambda I)^{-1} Y}_{\alpha^*}",
+    r"f^*(x) = \phi(x)^T\beta^* = K(x, X)\,\alpha^*",
 )
 
 

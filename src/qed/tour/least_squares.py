@@ -7,12 +7,16 @@ import numpy as np
 from qed.tour._common import new_figure
 
 TITLE = "Least squares and maximum likelihood"
+TITLE_KO = "최소제곱과 최대우도추정"
 SECTION = "Least Square Estimate; Maximum Likelihood Estimate (Y = Xβ + ε)"
+SECTION_KO = "최소제곱 추정 (Least Square Estimate); 최대우도추정 (Y = Xβ + ε)"
 FORMULA = (
-    "‖y − Xβ‖² = yᵀy − yᵀXβ − βᵀXᵀy + βᵀXᵀXβ,   ∇_β = −2Xᵀy + 2XᵀXβ = 0  ⇒  XᵀXβ = Xᵀy\n"
-    "∇_β βᵀAβ = (A + Aᵀ)β\n"
-    "Y = Xβ + ε ~ N(Xβ, σ²I):  p(y) = (2π)^(−n/2) σ^(−n) exp(−‖y − Xβ‖²/(2σ²))  ⇒  "
-    "β_MLE = β_LS,  σ²_MLE = RSS/n"
+    r"(\text{loss}) = \|y - X\beta\|^2 = y^T y - y^T X\beta - \beta^T X^T y + \beta^T X^T X\beta",
+    r"\nabla_\beta (\text{loss}) = -2X^T y + 2X^T X\beta = 0 \;\Rightarrow\; X^T X\beta = X^T y",
+    r"\nabla_\beta\, \beta^T A\beta = \nabla_\beta \sum_{i,j} \beta_i A_{ij}\beta_j = (A + A^T)\beta",
+    r"Y = X\beta + \epsilon \sim \mathcal{N}(X\beta, \sigma^2 I):\quad p(y) = \frac{1}{(2\pi)^{n/2}\sigma^n}"
+    r" \exp\left(-\frac{1}{2\sigma^2}\|y - X\beta\|^2\right)",
+    r"\beta_{\text{MLE}} = \beta_{\text{LS}},\qquad \sigma^2_{\text{MLE}} = \frac{\text{RSS}}{n}",
 )
 
 

@@ -5,15 +5,18 @@ from __future__ import annotations
 import numpy as np
 
 TITLE = "Optimizers: momentum, Nesterov, AdaGrad, RMSProp, Adam"
+TITLE_KO = "옵티마이저: momentum, Nesterov, AdaGrad, RMSProp, Adam"
 SECTION = "Momentum; Nesterov Momentum; AdaGrad; RMS Prop; Adam (bias correction)"
+SECTION_KO = "Momentum; Nesterov Momentum; 가파를 정도 ‖∇f(x)‖: 가파르면 느리게 완만한데 빠르게 (AdaGrad, RMS Prop); Adam (bias correction)"
 FORMULA = (
-    "momentum: v_{t+1} = ρv_t − α∇f(x_t),  x_{t+1} = x_t + v_{t+1};   "
-    "Nesterov: v_{t+1} = ρv_t − α∇f(x_t + ρv_t)\n"
-    "AdaGrad: x ← x − α∇f/√Σ(∇f)²;   RMSProp: E[g²]_t = βE[g²]_{t−1} + (1 − β)g_t²,  "
-    "x ← x − ηg_t/√E[g²]_t\n"
-    "Adam: m_t = β₁m_{t−1} + (1 − β₁)g_t,  v_t = β₂v_{t−1} + (1 − β₂)g_t²,  "
-    "m̂_t = m_t/(1 − β₁ᵗ),  v̂_t = v_t/(1 − β₂ᵗ),  x ← x − αm̂_t/√v̂_t\n"
-    "g constant ⇒ m_k = (1 − β₁ᵏ)g,  v_k = (1 − β₂ᵏ)g²  (so m̂ = g, v̂ = g²)"
+    r"v_{t+1} = \rho v_t - \alpha\nabla f(x_t), \qquad x_{t+1} = x_t + v_{t+1} \quad (\text{momentum})",
+    r"v_{t+1} = \rho v_t - \alpha\nabla f(x_t + \rho v_t) \quad (\text{Nesterov})",
+    r"x \leftarrow x - \alpha\frac{\nabla f(x_t)}{\sqrt{\sum (\nabla f(x_t))^2}} \quad (\text{AdaGrad}), \qquad"
+    r" E[g^2]_t = \beta E[g^2]_{t-1} + (1 - \beta)g_t^2, \; x \leftarrow x - \frac{\eta g_t}{\sqrt{E[g^2]_t}} \quad (\text{RMSProp})",
+    r"m_t = \beta_1 m_{t-1} + (1 - \beta_1)g_t, \quad v_t = \beta_2 v_{t-1} + (1 - \beta_2)g_t^2, \quad"
+    r" \hat{m}_t = \frac{m_t}{1 - \beta_1^t}, \quad \hat{v}_t = \frac{v_t}{1 - \beta_2^t}, \quad"
+    r" x_{t+1} = x_t - \alpha\frac{\hat{m}_t}{\sqrt{\hat{v}_t}}",
+    r"g \text{ constant} \;\Rightarrow\; m_k = (1 - \beta_1^k)\,g, \quad v_k = (1 - \beta_2^k)\,g^2",
 )
 
 

@@ -7,10 +7,15 @@ import numpy as np
 from qed.tour._common import new_figure
 
 TITLE = "Overfitting and regularization"
+TITLE_KO = "Overfitting과 Regularization"
 SECTION = "overfitting (y = [1 x … x^m]β); Regularization ‖Y − Xβ‖² + λ‖β‖²"
+SECTION_KO = "overfitting (y = [1 x … x^m]β, 단일 변수에 의존 · 불필요하게 큰 차원); Regularization ‖Y − Xβ‖² + λ‖β‖²"
 FORMULA = (
-    "y = [1  x¹  …  x^m]·β  — a polynomial in one variable with needlessly many terms overfits\n"
-    "(loss) = ‖Y − Xβ‖² + λ‖β‖²,   ∇_β = 2[−Xᵀ(Y − Xβ) + λβ] = 0  ⇒  (XᵀX + λI)β = XᵀY"
+    r"y = \begin{bmatrix} 1 & x^1 & \cdots & x^m \end{bmatrix}"
+    r" \begin{bmatrix} \beta_0 \\ \beta_1 \\ \vdots \\ \beta_m \end{bmatrix}",
+    r"(\text{loss}) = \|Y - X\beta\|^2 + \lambda\|\beta\|^2",
+    r"\nabla_\beta (\text{loss}) = 2\left[-X^T(Y - X\beta) + \lambda\beta\right] = 0"
+    r" \;\Rightarrow\; (X^T X + \lambda I)\beta = X^T Y",
 )
 
 

@@ -5,11 +5,14 @@ from __future__ import annotations
 import numpy as np
 
 TITLE = "Learning-rate schedules"
+TITLE_KO = "학습률 스케줄 (learning rate decay)"
 SECTION = "learning rate decay: fixed points, cosine, linear, inverse sqrt, linear warmup"
+SECTION_KO = "learning rate decay: 고정된 지점, cosine, linear, inverse sqrt, linear warmup"
 FORMULA = (
-    "① step decay at a few fixed points   ② cosine ½α₀(1 + cos(tπ/T))   "
-    "③ linear α₀(1 − t/T)   ④ inverse sqrt α₀/√t\n"
-    "linear warm-up: increase linearly over the first steps"
+    r"\text{cosine: } \alpha_t = \frac{1}{2}\alpha_0\left(1 + \cos\left(\frac{t\pi}{T}\right)\right), \qquad"
+    r" \text{linear: } \alpha_t = \alpha_0\left(1 - \frac{t}{T}\right)",
+    r"\text{inverse sqrt: } \alpha_t = \frac{\alpha_0}{\sqrt{t}}, \qquad"
+    r" \text{linear warm-up: } \alpha_t = \alpha_0 \frac{t + 1}{W} \; (t < W)",
 )
 
 

@@ -7,11 +7,18 @@ import numpy as np
 from qed.tour._common import standardize
 
 TITLE = "Smoothness, the descent lemma and convergence rates"
+TITLE_KO = "β-smooth, descent lemma와 수렴 속도"
 SECTION = "Lemma 3.1 (β-smooth); GD decrease (η − βη²/2)‖∇f‖²; SGD min E‖∇f‖² = O(1/√T)"
+SECTION_KO = (
+    "Lemma 3.1 (β-smooth); GD 감소량 (η − βη²/2)‖∇f‖² (small step); SGD min E‖∇f‖² = O(1/√T)"
+)
 FORMULA = (
-    "β-smooth: ‖∇f(x) − ∇f(y)‖ ≤ β‖x − y‖  ⇒  f(y) ≤ f(x) + ⟨∇f(x), y − x⟩ + (β/2)‖y − x‖²\n"
-    "GD x_{t+1} = x_t − η∇f(x_t):  f(x_{t+1}) ≤ f(x_t) − (η − βη²/2)‖∇f(x_t)‖²\n"
-    "SGD with η = 1/√T:  min_t E‖∇f(x_t)‖² ≤ (f₀ − f*)/(ηT) + (β/2)ηG = O(1/√T)"
+    r"\|\nabla f(x) - \nabla f(y)\| \le \beta\|x - y\| \;\Rightarrow\;"
+    r" f(y) \le f(x) + \underbrace{\langle \nabla f(x), y - x\rangle}_{\text{linear}}"
+    r" + \underbrace{\frac{\beta}{2}\|y - x\|^2}_{\text{quadratic}}",
+    r"x_{t+1} = x_t - \eta\nabla f(x_t): \quad f(x_{t+1}) \le f(x_t) - \left(\eta - \frac{\beta}{2}\eta^2\right)\|\nabla f(x_t)\|^2",
+    r"\min_t \mathbb{E}\left[\|\nabla f(x_t)\|^2\right] \le \frac{1}{\eta T}\big(f_0 - f^*\big) + \frac{\beta}{2}\eta G"
+    r" = \mathcal{O}\left(\frac{1}{\sqrt{T}}\right) \quad \left(\eta = \frac{1}{\sqrt{T}}\right)",
 )
 
 

@@ -7,11 +7,18 @@ import numpy as np
 from qed.tour._common import new_figure, standardize
 
 TITLE = "Support vector machine"
+TITLE_KO = "서포트 벡터 머신 (SVM)"
 SECTION = "SVM hyperplane wᵀx + b = 0; conditions ① ②; Lagrangian dual; support vectors"
+SECTION_KO = (
+    "SVM 평면 wᵀx + b = 0; 조건 ① ②; 가장 가까운 점까지의 거리; Lagrangian dual; support vector"
+)
 FORMULA = (
-    "yᵢ(wᵀxᵢ + b) ≥ 1,   margin d = |wᵀx + b|/‖w‖ = 1/‖w‖  ⇒  minimize ½‖w‖²\n"
-    "min_{w,b} max_{α≥0} ½‖w‖² + Σᵢ αᵢ(1 − yᵢ(wᵀxᵢ + b))  ≥  max_{α≥0} min_{w,b} [ … ]\n"
-    "w = Σᵢ αᵢyᵢxᵢ,  Σᵢ αᵢyᵢ = 0,  b = yᵢ − wᵀxᵢ (αᵢ > 0),  margin = 1/√(Σᵢ αᵢ)"
+    r"y_i(w^T x_i + b) \ge 1, \qquad d = \frac{|w^T x + b|}{\|w\|} = \frac{1}{\|w\|}"
+    r" \;\Rightarrow\; \text{minimize } \frac{1}{2}\|w\|^2",
+    r"\min_{w,b}\max_{\alpha_i \ge 0}\left[\frac{1}{2}\|w\|^2 + \sum_i \alpha_i\big(1 - y_i(w^T x_i + b)\big)\right]"
+    r" \ge \max_{\alpha_i \ge 0}\min_{w,b}\left[\cdots\right]",
+    r"w = \sum_i \alpha_i y_i x_i, \qquad \sum_i \alpha_i y_i = 0, \qquad b = y_i - w^T x_i \;(\alpha_i > 0)",
+    r"\frac{|x^T w + b|}{\|w\|} = \frac{1}{\sqrt{\sum_i \alpha_i}}",
 )
 
 

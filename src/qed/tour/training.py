@@ -7,11 +7,15 @@ import numpy as np
 from qed.tour._common import new_figure
 
 TITLE = "Training: GD, SGD, mini-batches and activations"
+TITLE_KO = "학습: GD, SGD, mini-batch와 활성화 함수"
 SECTION = "Gradient Descent; Full Batch / Stochastic / Mini Batch GD; σ', tanh', ReLU'"
+SECTION_KO = "Gradient Descent; Full Batch / Stochastic / Mini Batch GD; σ', tanh', ReLU'"
 FORMULA = (
-    "θ_{k+1} = θ_k − α∇L(θ_k);   full batch ∇̄f = (1/N)Σᵢ∇fᵢ,  stochastic ∇̃f = ∇fᵢ,  "
-    "mini-batch: the mean over a batch\n"
-    "σ' = σ(1 − σ),   tanh' = 1 − tanh²,   ReLU'(z) = 1 if z > 0 else 0"
+    r"\theta_{k+1} = \theta_k - \alpha\nabla\mathcal{L}(\theta_k)",
+    r"\bar{\nabla} f(x) = \frac{1}{N}\sum_{i=1}^N \nabla f_i(x) \;(\text{full batch}), \qquad"
+    r" \tilde{\nabla} f(x) = \nabla f_i(x) \;(\text{stochastic})",
+    r"\sigma' = \sigma(1 - \sigma), \qquad (\tanh)' = 1 - (\tanh)^2, \qquad"
+    r" (\text{ReLU})'(z) = \begin{cases} 1 & z > 0 \\ 0 & \text{else} \end{cases}",
 )
 
 
