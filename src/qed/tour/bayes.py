@@ -77,6 +77,8 @@ def run(ctx) -> None:
     ctx.compare("θ_MLE on breast cancer labels", cancer.mle_, float(np.mean(y)), "numpy mean")
     ctx.certificate("BetaBernoulli(1, 1) on breast-cancer labels", cancer.certificate())
 
+    _explore_prior(ctx, flips)
+
     fig, axes = new_figure(1, 2, width=10.0)
     t = np.linspace(0.0, 1.0, 400)
     for ax, model, prior in [(axes[0], uniform, (1, 1)), (axes[1], informed, (2, 2))]:
@@ -90,7 +92,76 @@ def run(ctx) -> None:
         ax.legend(fontsize="x-small")
     ctx.figure(
         fig,
-        "Beta prior and posterior, MLE and MAP",
-        "The coin of the notes. Under the uniform prior the MAP equals the MLE (0.7); the "
-        "Beta(2, 2) prior pulls it to 2/3.",
+        ctx.t("Beta prior and posterior, MLE and MAP", "베타 prior와 posterior, MLE와 MAP"),
+        ctx.t(
+            "The coin of the notes. Under the uniform prior the MAP equals the MLE (0.7); the "
+            "Beta(2, 2) prior pulls it to 2/3.",
+            "노트의 동전. 균등 prior에서는 MAP = MLE = 0.7, Beta(2, 2) prior는 MAP를 2/3로 "
+            "끌어당긴다.",
+        ),
     )
+
+
+def _explore_prior(ctx, flips: np.ndarray) -> None:
+    """The prior's a and b against the notes' 7 heads and 3 tails: every frame is a fit."""
+    from scipy.stats import beta as beta_dist
+
+    from qed.bayes import BetaBernoulli
+    from qed.tour.interactive import Explorable, line, vline
+
+    fig = Explorable(
+        "bayes-prior",
+        ctx.t("Choose the prior", "prior를 골라 보기"),
+        ctx.t(
+            "Prior Beta(a, b) (dashed), the likelihood θ⁷(1 − θ)³ normalised (dotted) and the "
+            "posterior Beta(a + 7, b + 3); the MAP moves from the MLE 0.7 towards the prior's "
+            "mode as a and b grow.",
+            "prior Beta(a, b) (점선), 정규화한 likelihood θ⁷(1 − θ)³ (가는 점선)과 posterior "
+            "Beta(a + 7, b + 3). a, b가 커질수록 MAP는 MLE 0.7에서 prior 쪽으로 옮겨 간다.",
+        ),
+    )
+    values = [0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 20.0]
+    names = [f"{v:g}" for v in values]
+    a_values = fig.control("a", values, names=names, initial=3)
+    b_values = fig.control("b", values, names=names, initial=3)
+    theta = np.linspace(0.0025, 0.9975, 160)
+    likelihood = beta_dist(8, 4).pdf(theta)
+    fig.panel(
+        ctx.t("7 heads, 3 tails", "산정결과 H 7 T 3"),
+        xlabel="θ",
+        ylabel=ctx.t("density", "밀도"),
+        xlim=(0.0, 1.0),
+        ylim=(0.0, 6.5),
+        static=[line(theta, likelihood, color=7, dash=True, width=1.2, label="likelihood")],
+    )
+    maps, expected = [], []
+    for i, a in enumerate(a_values):
+        for j, b in enumerate(b_values):
+            model = BetaBernoulli(a, b).fit(flips)
+            maps.append(model.map_)
+            h, t = a + 7, b + 3
+            expected.append((h - 1) / (h + t - 2) if h > 1 and t > 1 else float(h > t))
+            series = [
+                line(theta, beta_dist(a, b).pdf(theta), color=0, dash=True, label="prior"),
+                line(theta, model.posterior_.pdf(theta), color=1, label="posterior"),
+                vline(model.mle_, color=2, label=f"MLE {model.mle_:.3f}"),
+                vline(model.map_, color=3, dash=False, label=f"MAP {model.map_:.3f}"),
+            ]
+            text = (
+                f"prior Beta({a:g}, {b:g}) → posterior Beta({model.a_:g}, {model.b_:g}): "
+                f"MAP = {model.map_:.4f}, "
+                + ctx.t("posterior mean", "posterior 평균")
+                + f" = {model.mean_:.4f}, MLE = {model.mle_:.1f}"
+            )
+            fig.frame((i, j), [series], text)
+    ctx.compare(
+        ctx.t(
+            "MAP in all 100 frames (a, b from 0.5 to 20)",
+            "모든 100개 프레임의 MAP (a, b = 0.5 … 20)",
+        ),
+        maps,
+        expected,
+        "(a + 6)/(a + b + 8)",
+        rtol=1e-12,
+    )
+    ctx.explorable(fig)

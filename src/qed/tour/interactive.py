@@ -202,21 +202,45 @@ class Explorable:
         self.frames[index] = {"series": series, "text": text}
 
     def to_json(self) -> str:
-        """The figure as JSON for the page's script; every combination must have a frame."""
+        """The figure as JSON for the page's script; every combination must have a frame.
+
+        Identical frames are stored once (``table`` maps each combination to its frame), and
+        so is every long coordinate array that recurs (``shared``; a series then holds its
+        index there), e.g. the common x grid of a hundred curves.
+        """
         missing = [i for i in self.indices() if i not in self.frames]
         if missing:
             raise ValueError(f"figure {self.key!r} lacks frames {missing[:3]} …")
+        shared: dict[tuple, int] = {}
+
+        def pack(series: dict) -> dict:
+            out = dict(series)
+            for axis in ("x", "y"):
+                values = out.get(axis)
+                if isinstance(values, list) and len(values) > 8:
+                    out[axis] = shared.setdefault(tuple(values), len(shared))
+            return out
+
+        panels = [dict(p, static=[pack(s) for s in p["static"]]) for p in self.panels]
         unique: dict[str, int] = {}
         table: list[int] = []
         for index in self.indices():
-            text = json.dumps(self.frames[index], ensure_ascii=False, separators=(",", ":"))
+            frame = self.frames[index]
+            packed = {
+                "series": [[pack(s) for s in panel] for panel in frame["series"]],
+                "text": frame["text"],
+            }
+            text = json.dumps(packed, ensure_ascii=False, separators=(",", ":"))
             table.append(unique.setdefault(text, len(unique)))
+        spec = {
+            "key": self.key,
+            "controls": self.controls,
+            "panels": panels,
+            "table": table,
+            "shared": [list(v) for v in shared],
+        }
+        head = json.dumps(spec, ensure_ascii=False, separators=(",", ":"))
         body = ",".join(unique)  # dicts keep insertion order: frame i is the i-th key
-        head = json.dumps(
-            {"key": self.key, "controls": self.controls, "panels": self.panels, "table": table},
-            ensure_ascii=False,
-            separators=(",", ":"),
-        )
         # "</" cannot appear inside the page's <script> element
         return (head[:-1] + ',"frames":[' + body + "]}").replace("</", "<\\/")
 

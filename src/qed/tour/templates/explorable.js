@@ -133,6 +133,16 @@
 
   function setup(root, n) {
     var spec = JSON.parse(root.querySelector("script.frames").textContent);
+    function unpack(s) {
+      // long coordinate arrays that recur are stored once, in spec.shared
+      var o = {};
+      for (var k in s) o[k] = s[k];
+      if (typeof o.x === "number") o.x = spec.shared[o.x];
+      if (typeof o.y === "number") o.y = spec.shared[o.y];
+      return o;
+    }
+    spec.panels.forEach(function (p) { p.static = p.static.map(unpack); });
+    spec.frames.forEach(function (f) { f.series = f.series.map(function (ss) { return ss.map(unpack); }); });
     var state = spec.controls.map(function (c) { return c.initial; });
     var controls = root.querySelector(".controls"), canvas = root.querySelector(".canvas"), note = root.querySelector(".frame-text");
     var np = spec.panels.length, pw = np === 1 ? 720 : np === 2 ? 470 : 380, ph = np === 1 ? 340 : 320;
