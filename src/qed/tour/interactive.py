@@ -192,14 +192,30 @@ class Explorable:
         """Every combination of control indices, the first control varying slowest."""
         return list(itertools.product(*(range(len(c["names"])) for c in self.controls)))
 
-    def frame(self, index: tuple[int, ...], series: list[list[dict]], text: str = "") -> None:
-        """The series of each panel (one list per panel) for the controls at ``index``."""
+    def frame(
+        self,
+        index: tuple[int, ...],
+        series: list[list[dict]],
+        text: str = "",
+        *,
+        limits: list[dict | None] | None = None,
+    ) -> None:
+        """The series of each panel (one list per panel) for the controls at ``index``;
+        ``limits`` (one dict or None per panel, keys ``xlim``/``ylim``) overrides the
+        panels' limits in this frame."""
         index = tuple(int(i) for i in index)
         if len(index) != len(self.controls):
             raise ValueError(f"frame index {index} has not one entry per control.")
         if len(series) != len(self.panels):
             raise ValueError(f"frame {index}: {len(series)} series lists for {len(self.panels)}.")
-        self.frames[index] = {"series": series, "text": text}
+        frame: dict[str, Any] = {"series": series, "text": text}
+        if limits is not None:
+            if len(limits) != len(self.panels):
+                raise ValueError(f"frame {index}: limits needs one entry per panel.")
+            frame["limits"] = [
+                None if lim is None else {k: _numbers(v) for k, v in lim.items()} for lim in limits
+            ]
+        self.frames[index] = frame
 
     def to_json(self) -> str:
         """The figure as JSON for the page's script; every combination must have a frame.
@@ -226,10 +242,7 @@ class Explorable:
         table: list[int] = []
         for index in self.indices():
             frame = self.frames[index]
-            packed = {
-                "series": [[pack(s) for s in panel] for panel in frame["series"]],
-                "text": frame["text"],
-            }
+            packed = dict(frame, series=[[pack(s) for s in panel] for panel in frame["series"]])
             text = json.dumps(packed, ensure_ascii=False, separators=(",", ":"))
             table.append(unique.setdefault(text, len(unique)))
         spec = {

@@ -107,28 +107,18 @@
       }
       if (s.label) legend.push(s);
     });
-    var ly0 = m.t + 6;
-    var lg = el("g", {}, g);
-    var bg = el("rect", { x: m.l + w - 4, y: ly0 - 2, width: 4, height: legend.length * 14 + 4, class: "legend" }, lg);
+    if (!legend.length) return;
     var widest = 0;
+    legend.forEach(function (s) { widest = Math.max(widest, s.label.length * 5.9); });
+    var right = m.l + w - 6, top = m.t + 6;
+    var lg = el("g", {}, g);
+    el("rect", { x: right - widest - 30, y: top - 2, width: widest + 34, height: legend.length * 14 + 6, class: "legend" }, lg);
     legend.forEach(function (s, k) {
-      var yy = ly0 + 8 + k * 14;
-      var t = el("text", { x: m.l + w - 8, y: yy + 3, "text-anchor": "end", class: "legtext" }, lg, s.label);
-      widest = Math.max(widest, s.label.length * 5.6);
-      if (s.type === "points") el("circle", { cx: m.l + w - 16 - widest - 6, cy: yy, r: 3.5, fill: s.hollow ? "none" : s.color, stroke: s.color }, lg);
-      else el("line", { x1: m.l + w - 30 - widest, x2: m.l + w - 14 - widest, y1: yy, y2: yy, stroke: s.color, "stroke-width": 2, "stroke-dasharray": s.dash ? "4 3" : null }, lg);
-      t.setAttribute("data-k", k);
+      var yy = top + 8 + k * 14, mx = right - widest - 16;
+      if (s.type === "points") el("circle", { cx: mx, cy: yy, r: 3.5, fill: s.hollow ? "none" : s.color, stroke: s.color }, lg);
+      else el("line", { x1: mx - 9, x2: mx + 9, y1: yy, y2: yy, stroke: s.color, "stroke-width": 2, "stroke-dasharray": s.dash ? "4 3" : null }, lg);
+      el("text", { x: right - 2, y: yy + 3.5, "text-anchor": "end", class: "legtext" }, lg, s.label);
     });
-    if (legend.length) {
-      // place the markers left of the widest label, now that it is known
-      var marks = lg.querySelectorAll("line, circle");
-      marks.forEach(function (mk) {
-        if (mk.tagName === "circle") mk.setAttribute("cx", m.l + w - 20 - widest);
-        else { mk.setAttribute("x1", m.l + w - 30 - widest); mk.setAttribute("x2", m.l + w - 14 - widest); }
-      });
-      bg.setAttribute("x", m.l + w - 36 - widest);
-      bg.setAttribute("width", widest + 34);
-    } else bg.remove();
   }
 
   function setup(root, n) {
@@ -147,6 +137,7 @@
     var controls = root.querySelector(".controls"), canvas = root.querySelector(".canvas"), note = root.querySelector(".frame-text");
     var np = spec.panels.length, pw = np === 1 ? 720 : np === 2 ? 470 : 380, ph = np === 1 ? 340 : 320;
     var svg = el("svg", { viewBox: "0 0 " + pw * np + " " + ph, class: "plot", role: "img" }, null);
+    svg.style.maxWidth = (np === 1 ? 760 : 1060) + "px";
     canvas.appendChild(svg);
     function draw() {
       var idx = 0;
@@ -154,6 +145,14 @@
       var frame = spec.frames[spec.table[idx]];
       while (svg.firstChild) svg.removeChild(svg.firstChild);
       spec.panels.forEach(function (p, k) {
+        var lim = frame.limits && frame.limits[k];
+        if (lim) {
+          var q = {};
+          for (var key in p) q[key] = p[key];
+          if (lim.xlim) q.xlim = lim.xlim;
+          if (lim.ylim) q.ylim = lim.ylim;
+          p = q;
+        }
         drawPanel(svg, p, p.static.concat(frame.series[k]), { x: k * pw, y: 0, w: pw, h: ph }, "clip-" + n + "-" + k);
       });
       note.textContent = frame.text || "";
