@@ -92,5 +92,7 @@ def run(ctx) -> None:
     ctx.compare("gradcheck (tape vs central differences)", float(ok), 1.0, "finite differences")
     ctx.note(
         "Every operation records its local backward next to its forward; backward() "
-        "walks the tape in reverse topological order, summing into each .grad."
+        "walks the tape in reverse topological order, summing into each .grad.",
+        ko="모든 연산은 forward 옆에 자신의 국소 backward를 기록한다. backward()는 테이프를 "
+        "역위상 순서로 거슬러 가며 각 .grad에 더한다.",
     )

@@ -93,7 +93,9 @@ def run(ctx) -> None:
     )
     ctx.note(
         "In evaluation mode the running statistics replace the batch ones, so a single "
-        "sample is normalised the same way whichever batch it comes in."
+        "sample is normalised the same way whichever batch it comes in.",
+        ko="평가 모드에서는 running 통계가 batch 통계를 대신하므로, 한 샘플은 어느 batch에 "
+        "들어 있든 같은 방식으로 정규화된다.",
     )
 
     fig, (ax, ax2) = new_figure(1, 2, width=10.0)
@@ -108,8 +110,12 @@ def run(ctx) -> None:
     ax.legend(fontsize="x-small")
     ctx.figure(
         fig,
-        "Batch-norm running statistics",
-        "The running estimates on digits pixels, batches of 32, momentum 0.1: they forget "
-        "their start at rate 0.9 per batch and settle around the data's mean and "
-        "variance (dotted).",
+        ctx.t("Batch-norm running statistics", "Batch-norm running 통계"),
+        ctx.t(
+            "The running estimates on digits pixels, batches of 32, momentum 0.1: they forget "
+            "their start at rate 0.9 per batch and settle around the data's mean and "
+            "variance (dotted).",
+            "digits 픽셀의 running 추정값 (batch 32, momentum 0.1, 노트의 m = 0.9): batch마다 "
+            "0.9의 비율로 처음 값을 잊고 데이터의 평균과 분산 (점선) 근처에 자리 잡는다.",
+        ),
     )

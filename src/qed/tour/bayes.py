@@ -72,7 +72,9 @@ def run(ctx) -> None:
     ctx.note(
         f"Breast cancer: {int(y.sum())} of {y.size} samples are labelled 1; θ_MLE = "
         f"{cancer.mle_:.4f}, posterior Beta({cancer.a_:g}, {cancer.b_:g}), 95% credible "
-        f"interval [{lo:.4f}, {hi:.4f}]."
+        f"interval [{lo:.4f}, {hi:.4f}].",
+        ko=f"유방암 데이터: {y.size}개 중 {int(y.sum())}개가 1. θ_MLE = {cancer.mle_:.4f}, "
+        f"posterior Beta({cancer.a_:g}, {cancer.b_:g}), 95% 신용구간 [{lo:.4f}, {hi:.4f}].",
     )
     ctx.compare("θ_MLE on breast cancer labels", cancer.mle_, float(np.mean(y)), "numpy mean")
     ctx.certificate("BetaBernoulli(1, 1) on breast-cancer labels", cancer.certificate())

@@ -31,7 +31,9 @@ def run(ctx) -> None:
     mi = info.mutual_information(pxy)
     ctx.note(
         f"Iris: petal length binned into 4 bins against the 3 species; I(X; Y) = "
-        f"{mi:.4f} nats of the H(Y) = {info.entropy(py):.4f} available."
+        f"{mi:.4f} nats of the H(Y) = {info.entropy(py):.4f} available.",
+        ko=f"Iris: 꽃잎 길이를 4개 구간으로 나누어 3개 품종과 비교. I(X; Y) = {mi:.4f} nats "
+        f"(H(Y) = {info.entropy(py):.4f} 중). 독립이면 0, 의존할수록 커진다.",
     )
 
     def scipy_entropy(p, q=None):
@@ -87,7 +89,11 @@ def run(ctx) -> None:
         "identity",
         rtol=1e-12,
     )
-    ctx.note(f"KL is not symmetric: D_KL(p ‖ u) = {kl_pq:.4f} but D_KL(u ‖ p) = {kl_qp:.4f}.")
+    ctx.note(
+        f"KL is not symmetric: D_KL(p ‖ u) = {kl_pq:.4f} but D_KL(u ‖ p) = {kl_qp:.4f}.",
+        ko=f"KL은 대칭이 아니다 ((x) symmetric): D_KL(p ‖ u) = {kl_pq:.4f}, "
+        f"D_KL(u ‖ p) = {kl_qp:.4f}.",
+    )
     mu0, mu1 = X[y == 0].mean(0), X[y == 1].mean(0)
     c0, c1 = np.cov(X[y == 0].T), np.cov(X[y == 1].T)
 
@@ -130,7 +136,13 @@ def run(ctx) -> None:
     ax2.legend(fontsize="small")
     ctx.figure(
         fig,
-        "Entropy, cross entropy and KL divergence",
-        "Left: binary entropy, and the cross entropy H_p(q) ≥ H(p) with equality at "
-        "q = p. Right: the two directions of the KL divergence differ.",
+        ctx.t(
+            "Entropy, cross entropy and KL divergence", "엔트로피, cross entropy와 KL divergence"
+        ),
+        ctx.t(
+            "Left: binary entropy, and the cross entropy H_p(q) ≥ H(p) with equality at "
+            "q = p. Right: the two directions of the KL divergence differ.",
+            "왼쪽: 이진 엔트로피와 cross entropy H_p(q) ≥ H(p) (q = p 에서 등호). 오른쪽: KL "
+            "divergence의 두 방향은 서로 다르다.",
+        ),
     )

@@ -44,7 +44,10 @@ def run(ctx) -> None:
     ctx.note(
         f"Through {depth} ReLU layers of width {width}: He keeps E[h²] ≈ "
         f"{curves['he, relu'][-1]:.2f}, Xavier shrinks it to {curves['xavier, relu'][-1]:.1e} "
-        f"(2^−{depth} = {2.0**-depth:.1e})."
+        f"(2^−{depth} = {2.0**-depth:.1e}).",
+        ko=f"너비 {width}인 ReLU 층 {depth}개를 지나며 He는 E[h²] ≈ "
+        f"{curves['he, relu'][-1]:.2f}를 유지하고, Xavier는 {curves['xavier, relu'][-1]:.1e}로 "
+        f"줄인다 (2^−{depth} = {2.0**-depth:.1e}).",
     )
     rng = np.random.default_rng(0)
     w = np.empty((512, 512))

@@ -71,7 +71,9 @@ def run(ctx) -> None:
     )
     ctx.note(
         "The linear-kernel identity is the notes' push-through step "
-        "(φφᵀ + λI)⁻¹φ = φ(φᵀφ + λI)⁻¹ on all ten diabetes features."
+        "(φφᵀ + λI)⁻¹φ = φ(φᵀφ + λI)⁻¹ on all ten diabetes features.",
+        ko="linear kernel 항등식은 노트의 push-through 단계 (φφᵀ + λI)⁻¹φ = φ(φᵀφ + λI)⁻¹ 이며, "
+        "당뇨병 데이터의 10개 특성 모두에서 확인했다.",
     )
     ctx.certificate("KernelRidge(rbf) on diabetes bmi", rbf.certificate(bmi, yc))
 

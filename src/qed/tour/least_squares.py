@@ -31,7 +31,9 @@ def run(ctx) -> None:
     rss = float(np.sum((y - pred) ** 2))
     ctx.note(
         f"Diabetes: n = {n} patients, d = {d} features; the normal equations solved by "
-        f"Cholesky give R² = {model.score(X, y):.4f}."
+        f"Cholesky give R² = {model.score(X, y):.4f}.",
+        ko=f"당뇨병 데이터: 환자 n = {n}명, 특성 d = {d}개. Cholesky로 푼 정규방정식 "
+        f"XᵀXβ = Xᵀy (구함)의 R² = {model.score(X, y):.4f}.",
     )
 
     def sk_fit():
@@ -91,7 +93,10 @@ def run(ctx) -> None:
             "∇_β βᵀAβ = (A + Aᵀ)β (random 4×4 A)", mine, theirs, "PyTorch autograd", rtol=1e-12
         )
     except ImportError:
-        ctx.note("PyTorch is not installed: the gradient identity was not cross-checked.")
+        ctx.note(
+            "PyTorch is not installed: the gradient identity was not cross-checked.",
+            ko="PyTorch가 설치되어 있지 않아 gradient 항등식을 교차 확인하지 못했다.",
+        )
     ctx.certificate("LinearRegression on diabetes", model.certificate(X, y))
 
     fig, (ax, ax2) = new_figure(1, 2, width=9.5)
@@ -116,7 +121,11 @@ def run(ctx) -> None:
     ax2.legend(fontsize="small")
     ctx.figure(
         fig,
-        "Least squares on diabetes",
-        "Left: predictions against the truth. Right: the residuals with the Gaussian "
-        "noise model whose maximum-likelihood variance is RSS/n.",
+        ctx.t("Least squares on diabetes", "당뇨병 데이터의 최소제곱"),
+        ctx.t(
+            "Left: predictions against the truth. Right: the residuals with the Gaussian "
+            "noise model whose maximum-likelihood variance is RSS/n.",
+            "왼쪽: 실제 값에 대한 예측. 오른쪽: 잔차와, 최대우도 분산이 RSS/n 인 가우시안 "
+            "잡음 모형.",
+        ),
     )

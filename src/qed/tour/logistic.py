@@ -77,7 +77,9 @@ def run(ctx) -> None:
     )
     ctx.note(
         f"Breast cancer (30 standardised features): training accuracy "
-        f"{model.score(Xs, y):.4f} after {int(np.max(model.n_iter_))} Newton steps."
+        f"{model.score(Xs, y):.4f} after {int(np.max(model.n_iter_))} Newton steps.",
+        ko=f"유방암 데이터 (표준화한 30개 특성): Newton 단계 {int(np.max(model.n_iter_))}번 후 "
+        f"학습 정확도 {model.score(Xs, y):.4f}. −log L은 convex (有 global min).",
     )
     ctx.certificate("LogisticRegression on breast cancer", model.certificate(Xs, y))
 
@@ -126,7 +128,11 @@ def run(ctx) -> None:
     ax.legend(fontsize="x-small")
     ctx.figure(
         fig,
-        "Logistic decision boundary",
-        "Left: probability, odds and log-odds. Right: the three-class softmax regression "
-        "on iris petals; solid line max p = 0.5, dotted 0.9.",
+        ctx.t("Logistic decision boundary", "로지스틱 결정 경계"),
+        ctx.t(
+            "Left: probability, odds and log-odds. Right: the three-class softmax regression "
+            "on iris petals; solid line max p = 0.5, dotted 0.9.",
+            "왼쪽: 확률, odds와 log-odds. 오른쪽: iris 꽃잎에 대한 3-클래스 softmax 회귀. "
+            "실선은 max p = 0.5, 점선은 0.9.",
+        ),
     )

@@ -36,7 +36,10 @@ def run(ctx) -> None:
         ctx.note(
             f"{race[name]['title']}: after 1000 steps f − f* is "
             + ", ".join(f"{k} {v:.1e}" for k, v in gaps.items())
-            + f"; fastest: {best}."
+            + f"; fastest: {best}.",
+            ko=f"{race[name]['title']}: 1000 단계 후 f − f*: "
+            + ", ".join(f"{k} {v:.1e}" for k, v in gaps.items())
+            + f"; 가장 빠른 것: {best}.",
         )
     _explore_race(ctx)
 

@@ -32,7 +32,12 @@ def run(ctx) -> None:
         f"({curve['test_mse'][i_best]:.3f}); degree 14 interpolates the training points "
         f"(train MSE {curve['train_mse'][-1]:.1e}) and its test error is "
         f"{curve['test_mse'][-1]:.3g}; ridge with λ = {curve['alpha']:g} keeps it at "
-        f"{curve['ridge_test_mse'][-1]:.3f}."
+        f"{curve['ridge_test_mse'][-1]:.3f}.",
+        ko=f"sin(πx)에 잡음을 더한 15개 점: 테스트 오차는 차수 {best}에서 가장 작다 "
+        f"({curve['test_mse'][i_best]:.3f}). 차수 14는 학습 점을 보간하고 (학습 MSE "
+        f"{curve['train_mse'][-1]:.1e}) 테스트 오차는 {curve['test_mse'][-1]:.3g}, 즉 불필요하게 "
+        f"큰 차원 ⇒ overfitting. λ = {curve['alpha']:g} 인 ridge는 이를 "
+        f"{curve['ridge_test_mse'][-1]:.3f}로 막는다.",
     )
     _explore_degree(ctx)
 

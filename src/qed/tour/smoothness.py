@@ -83,7 +83,11 @@ def run(ctx) -> None:
         ctx.note(
             f"η = {factor:g}/β: f {verdict} over {r['steps']} steps; smallest slack of "
             f"the lemma relative to f(x_t): {relative.min():.1e}; the inequality "
-            f"{'holds at every step' if r['holds'] else 'FAILS'} (to rounding)."
+            f"{'holds at every step' if r['holds'] else 'FAILS'} (to rounding).",
+            ko=f"η = {factor:g}/β: {r['steps']} 단계 동안 f "
+            f"{'발산' if r['diverged'] else '단조 감소' if r['decreasing'] else '감소하지 않음'}; "
+            f"f(x_t) 대비 lemma의 최소 여유 {relative.min():.1e}; 부등식은 "
+            f"{'모든 단계에서 성립' if r['holds'] else '실패'} (반올림 오차 내).",
         )
     ctx.compare(
         "descent lemma holds at every step (η = 1, 1.9, 2.2 × 1/β)",
@@ -108,7 +112,9 @@ def run(ctx) -> None:
     )
     ctx.note(
         "SGD averaged over 200 seeds, η = 0.5/√T; the (1/T)Σ E‖∇f‖² stays under the "
-        "notes' bound for every T, and GD with η = 1/β beats its 2β(f₀ − f*)/T bound."
+        "notes' bound for every T, and GD with η = 1/β beats its 2β(f₀ − f*)/T bound.",
+        ko="SGD를 200개 seed로 평균, η = 0.5/√T. (1/T)Σ E‖∇f‖²는 모든 T에서 노트의 상한 "
+        "아래에 있고, η = 1/β 인 GD는 상한 2β(f₀ − f*)/T 보다 빠르다.",
     )
     ctx.figure(
         plot_convergence(sgd, gd),

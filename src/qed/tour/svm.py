@@ -82,7 +82,10 @@ def run(ctx) -> None:
         rtol=1e-6,
     )
     ctx.compare("margin 1/‖w‖", hard.margin_, 1 / np.linalg.norm(w), "closed form", rtol=1e-6)
-    ctx.note(f"{len(hard.support_)} support vectors; margin {hard.margin_:.4f} cm.")
+    ctx.note(
+        f"{len(hard.support_)} support vectors; margin {hard.margin_:.4f} cm.",
+        ko=f"support vector {len(hard.support_)}개 (가장 가까운 점); margin {hard.margin_:.4f} cm.",
+    )
     ctx.certificate("hard-margin SVC on iris (setosa vs versicolor)", hard.certificate(X2, y2))
 
     Xb, yb = load_breast_cancer(return_X_y=True)

@@ -117,7 +117,7 @@
       var yy = top + 8 + k * 14, mx = right - widest - 16;
       if (s.type === "points") el("circle", { cx: mx, cy: yy, r: 3.5, fill: s.hollow ? "none" : s.color, stroke: s.color }, lg);
       else el("line", { x1: mx - 9, x2: mx + 9, y1: yy, y2: yy, stroke: s.color, "stroke-width": 2, "stroke-dasharray": s.dash ? "4 3" : null }, lg);
-      el("text", { x: right - 2, y: yy + 3.5, "text-anchor": "end", class: "legtext" }, lg, s.label);
+      el("text", { x: mx + 13, y: yy + 3.5, class: "legtext" }, lg, s.label);
     });
   }
 
