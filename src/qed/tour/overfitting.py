@@ -11,8 +11,8 @@ TITLE_KO = "Overfitting과 Regularization"
 SECTION = "overfitting (y = [1 x … x^m]β); Regularization ‖Y − Xβ‖² + λ‖β‖²"
 SECTION_KO = "overfitting (y = [1 x … x^m]β, 단일 변수에 의존 · 불필요하게 큰 차원); Regularization ‖Y − Xβ‖² + λ‖β‖²"
 FORMULA = (
-    r"y = \begin{bmatrix} 1 & x^1 & \cdots & x^m \end{bmatrix}"
-    r" \begin{bmatrix} \beta_0 \\ \beta_1 \\ \vdots \\ \beta_m \end{bmatrix}",
+    r"y = \begin{bmatrix} 1 & x^1 & \cdots & x^m \end{bmatrix} \beta,"
+    r" \qquad \beta = (\beta_0, \beta_1, \ldots, \beta_m)^T",
     r"(\text{loss}) = \|Y - X\beta\|^2 + \lambda\|\beta\|^2",
     r"\nabla_\beta (\text{loss}) = 2\left[-X^T(Y - X\beta) + \lambda\beta\right] = 0"
     r" \;\Rightarrow\; (X^T X + \lambda I)\beta = X^T Y",

@@ -109,7 +109,11 @@
     });
     if (!legend.length) return;
     var widest = 0;
-    legend.forEach(function (s) { widest = Math.max(widest, s.label.length * 5.9); });
+    legend.forEach(function (s) {
+      var w = 0;  // wide (CJK) characters take about twice the width of Latin ones
+      for (var c = 0; c < s.label.length; c++) w += s.label.charCodeAt(c) > 0x2e80 ? 10.5 : 5.9;
+      widest = Math.max(widest, w);
+    });
     var right = m.l + w - 6, top = m.t + 6;
     var lg = el("g", {}, g);
     el("rect", { x: right - widest - 30, y: top - 2, width: widest + 34, height: legend.length * 14 + 6, class: "legend" }, lg);
