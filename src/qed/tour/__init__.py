@@ -88,6 +88,7 @@ def chapter_titles(lang: str = "en") -> list[tuple[int, str, str, str]]:
 def _blas_limit(threads: int | None):
     if threads is None:
         return contextlib.nullcontext()
+    import scipy.linalg  # noqa: F401 - scipy bundles its own BLAS: load it so the cap reaches it
     from threadpoolctl import threadpool_limits
 
     return threadpool_limits(limits=int(threads), user_api="blas")
