@@ -33,7 +33,7 @@ def test_korean_edition_of_a_subset(korean):
     # the report's own words, the notes' terms and the interactive figures' words
     for word in (UI["ko"]["summary"], UI["ko"]["reference"], "동전 던지기", "산정결과 H 7 T 3"):
         assert word in page, word
-    for word in ("Summary", "reference from", "Choose the prior", "Warm-up and decay"):
+    for word in ("Summary", "reference from", "choose the prior", "warm-up and decay"):
         assert word not in page, word
     assert "prior를 골라 보기" in page and "warm-up과 decay" in page
     assert "2. " in result.stdout and "11. " in result.stdout and "3. " not in result.stdout

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from qed.tour._common import new_figure
-
 TITLE = "Bayes: Bernoulli likelihood, Beta prior, MLE and MAP"
 TITLE_KO = "베이즈: 베르누이 likelihood, 베타 prior, MLE와 MAP"
 SECTION = "prior / likelihood / evidence / posterior; Bernoulli R.V. (coin toss); Beta(α, β)"
@@ -81,28 +79,6 @@ def run(ctx) -> None:
 
     _explore_prior(ctx, flips)
 
-    fig, axes = new_figure(1, 2, width=10.0)
-    t = np.linspace(0.0, 1.0, 400)
-    for ax, model, prior in [(axes[0], uniform, (1, 1)), (axes[1], informed, (2, 2))]:
-        from scipy.stats import beta
-
-        ax.plot(t, beta(*prior).pdf(t), ls="--", label=f"prior Beta{prior}")
-        ax.plot(t, model.posterior_.pdf(t), label=f"posterior Beta({model.a_:g}, {model.b_:g})")
-        ax.axvline(model.mle_, color="C2", ls=":", label=f"MLE = {model.mle_:.3f}")
-        ax.axvline(model.map_, color="C3", ls="-.", label=f"MAP = {model.map_:.3f}")
-        ax.set(xlabel="θ", ylabel="density", title=f"7 heads, 3 tails, prior Beta{prior}")
-        ax.legend(fontsize="x-small")
-    ctx.figure(
-        fig,
-        ctx.t("Beta prior and posterior, MLE and MAP", "베타 prior와 posterior, MLE와 MAP"),
-        ctx.t(
-            "The coin of the notes. Under the uniform prior the MAP equals the MLE (0.7); the "
-            "Beta(2, 2) prior pulls it to 2/3.",
-            "노트의 동전. 균등 prior에서는 MAP = MLE = 0.7, Beta(2, 2) prior는 MAP를 2/3로 "
-            "끌어당긴다.",
-        ),
-    )
-
 
 def _explore_prior(ctx, flips: np.ndarray) -> None:
     """The prior's a and b against the notes' 7 heads and 3 tails: every frame is a fit."""
@@ -113,7 +89,10 @@ def _explore_prior(ctx, flips: np.ndarray) -> None:
 
     fig = Explorable(
         "bayes-prior",
-        ctx.t("Choose the prior", "prior를 골라 보기"),
+        ctx.t(
+            "Beta prior and posterior, MLE and MAP: choose the prior",
+            "베타 prior와 posterior, MLE와 MAP: prior를 골라 보기",
+        ),
         ctx.t(
             "Prior Beta(a, b) (dashed), the likelihood θ⁷(1 − θ)³ normalised (dotted) and the "
             "posterior Beta(a + 7, b + 3); the MAP moves from the MLE 0.7 towards the prior's "

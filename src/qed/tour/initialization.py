@@ -21,17 +21,13 @@ FORMULA = (
 
 def run(ctx) -> None:
     from qed.nn import init
-    from qed.theory import init_std, init_variance, predicted_variance
-    from qed.theory.plotting import plot_init_variance
+    from qed.theory import init_std, init_variance
 
     depth, width = 12, 256
-    curves, predicted = {}, {}
+    curves = {}
     for scheme in ("xavier", "he"):
-        for act in ("relu", "tanh"):
-            label = f"{scheme}, {act}"
-            curves[label] = init_variance(depth, width, scheme, act, random_state=0, n_samples=500)
-            if act == "relu":
-                predicted[label] = predicted_variance(depth, scheme, act)
+        label = f"{scheme}, relu"
+        curves[label] = init_variance(depth, width, scheme, "relu", random_state=0, n_samples=500)
     for label, per_layer in (("xavier, relu", 0.5), ("he, relu", 1.0)):
         v = curves[label]
         ctx.compare(
@@ -83,18 +79,6 @@ def run(ctx) -> None:
         "torch.nn.init.calculate_gain / √D_in",
         rtol=1e-12,
     )
-    ctx.figure(
-        plot_init_variance(curves, predicted),
-        ctx.t("Variance through depth: Xavier vs He", "깊이에 따른 분산: Xavier 대 He"),
-        ctx.t(
-            "E[h²] after each layer of a random network; dotted lines are the notes' "
-            "(½·D_in·σ²)^l. He keeps ReLU networks level, Xavier halves the signal at every "
-            "ReLU layer; tanh contracts under both.",
-            "무작위 네트워크의 각 층 뒤의 E[h²]. 점선은 노트의 (½·D_in·σ²)^l. He는 ReLU "
-            "네트워크의 신호를 유지하고, Xavier는 ReLU 층마다 신호를 반으로 줄이며, tanh는 "
-            "둘 다에서 줄어든다.",
-        ),
-    )
     _explore_depth(ctx)
 
 
@@ -107,7 +91,7 @@ def _explore_depth(ctx, width: int = 128, n_samples: int = 400, max_depth: int =
 
     fig = Explorable(
         "init-depth",
-        ctx.t("Initialisation through depth", "깊이에 따른 초기화"),
+        ctx.t("Variance through depth: Xavier vs He", "깊이에 따른 분산: Xavier 대 He"),
         ctx.t(
             f"A random network of width D_in = {width}, weights from qed.nn.init, inputs "
             "x ~ N(0, I) (S = 1). Left: E[h²] after each layer (solid) and the notes' "

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from qed.tour._common import new_figure
-
 TITLE = "Overfitting and regularization"
 TITLE_KO = "Overfitting과 Regularization"
 SECTION = "overfitting (y = [1 x … x^m]β); Regularization ‖Y − Xβ‖² + λ‖β‖²"
@@ -23,6 +21,7 @@ def run(ctx) -> None:
     from qed.datasets import load_diabetes
     from qed.linear import PolynomialFeatures, Ridge
     from qed.theory import overfitting_curve
+    from qed.tour.interactive import Explorable, hline, line
 
     curve = overfitting_curve(range(0, 15), n_train=15, random_state=0)
     best = curve["best_degree"]
@@ -88,21 +87,26 @@ def run(ctx) -> None:
     alphas = np.logspace(-4, 2, 40)
     coefs = np.array([Ridge(alpha=a).fit(X, y).coef_ for a in alphas])
     names = ["age", "sex", "bmi", "bp", "s1", "s2", "s3", "s4", "s5", "s6"]
-    fig, ax = new_figure(width=7.0, height=4.0)
-    for j in range(coefs.shape[1]):
-        ax.semilogx(alphas, coefs[:, j], label=names[j] if j < len(names) else f"x{j}")
-    ax.axhline(0.0, color="k", lw=0.6)
-    ax.set(xlabel="λ", ylabel="β_j", title="ridge path on diabetes: β(λ) = (XᵀX + λI)⁻¹Xᵀy")
-    ax.legend(fontsize="x-small", ncol=2)
-    ctx.figure(
-        fig,
+    path = Explorable(
+        "ridge-path",
         ctx.t("Ridge path", "Ridge 경로 (ridge path)"),
         ctx.t(
-            "Every coefficient shrinks towards 0 as the penalty λ grows (the intercept is "
-            "not penalised).",
-            "벌점 λ가 커질수록 모든 계수가 0으로 줄어든다 (절편은 벌점을 받지 않는다).",
+            "β(λ) = (XᵀX + λI)⁻¹Xᵀy on diabetes: every coefficient shrinks towards 0 as the "
+            "penalty λ grows (the intercept is not penalised).",
+            "당뇨병 데이터의 β(λ) = (XᵀX + λI)⁻¹Xᵀy: 벌점 λ가 커질수록 모든 계수가 0으로 "
+            "줄어든다 (절편은 벌점을 받지 않는다).",
         ),
     )
+    path.panel(
+        ctx.t("ridge path on diabetes", "당뇨병 데이터의 ridge 경로"),
+        xlabel="λ",
+        ylabel="β_j",
+        logx=True,
+        static=[hline(0.0, color="#1f2328", dash=False)]
+        + [line(alphas, coefs[:, j], color=j, label=names[j]) for j in range(coefs.shape[1])],
+    )
+    path.frame((), [[]])
+    ctx.explorable(path)
 
 
 def _explore_degree(ctx) -> None:

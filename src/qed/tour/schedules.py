@@ -82,22 +82,6 @@ def run(ctx) -> None:
         rtol=1e-10,
         atol=1e-15,
     )
-    from qed.optim import plot_schedules
-
-    fig = plot_schedules(scheds, T)
-    ax = fig.axes[0]
-    ax.set_ylim(0, 0.11)
-    ax.set_title("learning-rate schedules, α₀ = 0.1, T = 100")
-    ctx.figure(
-        fig,
-        ctx.t("Learning-rate schedules", "학습률 스케줄"),
-        ctx.t(
-            "The notes' four decays and a warm-up, as pure functions of the step; each "
-            "matches torch.optim.lr_scheduler step for step.",
-            "노트의 네 가지 decay와 warm-up을 단계의 순수 함수로. 각각 "
-            "torch.optim.lr_scheduler와 단계마다 일치한다.",
-        ),
-    )
     _explore_warmup(ctx)
 
 
@@ -125,7 +109,7 @@ def _explore_warmup(ctx) -> None:
     T = 200
     fig = Explorable(
         "schedules",
-        ctx.t("Warm-up and decay", "warm-up과 decay"),
+        ctx.t("Learning-rate schedules: warm-up and decay", "학습률 스케줄: warm-up과 decay"),
         ctx.t(
             "Left: the learning rate α_t (α₀ = 0.1, T = 200 steps; the decay starts after the "
             "warm-up). Right: Adam with that schedule on an ill-conditioned quadratic "

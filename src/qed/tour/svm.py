@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from qed.tour._common import new_figure, standardize
+from qed.tour._common import standardize
 
 TITLE = "Support vector machine"
 TITLE_KO = "서포트 벡터 머신 (SVM)"
@@ -115,35 +115,6 @@ def run(ctx) -> None:
     )
     ctx.certificate("SVC(rbf, C = 1) on breast cancer", soft.certificate(Xb, yb))
 
-    fig, ax = new_figure(width=7.0, height=4.6)
-    for label, color, name in [(-1, "C0", "setosa (y = −1)"), (1, "C1", "versicolor (y = +1)")]:
-        ax.scatter(*X2[y2 == label].T, s=16, color=color, label=name, edgecolor="k", linewidth=0.3)
-    sv = hard.support_vectors_
-    ax.scatter(
-        *sv.T, s=110, facecolor="none", edgecolor="k", linewidth=1.2, label="support vectors"
-    )
-    xs = np.linspace(X2[:, 0].min() - 0.2, X2[:, 0].max() + 0.2, 50)
-    b = np.ravel(hard.intercept_)[0]
-    for level, style in [(0, "-"), (1, "--"), (-1, "--")]:
-        ax.plot(xs, (level - b - w[0] * xs) / w[1], "k" + style, lw=1)
-    ax.set(
-        xlim=(xs[0], xs[-1]),
-        ylim=(X2[:, 1].min() - 0.3, X2[:, 1].max() + 0.3),
-        xlabel="sepal length (cm)",
-        ylabel="sepal width (cm)",
-        title=f"hard-margin SVM: wᵀx + b = 0, ±1 (margin {hard.margin_:.3f})",
-    )
-    ax.legend(fontsize="x-small", loc="lower right")
-    ctx.figure(
-        fig,
-        ctx.t("SVM margin and support vectors", "SVM 평면, margin과 support vector"),
-        ctx.t(
-            "The separating line and the two margin lines wᵀx + b = ±1; the circled points "
-            "are the support vectors, the only ones with αᵢ > 0.",
-            "분리 평면과 두 margin 선 wᵀx + b = ±1. 동그라미 친 점이 support vector, 즉 "
-            "αᵢ > 0 인 유일한 점들 (가장 가까운 점).",
-        ),
-    )
     _explore_c(ctx, X2, y2)
 
 
@@ -154,7 +125,10 @@ def _explore_c(ctx, X2: np.ndarray, y2: np.ndarray) -> None:
 
     fig = Explorable(
         "svm-c",
-        ctx.t("From soft to hard margin", "soft margin에서 hard margin으로"),
+        ctx.t(
+            "SVM margin and support vectors: from soft to hard margin",
+            "SVM 평면, margin과 support vector: soft margin에서 hard margin으로",
+        ),
         ctx.t(
             "Linear SVM on iris (setosa against versicolor, sepal length and width). A small C "
             "lets points inside the margin (αᵢ = C): a wide margin held by many support "
@@ -169,7 +143,7 @@ def _explore_c(ctx, X2: np.ndarray, y2: np.ndarray) -> None:
         "C",
         [0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 100.0, 1000.0, np.inf],
         names=["0.01", "0.03", "0.1", "0.3", "1", "3", "10", "100", "1000", "∞"],
-        initial=4,
+        initial=9,
     )
     lo, hi = X2[:, 0].min() - 0.2, X2[:, 0].max() + 0.2
     xs = np.array([lo, hi])
