@@ -76,3 +76,21 @@ def test_out_is_a_file(tmp_path):
 def test_chapters_bad_lang():
     result = CliRunner().invoke(app, ["chapters", "--lang", "xx"])
     assert result.exit_code == 1 and "--lang must be one of" in result.output
+
+
+def test_missing_typesetter_is_named(tmp_path, monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "latex2mathml" else real(name, *a),
+    )
+    result = CliRunner().invoke(app, ["tour", "--out", str(tmp_path / "o"), "--chapters", "8"])
+    assert result.exit_code == 1 and "pip install latex2mathml" in result.output
+    monkeypatch.setitem(__import__("sys").modules, "latex2mathml.converter", None)
+    to_mathml.cache_clear()
+    with pytest.raises(ImportError, match="pip install latex2mathml"):
+        to_mathml("x^2")
+    to_mathml.cache_clear()

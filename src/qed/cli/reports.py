@@ -55,6 +55,11 @@ def tour(
 
     if lang not in LANGUAGES:
         raise CLIError(f"--lang must be one of {', '.join(LANGUAGES)}, got {lang!r}")
+    if importlib.util.find_spec("latex2mathml") is None:
+        raise CLIError(
+            "the tour typesets its equations with latex2mathml, which is not installed: "
+            "pip install latex2mathml (or qed[cli])"
+        )
     selected: list[str] = []
     if chapters_ is not None:
         try:

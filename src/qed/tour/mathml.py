@@ -25,7 +25,13 @@ def to_mathml(latex: str, *, display: bool = True) -> str:
     """
     if not isinstance(latex, str) or not latex.strip():
         raise ValueError("an equation must be a non-empty LaTeX string.")
-    from latex2mathml.converter import convert
+    try:
+        from latex2mathml.converter import convert
+    except ImportError:
+        raise ImportError(
+            "the tour typesets its equations with latex2mathml, which is not installed: "
+            "pip install latex2mathml (or qed[cli])."
+        ) from None
 
     try:
         markup = convert(latex, display="block" if display else "inline")
