@@ -31,7 +31,13 @@ def test_korean_edition_of_a_subset(korean):
         mod = __import__(f"qed.tour.{key}", fromlist=["TITLE_KO"])
         assert mod.TITLE_KO in page and mod.TITLE not in page
     # the report's own words, the notes' terms and the interactive figures' words
-    for word in (UI["ko"]["summary"], UI["ko"]["reference"], "동전 던지기", "산정결과 H 7 T 3"):
+    for word in (
+        UI["ko"]["summary"],
+        UI["ko"]["reference"],
+        "동전 던지기",
+        "산정결과 H 7 T 3",
+        "닫힌 형태",  # "closed form" in the reference column
+    ):
         assert word in page, word
     for word in ("Summary", "reference from", "choose the prior", "warm-up and decay"):
         assert word not in page, word

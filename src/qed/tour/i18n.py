@@ -8,7 +8,7 @@ the chapter modules (``TITLE_KO``, ``SECTION_KO``, ``ctx.t(en, ko)``).
 
 from __future__ import annotations
 
-__all__ = ["ui_strings", "UI"]
+__all__ = ["ui_strings", "UI", "peer_ko"]
 
 UI: dict[str, dict[str, str]] = {
     "en": {
@@ -83,3 +83,26 @@ def ui_strings(lang: str) -> dict[str, str]:
     if lang not in UI:
         raise ValueError(f"lang must be one of {sorted(UI)}, got {lang!r}.")
     return UI[lang]
+
+
+# the words of the "reference from" column that are not a library's name
+_PEERS_KO = (
+    ("the notes' identity", "노트의 항등식"),
+    ("the notes' formula", "노트의 공식"),
+    ("the notes", "노트"),
+    ("closed form", "닫힌 형태"),
+    ("chain rule", "연쇄 법칙"),
+    ("identity", "항등식"),
+    ("the dual", "쌍대 문제"),
+    ("same architecture and optimizer", "같은 구조와 옵티마이저"),
+    ("libsvm's stopping tolerance", "libsvm의 정지 허용오차"),
+    ("on the primal", "원 문제에서"),
+    ("not installed", "설치되지 않음"),
+)
+
+
+def peer_ko(peer: str) -> str:
+    """The "reference from" entry in Korean: library names stay, the words around them go."""
+    for en, ko in _PEERS_KO:
+        peer = peer.replace(en, ko)
+    return peer

@@ -150,6 +150,10 @@ class ChapterContext:
     ) -> Comparison:
         """Record ``value`` beside ``reference`` (a value, or a function computing it with the
         peer library; when that library is not installed the row says so)."""
+        if self.lang == "ko":
+            from qed.tour.i18n import peer_ko
+
+            peer = peer_ko(peer)
         ref_value: Any = None
         if callable(reference):
             try:
