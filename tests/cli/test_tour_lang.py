@@ -37,6 +37,7 @@ def test_korean_edition_of_a_subset(korean):
         "동전 던지기",
         "산정결과 H 7 T 3",
         "닫힌 형태",  # "closed form" in the reference column
+        "95% 신용구간",  # a quantity's name
     ):
         assert word in page, word
     for word in ("Summary", "reference from", "choose the prior", "warm-up and decay"):

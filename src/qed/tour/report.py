@@ -151,9 +151,9 @@ class ChapterContext:
         """Record ``value`` beside ``reference`` (a value, or a function computing it with the
         peer library; when that library is not installed the row says so)."""
         if self.lang == "ko":
-            from qed.tour.i18n import peer_ko
+            from qed.tour.i18n import peer_ko, quantity_ko
 
-            peer = peer_ko(peer)
+            peer, quantity = peer_ko(peer), quantity_ko(quantity)
         ref_value: Any = None
         if callable(reference):
             try:
