@@ -21,26 +21,57 @@ def tour(
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for index.html.")] = Path(
         "qed-tour"
     ),
-    chapter: Annotated[
-        list[str] | None,
+    chapters_: Annotated[
+        str | None,
         typer.Option(
-            "--chapter", "-c", help="Run only this chapter (repeatable; see `qed chapters`)."
+            "--chapters",
+            help="Run only these chapters: numbers, ranges or keys, e.g. 1,7 or 2-4,svm "
+            "(see `qed chapters`).",
         ),
     ] = None,
+    chapter: Annotated[
+        list[str] | None,
+        typer.Option("--chapter", "-c", help="Run only this chapter key (repeatable)."),
+    ] = None,
+    lang: Annotated[
+        str,
+        typer.Option(
+            "--lang", help="Language of the page: en (default) or ko (the notes' Korean)."
+        ),
+    ] = "en",
+    open_: Annotated[
+        bool, typer.Option("--open", help="Open the page in the default browser when done.")
+    ] = False,
 ) -> None:
     """Run every chapter of the notes and write the HTML report DIR/index.html.
 
-    Each chapter shows the notes' formula, qed's values beside scikit-learn/PyTorch/SciPy,
-    the certificates of the fitted models and figures, computed on bundled real data.
+    Each chapter shows the notes' equations (typeset), qed's values beside
+    scikit-learn/PyTorch/SciPy, the certificates of the fitted models, and figures, some of
+    which the reader can move; everything is computed on bundled real data.
     """
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from qed.tour import CHAPTERS, run_tour
+    from qed.tour import CHAPTERS, LANGUAGES, parse_chapters, run_tour
 
-    selected = list(chapter or []) or list(CHAPTERS)
-    unknown = [c for c in selected if c not in CHAPTERS]
+    if lang not in LANGUAGES:
+        raise CLIError(f"--lang must be one of {', '.join(LANGUAGES)}, got {lang!r}")
+    if importlib.util.find_spec("latex2mathml") is None:
+        raise CLIError(
+            "the tour typesets its equations with latex2mathml, which is not installed: "
+            "pip install latex2mathml (or qed[cli])"
+        )
+    selected: list[str] = []
+    if chapters_ is not None:
+        try:
+            selected = parse_chapters(chapters_)
+        except ValueError as exc:
+            raise CLIError(str(exc)) from None
+    unknown = [c for c in chapter or [] if c not in CHAPTERS]
     if unknown:
         raise CLIError(f"unknown chapter(s) {', '.join(unknown)}; run `qed chapters` for the list")
+    selected = [k for k in CHAPTERS if k in set(selected) | set(chapter or [])] or list(CHAPTERS)
+    if out.exists() and not out.is_dir():
+        raise CLIError(f"--out {out} is a file; give a folder for index.html")
     with Progress(
         TextColumn("{task.description:<40}"),
         BarColumn(),
@@ -53,6 +84,7 @@ def tour(
         result = run_tour(
             out,
             chapters=selected,
+            lang=lang,
             on_start=lambda n, title: progress.update(task_id, description=f"{n}. {title}"),
             on_done=lambda ch: progress.advance(task_id),
         )
@@ -67,7 +99,9 @@ def tour(
             status,
             f"{ch.n_agree}/{ch.n_checked}",
             certs,
-            str(len(ch.figures)),
+            f"{len(ch.figures)} + {len(ch.explorables)} interactive"
+            if ch.explorables
+            else str(len(ch.figures)),
             f"{ch.seconds:.2f}",
         )
     console.print(table)
@@ -75,19 +109,29 @@ def tour(
         if ch.status != "ok":
             console.print(f"[red]{ch.number}. {ch.title}: {ch.status}: {ch.message}[/]")
     console.print(f"report: {result.path}")
+    if open_:
+        import webbrowser
+
+        if not webbrowser.open(result.path.resolve().as_uri()):
+            console.print("[yellow]no browser could be opened; open the file above by hand[/]")
     if not result.ok:
         raise typer.Exit(1)
 
 
 @app.command()
-def chapters() -> None:
+@guard
+def chapters(
+    lang: Annotated[str, typer.Option("--lang", help="en (default) or ko.")] = "en",
+) -> None:
     """List the chapters of the tour, in the notes' order."""
-    from qed.tour import chapter_titles
+    from qed.tour import LANGUAGES, chapter_titles
 
+    if lang not in LANGUAGES:
+        raise CLIError(f"--lang must be one of {', '.join(LANGUAGES)}, got {lang!r}")
     table = Table(title="chapters of the notes", title_justify="left")
     for col in ("#", "key", "title", "section of the notes"):
         table.add_column(col)
-    for number, key, title, section in chapter_titles():
+    for number, key, title, section in chapter_titles(lang):
         table.add_row(str(number), key, title, section)
     console.print(table)
 

@@ -1,10 +1,12 @@
 """``qed tour``: every chapter of the notes, computed on real data, as one HTML report.
 
 Each chapter is a module of this package, in the notes' order (``CHAPTERS``), exposing
-``TITLE``, ``SECTION`` (the notes' section it computes), ``FORMULA`` (the notes' formula, in
-Unicode) and ``run(ctx)``, which fits qed's models on the bundled data sets and records into
-``ctx`` (a :class:`qed.tour.report.ChapterContext`) the values it computed beside their
-scikit-learn/PyTorch/SciPy references, the certificates of the fitted models and figures.
+``TITLE`` and ``TITLE_KO``, ``SECTION`` and ``SECTION_KO`` (the notes' section it computes),
+``FORMULA`` (the notes' equations, a tuple of LaTeX strings, typeset to MathML in the page)
+and ``run(ctx)``, which fits qed's models on the bundled data sets and records into ``ctx``
+(a :class:`qed.tour.report.ChapterContext`) the values it computed beside their
+scikit-learn/PyTorch/SciPy references, the certificates of the fitted models, figures and
+interactive figures whose frames it computed.
 
 :func:`run_tour` runs them all, isolating failures (a chapter whose library module is missing
 is marked ``pending``, one that raises is marked ``error``; the others still run) and writes
@@ -13,6 +15,7 @@ is marked ``pending``, one that raises is marked ``error``; the others still run
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import time
@@ -21,9 +24,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from qed.tour.report import Chapter, ChapterContext, render_html
+from qed.tour.report import LANGUAGES, Chapter, ChapterContext, render_html
 
-__all__ = ["CHAPTERS", "TourResult", "run_chapter", "run_tour", "chapter_titles"]
+__all__ = [
+    "CHAPTERS",
+    "LANGUAGES",
+    "TourResult",
+    "run_chapter",
+    "run_tour",
+    "chapter_titles",
+    "parse_chapters",
+]
 
 # The notes' order (see ../shared/notes/GLOSSARY.md, "section by section").
 CHAPTERS = (
@@ -59,23 +70,71 @@ def _module(key: str):
     return importlib.import_module(f"qed.tour.{key}")
 
 
-def chapter_titles() -> list[tuple[int, str, str, str]]:
+def _title(mod, lang: str) -> tuple[str, str]:
+    if lang == "ko":
+        return mod.TITLE_KO, mod.SECTION_KO
+    return mod.TITLE, mod.SECTION
+
+
+def chapter_titles(lang: str = "en") -> list[tuple[int, str, str, str]]:
     """(number, key, title, section of the notes) for every chapter, without running any."""
+    _check_lang(lang)
     out = []
     for i, key in enumerate(CHAPTERS, start=1):
-        mod = _module(key)
-        out.append((i, key, mod.TITLE, mod.SECTION))
+        out.append((i, key, *_title(_module(key), lang)))
     return out
 
 
-def run_chapter(number: int, key: str, *, dpi: int = 80) -> Chapter:
+def _blas_limit(threads: int | None):
+    if threads is None:
+        return contextlib.nullcontext()
+    import scipy.linalg  # noqa: F401 - scipy bundles its own BLAS: load it so the cap reaches it
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=int(threads), user_api="blas")
+
+
+def _check_lang(lang: str) -> None:
+    if lang not in LANGUAGES:
+        raise ValueError(f"lang must be one of {', '.join(LANGUAGES)}; got {lang!r}.")
+
+
+def parse_chapters(spec: str) -> list[str]:
+    """Chapter keys from a comma-separated list of numbers, ranges and keys, in the notes'
+    order without repeats: ``"1,7"``, ``"2-4,svm"``. Raises ValueError naming a bad item."""
+    if not isinstance(spec, str) or not spec.strip():
+        raise ValueError("--chapters needs a list such as 1,7 or 2-4 or bayes,svm.")
+    picked: set[str] = set()
+    n = len(CHAPTERS)
+    for item in (p.strip() for p in spec.split(",")):
+        if not item:
+            raise ValueError(f"empty item in chapter list {spec!r}; write e.g. 1,7.")
+        if item in CHAPTERS:
+            picked.add(item)
+            continue
+        lo, sep, hi = item.partition("-")
+        try:
+            a, b = int(lo), int(hi) if sep else int(lo)
+        except ValueError:
+            raise ValueError(
+                f"unknown chapter {item!r}: use numbers 1-{n} or keys ({', '.join(CHAPTERS)})."
+            ) from None
+        if not (1 <= a <= b <= n):
+            raise ValueError(f"chapter {item!r} is out of range: the chapters are 1-{n}.")
+        picked.update(CHAPTERS[a - 1 : b])
+    return [k for k in CHAPTERS if k in picked]
+
+
+def run_chapter(number: int, key: str, *, dpi: int = 80, lang: str = "en") -> Chapter:
     """Run one chapter, turning a missing library module into ``pending`` and any other
     exception into ``error`` (with its last line), never raising."""
+    _check_lang(lang)
     mod = _module(key)
-    chapter = Chapter(number, key, mod.TITLE, mod.SECTION, mod.FORMULA)
+    formula = getattr(mod, "FORMULA_KO", mod.FORMULA) if lang == "ko" else mod.FORMULA
+    chapter = Chapter(number, key, *_title(mod, lang), tuple(formula))
     start = time.perf_counter()
     try:
-        mod.run(ChapterContext(chapter, dpi=dpi))
+        mod.run(ChapterContext(chapter, dpi=dpi, lang=lang))
     except ImportError as exc:
         chapter.status, chapter.message = "pending", f"{type(exc).__name__}: {exc}"
     except Exception as exc:  # noqa: BLE001 - one chapter's failure must not stop the tour
@@ -95,26 +154,34 @@ def run_tour(
     on_start: Callable[[int, str], None] | None = None,
     on_done: Callable[[Chapter], None] | None = None,
     dpi: int = 80,
+    lang: str = "en",
+    blas_threads: int | None = 1,
 ) -> TourResult:
     """Run the chapters (all, in the notes' order, by default) and write ``out/index.html``.
 
-    ``on_start(number, title)`` and ``on_done(chapter)`` let a caller show progress.
-    ``out=None`` runs without writing.
+    ``lang`` is "en" (default) or "ko" (the notes' Korean). ``on_start(number, title)`` and
+    ``on_done(chapter)`` let a caller show progress. ``out=None`` runs without writing.
+    ``blas_threads`` caps the BLAS threads while the chapters run (None: no cap): their
+    matrices are small (at most 1797 × 64), where one thread is as fast as several, and on a
+    shared machine BLAS threads spinning for a busy core made a 442 × 442 Cholesky 200 times
+    slower (measured: 0.3 s against 1.5 ms).
     """
+    _check_lang(lang)
     keys = list(CHAPTERS if chapters is None else chapters)
     unknown = [k for k in keys if k not in CHAPTERS]
     if unknown:
         raise ValueError(f"unknown chapter(s) {unknown}; the chapters are {list(CHAPTERS)}.")
     start = time.perf_counter()
     done = []
-    for key in keys:
-        number = CHAPTERS.index(key) + 1
-        if on_start is not None:
-            on_start(number, _module(key).TITLE)
-        chapter = run_chapter(number, key, dpi=dpi)
-        done.append(chapter)
-        if on_done is not None:
-            on_done(chapter)
+    with _blas_limit(blas_threads):
+        for key in keys:
+            number = CHAPTERS.index(key) + 1
+            if on_start is not None:
+                on_start(number, _title(_module(key), lang)[0])
+            chapter = run_chapter(number, key, dpi=dpi, lang=lang)
+            done.append(chapter)
+            if on_done is not None:
+                on_done(chapter)
     seconds = time.perf_counter() - start
     path = None
     if out is not None:
@@ -123,7 +190,7 @@ def run_tour(
         folder = Path(out)
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / "index.html"
-        html = render_html(done, seconds=seconds, version=__version__)
+        html = render_html(done, seconds=seconds, version=__version__, lang=lang)
         tmp = folder / ".index.html.tmp"
         tmp.write_text(html, encoding="utf-8")
         os.replace(tmp, path)

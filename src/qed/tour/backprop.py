@@ -5,8 +5,13 @@ from __future__ import annotations
 import numpy as np
 
 TITLE = "Backpropagation"
+TITLE_KO = "역전파 (Backpropagation)"
 SECTION = "say W = XY, then ∂L/∂X = ∂L/∂W·Yᵀ, ∂L/∂Y = Xᵀ·∂L/∂W"
-FORMULA = "W = XY  ⇒  ∂L/∂X = (∂L/∂W)·Yᵀ,   ∂L/∂Y = Xᵀ·(∂L/∂W)"
+SECTION_KO = "W = XY 이면 ∂L/∂X = ∂L/∂W·Yᵀ, ∂L/∂Y = Xᵀ·∂L/∂W"
+FORMULA = (
+    r"W = XY \;\Rightarrow\; \frac{\partial \mathcal{L}}{\partial X} = \frac{\partial \mathcal{L}}{\partial W}\, Y^T,"
+    r" \qquad \frac{\partial \mathcal{L}}{\partial Y} = X^T\, \frac{\partial \mathcal{L}}{\partial W}",
+)
 
 
 def run(ctx) -> None:
@@ -87,5 +92,7 @@ def run(ctx) -> None:
     ctx.compare("gradcheck (tape vs central differences)", float(ok), 1.0, "finite differences")
     ctx.note(
         "Every operation records its local backward next to its forward; backward() "
-        "walks the tape in reverse topological order, summing into each .grad."
+        "walks the tape in reverse topological order, summing into each .grad.",
+        ko="모든 연산은 forward 옆에 자신의 국소 backward를 기록한다. backward()는 테이프를 "
+        "역위상 순서로 거슬러 가며 각 .grad에 더한다.",
     )

@@ -7,11 +7,14 @@ import numpy as np
 from qed.tour._common import new_figure
 
 TITLE = "Batch normalisation"
+TITLE_KO = "배치 정규화 (Batch Normalization)"
 SECTION = "Batch Normalization: x̃ = (x − μ)/√(σ² + ε), ỹ = γx̃ + β; running μ, σ² with momentum m"
+SECTION_KO = "Batch Normalization: x̃ = (x − μ)/√(σ² + ε), ỹ = γx̃ + β; momentum m 으로 running μ, σ²"
 FORMULA = (
-    "x̃ᵢⱼ = (xᵢⱼ − μⱼ)/√(σⱼ² + ε),   ỹᵢⱼ = γⱼx̃ᵢⱼ + βⱼ   (training: batch μ, σ²)\n"
-    "μ^run = m·μ^run + (1 − m)·μ^batch,   (σ²)^run = m·(σ²)^run + (1 − m)·(σ²)^batch   "
-    "(PyTorch's momentum = 1 − m)"
+    r"\tilde{x}_{ij} = \frac{x_{ij} - \mu_j}{\sqrt{\sigma_j^2 + \epsilon}}, \qquad"
+    r" \tilde{y}_{ij} = \gamma_j \tilde{x}_{ij} + \beta_j \quad (\text{training: batch } \mu, \sigma^2)",
+    r"\mu^{\text{run}} = m\,\mu^{\text{run}} + (1 - m)\,\mu^{\text{batch}}, \qquad"
+    r" (\sigma^2)^{\text{run}} = m\,(\sigma^2)^{\text{run}} + (1 - m)\,(\sigma^2)^{\text{batch}}",
 )
 
 
@@ -90,7 +93,9 @@ def run(ctx) -> None:
     )
     ctx.note(
         "In evaluation mode the running statistics replace the batch ones, so a single "
-        "sample is normalised the same way whichever batch it comes in."
+        "sample is normalised the same way whichever batch it comes in.",
+        ko="평가 모드에서는 running 통계가 batch 통계를 대신하므로, 한 샘플은 어느 batch에 "
+        "들어 있든 같은 방식으로 정규화된다.",
     )
 
     fig, (ax, ax2) = new_figure(1, 2, width=10.0)
@@ -105,8 +110,12 @@ def run(ctx) -> None:
     ax.legend(fontsize="x-small")
     ctx.figure(
         fig,
-        "Batch-norm running statistics",
-        "The running estimates on digits pixels, batches of 32, momentum 0.1: they forget "
-        "their start at rate 0.9 per batch and settle around the data's mean and "
-        "variance (dotted).",
+        ctx.t("Batch-norm running statistics", "Batch-norm running 통계"),
+        ctx.t(
+            "The running estimates on digits pixels, batches of 32, momentum 0.1: they forget "
+            "their start at rate 0.9 per batch and settle around the data's mean and "
+            "variance (dotted).",
+            "digits 픽셀의 running 추정값 (batch 32, momentum 0.1, 노트의 m = 0.9): batch마다 "
+            "0.9의 비율로 처음 값을 잊고 데이터의 평균과 분산 (점선) 근처에 자리 잡는다.",
+        ),
     )

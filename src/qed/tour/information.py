@@ -7,12 +7,14 @@ import numpy as np
 from qed.tour._common import new_figure
 
 TITLE = "Entropy, KL divergence, mutual information"
+TITLE_KO = "엔트로피, KL divergence, mutual information"
 SECTION = "Entropy; KL Divergence; Jensen; Mutual Information; Cross Entropy"
+SECTION_KO = "엔트로피; KL Divergence; Jensen 부등식; Mutual Information; Cross Entropy"
 FORMULA = (
-    "h(x) = −log p(x),   H(X) = E[−log p(X)] ≥ 0,   H(X, Y) = H(X) + H(Y | X)\n"
-    "D_KL(P ‖ Q) = Σ p(x) log(p(x)/q(x)) ≥ 0  (Jensen; not symmetric, no triangle inequality)\n"
-    "I(X; Y) = D_KL(p(x, y) ‖ p(x)p(y)) = H(X) + H(Y) − H(X, Y) = H(X) − H(X | Y)\n"
-    "H_p(q) = −Σ p(x) log q(x),   D_KL(p ‖ q) = H_p(q) − H(p)"
+    r"h(x) = -\log p(x), \quad H(X) = \mathbb{E}[-\log p(X)] \ge 0, \quad H(X, Y) = H(X) + H(Y \mid X)",
+    r"D_{KL}(P \parallel Q) = \sum_x p(x) \log\frac{p(x)}{q(x)} \ge -\log \mathbb{E}_{p}\left[\frac{q(x)}{p(x)}\right] = 0",
+    r"I(X; Y) = D_{KL}(p(x, y) \parallel p(x)p(y)) = H(X) + H(Y) - H(X, Y) = H(X) - H(X \mid Y)",
+    r"H_p(q) = -\sum_x p(x)\log q(x), \qquad D_{KL}(p \parallel q) = H_p(q) - H(p) \ge 0",
 )
 
 
@@ -29,7 +31,9 @@ def run(ctx) -> None:
     mi = info.mutual_information(pxy)
     ctx.note(
         f"Iris: petal length binned into 4 bins against the 3 species; I(X; Y) = "
-        f"{mi:.4f} nats of the H(Y) = {info.entropy(py):.4f} available."
+        f"{mi:.4f} nats of the H(Y) = {info.entropy(py):.4f} available.",
+        ko=f"Iris: 꽃잎 길이를 4개 구간으로 나누어 3개 품종과 비교. I(X; Y) = {mi:.4f} nats "
+        f"(H(Y) = {info.entropy(py):.4f} 중). 독립이면 0, 의존할수록 커진다.",
     )
 
     def scipy_entropy(p, q=None):
@@ -85,7 +89,11 @@ def run(ctx) -> None:
         "identity",
         rtol=1e-12,
     )
-    ctx.note(f"KL is not symmetric: D_KL(p ‖ u) = {kl_pq:.4f} but D_KL(u ‖ p) = {kl_qp:.4f}.")
+    ctx.note(
+        f"KL is not symmetric: D_KL(p ‖ u) = {kl_pq:.4f} but D_KL(u ‖ p) = {kl_qp:.4f}.",
+        ko=f"KL은 대칭이 아니다 ((x) symmetric): D_KL(p ‖ u) = {kl_pq:.4f}, "
+        f"D_KL(u ‖ p) = {kl_qp:.4f}.",
+    )
     mu0, mu1 = X[y == 0].mean(0), X[y == 1].mean(0)
     c0, c1 = np.cov(X[y == 0].T), np.cov(X[y == 1].T)
 
@@ -128,7 +136,13 @@ def run(ctx) -> None:
     ax2.legend(fontsize="small")
     ctx.figure(
         fig,
-        "Entropy, cross entropy and KL divergence",
-        "Left: binary entropy, and the cross entropy H_p(q) ≥ H(p) with equality at "
-        "q = p. Right: the two directions of the KL divergence differ.",
+        ctx.t(
+            "Entropy, cross entropy and KL divergence", "엔트로피, cross entropy와 KL divergence"
+        ),
+        ctx.t(
+            "Left: binary entropy, and the cross entropy H_p(q) ≥ H(p) with equality at "
+            "q = p. Right: the two directions of the KL divergence differ.",
+            "왼쪽: 이진 엔트로피와 cross entropy H_p(q) ≥ H(p) (q = p 에서 등호). 오른쪽: KL "
+            "divergence의 두 방향은 서로 다르다.",
+        ),
     )

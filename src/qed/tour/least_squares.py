@@ -7,12 +7,16 @@ import numpy as np
 from qed.tour._common import new_figure
 
 TITLE = "Least squares and maximum likelihood"
+TITLE_KO = "최소제곱과 최대우도추정"
 SECTION = "Least Square Estimate; Maximum Likelihood Estimate (Y = Xβ + ε)"
+SECTION_KO = "최소제곱 추정 (Least Square Estimate); 최대우도추정 (Y = Xβ + ε)"
 FORMULA = (
-    "‖y − Xβ‖² = yᵀy − yᵀXβ − βᵀXᵀy + βᵀXᵀXβ,   ∇_β = −2Xᵀy + 2XᵀXβ = 0  ⇒  XᵀXβ = Xᵀy\n"
-    "∇_β βᵀAβ = (A + Aᵀ)β\n"
-    "Y = Xβ + ε ~ N(Xβ, σ²I):  p(y) = (2π)^(−n/2) σ^(−n) exp(−‖y − Xβ‖²/(2σ²))  ⇒  "
-    "β_MLE = β_LS,  σ²_MLE = RSS/n"
+    r"(\text{loss}) = \|y - X\beta\|^2 = y^T y - y^T X\beta - \beta^T X^T y + \beta^T X^T X\beta",
+    r"\nabla_\beta (\text{loss}) = -2X^T y + 2X^T X\beta = 0 \;\Rightarrow\; X^T X\beta = X^T y",
+    r"\nabla_\beta\, \beta^T A\beta = \nabla_\beta \sum_{i,j} \beta_i A_{ij}\beta_j = (A + A^T)\beta",
+    r"Y = X\beta + \epsilon \sim \mathcal{N}(X\beta, \sigma^2 I):\quad p(y) = \frac{1}{(2\pi)^{n/2}\sigma^n}"
+    r" \exp\left(-\frac{1}{2\sigma^2}\|y - X\beta\|^2\right)",
+    r"\beta_{\text{MLE}} = \beta_{\text{LS}},\qquad \sigma^2_{\text{MLE}} = \frac{\text{RSS}}{n}",
 )
 
 
@@ -27,7 +31,9 @@ def run(ctx) -> None:
     rss = float(np.sum((y - pred) ** 2))
     ctx.note(
         f"Diabetes: n = {n} patients, d = {d} features; the normal equations solved by "
-        f"Cholesky give R² = {model.score(X, y):.4f}."
+        f"Cholesky give R² = {model.score(X, y):.4f}.",
+        ko=f"당뇨병 데이터: 환자 n = {n}명, 특성 d = {d}개. Cholesky로 푼 정규방정식 "
+        f"XᵀXβ = Xᵀy (구함)의 R² = {model.score(X, y):.4f}.",
     )
 
     def sk_fit():
@@ -87,7 +93,10 @@ def run(ctx) -> None:
             "∇_β βᵀAβ = (A + Aᵀ)β (random 4×4 A)", mine, theirs, "PyTorch autograd", rtol=1e-12
         )
     except ImportError:
-        ctx.note("PyTorch is not installed: the gradient identity was not cross-checked.")
+        ctx.note(
+            "PyTorch is not installed: the gradient identity was not cross-checked.",
+            ko="PyTorch가 설치되어 있지 않아 gradient 항등식을 교차 확인하지 못했다.",
+        )
     ctx.certificate("LinearRegression on diabetes", model.certificate(X, y))
 
     fig, (ax, ax2) = new_figure(1, 2, width=9.5)
@@ -112,7 +121,11 @@ def run(ctx) -> None:
     ax2.legend(fontsize="small")
     ctx.figure(
         fig,
-        "Least squares on diabetes",
-        "Left: predictions against the truth. Right: the residuals with the Gaussian "
-        "noise model whose maximum-likelihood variance is RSS/n.",
+        ctx.t("Least squares on diabetes", "당뇨병 데이터의 최소제곱"),
+        ctx.t(
+            "Left: predictions against the truth. Right: the residuals with the Gaussian "
+            "noise model whose maximum-likelihood variance is RSS/n.",
+            "왼쪽: 실제 값에 대한 예측. 오른쪽: 잔차와, 최대우도 분산이 RSS/n 인 가우시안 "
+            "잡음 모형.",
+        ),
     )

@@ -7,13 +7,21 @@ import numpy as np
 from qed.tour._common import new_figure, standardize
 
 TITLE = "Logistic and softmax regression"
+TITLE_KO = "로지스틱 회귀와 softmax 회귀"
 SECTION = "Sigmoid, odds, log-odds; Logistic Regression (MLE); Multi-class classification"
+SECTION_KO = "Sigmoid (확률은 sigmoid 형태로 표현할 수 있다), odds, log-odds; Logistic Regression (MLE); 다중 클래스 분류"
 FORMULA = (
-    "σ(z) = 1/(1 + e^(−z)),  odds = e^z,  log(odds) = z,  σ' = σ(1 − σ)\n"
-    "p(yᵢ | xᵢ, w) = σ(wᵀxᵢ)^yᵢ (1 − σ(wᵀxᵢ))^(1−yᵢ),   ∇_w(−log L) = Σᵢ (σ(wᵀxᵢ) − yᵢ) xᵢ\n"
-    "∇²_w(−log L) = XᵀSX,  S = diag(σᵢ(1 − σᵢ)) ⪰ 0  ⇒  convex: the stationary point is the "
-    "global min\n"
-    "p_k = e^(z_k)/Σⱼ e^(zⱼ),   ∇_{w_m}(−log L) = Σᵢ (p_im − y_im) xᵢ"
+    r"\sigma(z) = \frac{1}{1 + e^{-z}}, \quad \text{odds} = e^z, \quad \log(\text{odds}) = z, \quad \sigma' = \sigma(1 - \sigma)",
+    r"p(y_i \mid x_i, w) = \sigma(w^T x_i)^{y_i}\,(1 - \sigma(w^T x_i))^{1 - y_i}",
+    r"\nabla_w(-\log \mathcal{L}) = \sum_i \big(\underbrace{\sigma(w^T x_i)}_{\text{prediction}} - \underbrace{y_i}_{\text{truth}}\big)\, x_i",
+    r"\nabla_w\nabla_w(-\log\mathcal{L}) = X^T S X, \quad S = \text{diag}(\sigma_i(1 - \sigma_i)) \succeq 0"
+    r" \;\Rightarrow\; \langle v, Hv\rangle \ge 0 \text{ (convex)}",
+    r"p_k = \frac{e^{z_k}}{\sum_j e^{z_j}}, \qquad \nabla_{w_m}(-\log\mathcal{L}) = \sum_{i=1}^N (p_{im} - y_{im})\, x_i",
+)
+# the notes' own words under the braces: 예측 (prediction) and 실제 (ground truth)
+FORMULA_KO = tuple(
+    eq.replace(r"\text{prediction}", r"\text{예측}").replace(r"\text{truth}", r"\text{실제}")
+    for eq in FORMULA
 )
 
 
@@ -69,7 +77,9 @@ def run(ctx) -> None:
     )
     ctx.note(
         f"Breast cancer (30 standardised features): training accuracy "
-        f"{model.score(Xs, y):.4f} after {int(np.max(model.n_iter_))} Newton steps."
+        f"{model.score(Xs, y):.4f} after {int(np.max(model.n_iter_))} Newton steps.",
+        ko=f"유방암 데이터 (표준화한 30개 특성): Newton 단계 {int(np.max(model.n_iter_))}번 후 "
+        f"학습 정확도 {model.score(Xs, y):.4f}. −log L은 convex (有 global min).",
     )
     ctx.certificate("LogisticRegression on breast cancer", model.certificate(Xs, y))
 
@@ -118,7 +128,11 @@ def run(ctx) -> None:
     ax.legend(fontsize="x-small")
     ctx.figure(
         fig,
-        "Logistic decision boundary",
-        "Left: probability, odds and log-odds. Right: the three-class softmax regression "
-        "on iris petals; solid line max p = 0.5, dotted 0.9.",
+        ctx.t("Logistic decision boundary", "로지스틱 결정 경계"),
+        ctx.t(
+            "Left: probability, odds and log-odds. Right: the three-class softmax regression "
+            "on iris petals; solid line max p = 0.5, dotted 0.9.",
+            "왼쪽: 확률, odds와 log-odds. 오른쪽: iris 꽃잎에 대한 3-클래스 softmax 회귀. "
+            "실선은 max p = 0.5, 점선은 0.9.",
+        ),
     )

@@ -1,10 +1,12 @@
 """The tour's building blocks: what a chapter records, and the self-contained HTML report.
 
 A chapter module fills a :class:`ChapterContext` — notes, computed values beside their
-reference values (scikit-learn, PyTorch, SciPy, or a closed form), certificates and matplotlib
-figures — and :func:`render_html` turns the chapters into one HTML page through the jinja2
-template ``templates/report.html.j2``, figures embedded as base64 PNG so that the file
-stands alone.
+reference values (scikit-learn, PyTorch, SciPy, or a closed form), certificates, matplotlib
+figures and interactive figures (:class:`qed.tour.interactive.Explorable`) — and
+:func:`render_html` turns the chapters into one HTML page through the jinja2 template
+``templates/report.html.j2``: equations as MathML, static figures as base64 PNG, interactive
+figures as JSON frames drawn by the page's own script, so that the file stands alone.
+The page is written in English (``lang="en"``) or in the notes' Korean (``lang="ko"``).
 """
 
 from __future__ import annotations
@@ -27,7 +29,10 @@ __all__ = [
     "ChapterContext",
     "render_html",
     "fmt",
+    "LANGUAGES",
 ]
+
+LANGUAGES = ("en", "ko")
 
 
 def fmt(value: Any) -> str:
@@ -87,11 +92,12 @@ class Chapter:
     key: str
     title: str
     section: str
-    formula: str
+    formula: tuple[str, ...]  # LaTeX display equations
     notes: list[str] = field(default_factory=list)
     comparisons: list[Comparison] = field(default_factory=list)
     certificates: list[CertificateItem] = field(default_factory=list)
     figures: list[FigureItem] = field(default_factory=list)
+    explorables: list[Any] = field(default_factory=list)
     status: str = "ok"  # "ok", "pending" (a module has not landed), "error"
     message: str = ""
     seconds: float = 0.0
@@ -112,13 +118,25 @@ class Chapter:
 class ChapterContext:
     """What a chapter module's ``run(ctx)`` writes into."""
 
-    def __init__(self, chapter: Chapter, *, dpi: int = 80) -> None:
+    def __init__(self, chapter: Chapter, *, dpi: int = 80, lang: str = "en") -> None:
+        if lang not in LANGUAGES:
+            raise ValueError(f"lang must be one of {LANGUAGES}, got {lang!r}.")
         self.chapter = chapter
         self.dpi = dpi
+        self.lang = lang
 
-    def note(self, text: str) -> None:
-        """A sentence of what qed computed, shown as a bullet."""
-        self.chapter.notes.append(text)
+    def t(self, en: str, ko: str) -> str:
+        """The text in the page's language: ``en``, or the notes' Korean ``ko``."""
+        return ko if self.lang == "ko" else en
+
+    def note(self, text: str, ko: str | None = None) -> None:
+        """A sentence of what qed computed, shown as a bullet (``ko``: its Korean)."""
+        self.chapter.notes.append(ko if (self.lang == "ko" and ko) else text)
+
+    def explorable(self, figure: Any) -> None:
+        """Embed an interactive figure (:class:`qed.tour.interactive.Explorable`)."""
+        figure.to_json()  # fail here, in the chapter, if a frame is missing
+        self.chapter.explorables.append(figure)
 
     def compare(
         self,
@@ -132,6 +150,10 @@ class ChapterContext:
     ) -> Comparison:
         """Record ``value`` beside ``reference`` (a value, or a function computing it with the
         peer library; when that library is not installed the row says so)."""
+        if self.lang == "ko":
+            from qed.tour.i18n import peer_ko, quantity_ko
+
+            peer, quantity = peer_ko(peer), quantity_ko(quantity)
         ref_value: Any = None
         if callable(reference):
             try:
@@ -162,7 +184,8 @@ class ChapterContext:
         )
 
     def figure(self, fig: Any, title: str, caption: str = "") -> None:
-        """Embed a matplotlib figure as a base64 PNG, then release it."""
+        """Embed a matplotlib figure as a base64 PNG, then release it (``title`` and
+        ``caption`` already in the page's language, e.g. through :meth:`t`)."""
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=self.dpi)
         try:  # figures made through pyplot must be closed, or they accumulate
@@ -175,26 +198,41 @@ class ChapterContext:
         self.chapter.figures.append(FigureItem(title, caption, data))
 
 
-def render_html(chapters: list[Chapter], *, seconds: float, version: str) -> str:
-    """The report page for ``chapters`` (jinja2 template ``templates/report.html.j2``)."""
+def render_html(chapters: list[Chapter], *, seconds: float, version: str, lang: str = "en") -> str:
+    """The report page for ``chapters`` (jinja2 template ``templates/report.html.j2``) in
+    ``lang`` ("en" or "ko"): equations typeset to MathML, interactive figures inlined."""
     import jinja2
+    from markupsafe import Markup
 
+    from qed.tour.i18n import ui_strings
+    from qed.tour.mathml import to_mathml
+
+    if lang not in LANGUAGES:
+        raise ValueError(f"lang must be one of {LANGUAGES}, got {lang!r}.")
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("qed.tour", "templates"),
         autoescape=jinja2.select_autoescape(["html", "j2"]),
     )
     template = env.get_template("report.html.j2")
+    equations = {ch.key: [Markup(to_mathml(tex)) for tex in ch.formula] for ch in chapters}
+    figures = {id(fig): Markup(fig.to_json()) for ch in chapters for fig in ch.explorables}
     return template.render(
+        lang=lang,
+        ui=ui_strings(lang),
         chapters=chapters,
+        equations=equations,
+        figure_json=figures,
         seconds=seconds,
         version=version,
         generated=_dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
         python=platform.python_version(),
         machine=platform.machine(),
         n_figures=sum(len(c.figures) for c in chapters),
+        n_explorables=sum(len(c.explorables) for c in chapters),
         n_certificates=sum(len(c.certificates) for c in chapters),
         n_hold=sum(1 for c in chapters for cert in c.certificates if cert.holds),
         n_agree=sum(c.n_agree for c in chapters),
         n_checked=sum(c.n_checked for c in chapters),
         fmt=fmt,
+        id=id,
     )

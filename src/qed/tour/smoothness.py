@@ -7,11 +7,18 @@ import numpy as np
 from qed.tour._common import standardize
 
 TITLE = "Smoothness, the descent lemma and convergence rates"
+TITLE_KO = "β-smooth, descent lemma와 수렴 속도"
 SECTION = "Lemma 3.1 (β-smooth); GD decrease (η − βη²/2)‖∇f‖²; SGD min E‖∇f‖² = O(1/√T)"
+SECTION_KO = (
+    "Lemma 3.1 (β-smooth); GD 감소량 (η − βη²/2)‖∇f‖² (small step); SGD min E‖∇f‖² = O(1/√T)"
+)
 FORMULA = (
-    "β-smooth: ‖∇f(x) − ∇f(y)‖ ≤ β‖x − y‖  ⇒  f(y) ≤ f(x) + ⟨∇f(x), y − x⟩ + (β/2)‖y − x‖²\n"
-    "GD x_{t+1} = x_t − η∇f(x_t):  f(x_{t+1}) ≤ f(x_t) − (η − βη²/2)‖∇f(x_t)‖²\n"
-    "SGD with η = 1/√T:  min_t E‖∇f(x_t)‖² ≤ (f₀ − f*)/(ηT) + (β/2)ηG = O(1/√T)"
+    r"\|\nabla f(x) - \nabla f(y)\| \le \beta\|x - y\| \;\Rightarrow\;"
+    r" f(y) \le f(x) + \underbrace{\langle \nabla f(x), y - x\rangle}_{\text{linear}}"
+    r" + \underbrace{\frac{\beta}{2}\|y - x\|^2}_{\text{quadratic}}",
+    r"x_{t+1} = x_t - \eta\nabla f(x_t): \quad f(x_{t+1}) \le f(x_t) - \left(\eta - \frac{\beta}{2}\eta^2\right)\|\nabla f(x_t)\|^2",
+    r"\min_t \mathbb{E}\left[\|\nabla f(x_t)\|^2\right] \le \frac{1}{\eta T}\big(f_0 - f^*\big) + \frac{\beta}{2}\eta G"
+    r" = \mathcal{O}\left(\frac{1}{\sqrt{T}}\right) \quad \left(\eta = \frac{1}{\sqrt{T}}\right)",
 )
 
 
@@ -23,7 +30,7 @@ def run(ctx) -> None:
         sgd_convergence,
         smoothness_constant,
     )
-    from qed.theory.plotting import plot_convergence, plot_descent_lemma
+    from qed.theory.plotting import plot_convergence
 
     X, y = load_diabetes(return_X_y=True)
     n = len(y)
@@ -62,7 +69,7 @@ def run(ctx) -> None:
     )
 
     runs = {}
-    for factor in (1.0, 1.9, 2.2):
+    for factor in (1.0, 1.9, 2.2):  # the notes' three regimes, as sentences
         r = descent_lemma_check(A, y, lr=factor / beta, n_steps=150)
         runs[f"η = {factor:g}/β"] = r
         verdict = (
@@ -76,7 +83,11 @@ def run(ctx) -> None:
         ctx.note(
             f"η = {factor:g}/β: f {verdict} over {r['steps']} steps; smallest slack of "
             f"the lemma relative to f(x_t): {relative.min():.1e}; the inequality "
-            f"{'holds at every step' if r['holds'] else 'FAILS'} (to rounding)."
+            f"{'holds at every step' if r['holds'] else 'FAILS'} (to rounding).",
+            ko=f"η = {factor:g}/β: {r['steps']} 단계 동안 f "
+            f"{'발산' if r['diverged'] else '단조 감소' if r['decreasing'] else '감소하지 않음'}; "
+            f"f(x_t) 대비 lemma의 최소 여유 {relative.min():.1e}; 부등식은 "
+            f"{'모든 단계에서 성립' if r['holds'] else '실패'} (반올림 오차 내).",
         )
     ctx.compare(
         "descent lemma holds at every step (η = 1, 1.9, 2.2 × 1/β)",
@@ -84,13 +95,7 @@ def run(ctx) -> None:
         [1.0, 1.0, 1.0],
         "the notes",
     )
-    ctx.figure(
-        plot_descent_lemma(runs),
-        "The descent lemma along gradient descent",
-        "Diabetes, squared loss. Left: f(x_t) (solid) under the lemma's bound (dotted). "
-        "Right: the slack, ≥ 0 at every step; beyond η = 2/β the bound no longer "
-        "forces a decrease and GD diverges.",
-    )
+    _explore_step(ctx, A, y, beta)
 
     sgd = sgd_convergence(random_state=0)
     gd = gd_convergence(random_state=0)
@@ -107,11 +112,95 @@ def run(ctx) -> None:
     )
     ctx.note(
         "SGD averaged over 200 seeds, η = 0.5/√T; the (1/T)Σ E‖∇f‖² stays under the "
-        "notes' bound for every T, and GD with η = 1/β beats its 2β(f₀ − f*)/T bound."
+        "notes' bound for every T, and GD with η = 1/β beats its 2β(f₀ − f*)/T bound.",
+        ko="SGD를 200개 seed로 평균, η = 0.5/√T. (1/T)Σ E‖∇f‖²는 모든 T에서 노트의 상한 "
+        "아래에 있고, η = 1/β 인 GD는 상한 2β(f₀ − f*)/T 보다 빠르다.",
     )
     ctx.figure(
         plot_convergence(sgd, gd),
-        "GD vs SGD convergence rate",
-        "min_t E‖∇f(x_t)‖² against the horizon T on log-log axes: SGD with η ∝ 1/√T "
-        "follows the T^(−1/2) line of the notes; full-batch GD is faster.",
+        ctx.t("GD vs SGD convergence rate", "GD와 SGD의 수렴 속도"),
+        ctx.t(
+            "min_t E‖∇f(x_t)‖² against the horizon T on log-log axes: SGD with η ∝ 1/√T "
+            "follows the T^(−1/2) line of the notes; full-batch GD is faster.",
+            "log-log 축에서 horizon T에 대한 min_t E‖∇f(x_t)‖². η ∝ 1/√T 인 SGD는 노트의 "
+            "T^(−1/2) 직선을 따르고, full batch GD는 더 빠르다.",
+        ),
     )
+
+
+def _explore_step(ctx, A: np.ndarray, y: np.ndarray, beta: float) -> None:
+    """The step η from 1/β to 2.2/β: f(x_t) under the lemma's bound, each frame a GD run."""
+    from qed.theory import descent_lemma_check, loss_and_gradient
+    from qed.tour.interactive import Explorable, hline, line, vline
+
+    f, _ = loss_and_gradient(A, y)
+    f_star = f(np.linalg.lstsq(A, y, rcond=None)[0])
+    fig = Explorable(
+        "descent-lemma",
+        ctx.t("The descent lemma: choose the step", "descent lemma: 스텝 크기 η 고르기"),
+        ctx.t(
+            "Gradient descent on the diabetes least squares (with intercept), η = c/β. Left: "
+            "f(x_t) − f* (solid) under the lemma's bound f(x_t) − (η − βη²/2)‖∇f(x_t)‖² − f* "
+            "(dotted). Right: the guaranteed decrease η − βη²/2, positive only for η < 2/β; "
+            "beyond it the bound allows an increase and GD diverges.",
+            "당뇨병 최소제곱 (절편 포함)에 η = c/β 인 GD. 왼쪽: f(x_t) − f* (실선)와 lemma의 "
+            "상한 f(x_t) − (η − βη²/2)‖∇f(x_t)‖² − f* (점선). 오른쪽: 보장된 감소량 "
+            "η − βη²/2 (small step), η < 2/β 일 때만 양수. 그 너머에서는 상한이 증가를 허용하고 "
+            "GD는 발산한다.",
+        ),
+    )
+    factors = fig.control("η·β", np.round(np.arange(1.0, 2.21, 0.1), 2), names=None, initial=9)
+    c = np.linspace(0.0, 2.4, 121)
+    fig.panel(
+        "f(x_t) − f*",
+        xlabel=ctx.t("step t", "단계 t"),
+        ylabel="f − f*",
+        xlim=(0.0, 150.0),
+        logy=True,
+    )
+    fig.panel(
+        ctx.t("decrease coefficient (η − βη²/2)·β", "감소 계수 (η − βη²/2)·β"),
+        xlabel="η·β",
+        ylabel="(η − βη²/2)·β",
+        xlim=(0.0, 2.4),
+        ylim=(-0.6, 0.6),
+        static=[line(c, c - c**2 / 2, color=4, width=1.5), hline(0.0, color=7)],
+    )
+    holds = []
+    for i, factor in enumerate(factors):
+        r = descent_lemma_check(A, y, lr=float(factor) / beta, n_steps=150, beta=beta)
+        holds.append(float(r["holds"]))
+        t = np.arange(r["f"].size)
+        gap = r["f"] - f_star
+        bound = r["bound"] - f_star
+        coeff = factor - factor**2 / 2
+        series = [
+            [
+                line(t, gap, color=0, label="f(x_t) − f*"),
+                line(t[1:], bound, color=3, dash=True, label=ctx.t("bound", "상한")),
+            ],
+            [vline(factor, color=3, dash=False, label=f"η = {factor:g}/β")],
+        ]
+        verdict = (
+            ctx.t("diverges", "발산")
+            if r["diverged"]
+            else ctx.t("decreases", "감소")
+            if r["decreasing"]
+            else ctx.t("does not decrease", "감소하지 않음")
+        )
+        text = (
+            f"η = {factor:g}/β: η − βη²/2 = {coeff:.3f}/β; f {verdict}; "
+            + ctx.t("min slack of the lemma", "lemma의 최소 여유")
+            + f" {np.min(r['slack'] / np.abs(r['f'][:-1])):.1e}"
+        )
+        fig.frame((i,), series, text)
+    ctx.compare(
+        ctx.t(
+            "descent lemma holds in all 13 frames (η = 1 … 2.2 × 1/β)",
+            "13개 프레임 모두에서 descent lemma 성립 (η = 1 … 2.2 × 1/β)",
+        ),
+        holds,
+        np.ones(len(holds)),
+        "the notes",
+    )
+    ctx.explorable(fig)

@@ -7,11 +7,15 @@ import numpy as np
 from qed.tour._common import new_figure
 
 TITLE = "Training: GD, SGD, mini-batches and activations"
+TITLE_KO = "학습: GD, SGD, mini-batch와 활성화 함수"
 SECTION = "Gradient Descent; Full Batch / Stochastic / Mini Batch GD; σ', tanh', ReLU'"
+SECTION_KO = "Gradient Descent; Full Batch / Stochastic / Mini Batch GD; σ', tanh', ReLU'"
 FORMULA = (
-    "θ_{k+1} = θ_k − α∇L(θ_k);   full batch ∇̄f = (1/N)Σᵢ∇fᵢ,  stochastic ∇̃f = ∇fᵢ,  "
-    "mini-batch: the mean over a batch\n"
-    "σ' = σ(1 − σ),   tanh' = 1 − tanh²,   ReLU'(z) = 1 if z > 0 else 0"
+    r"\theta_{k+1} = \theta_k - \alpha\nabla\mathcal{L}(\theta_k)",
+    r"\bar{\nabla} f(x) = \frac{1}{N}\sum_{i=1}^N \nabla f_i(x) \;(\text{full batch}), \qquad"
+    r" \tilde{\nabla} f(x) = \nabla f_i(x) \;(\text{stochastic})",
+    r"\sigma' = \sigma(1 - \sigma), \qquad (\tanh)' = 1 - (\tanh)^2, \qquad"
+    r" (\text{ReLU})'(z) = \begin{cases} 1 & z > 0 \\ 0 & \text{else} \end{cases}",
 )
 
 
@@ -65,9 +69,13 @@ def run(ctx) -> None:
     ax2.legend(fontsize="small")
     ctx.figure(
         fig,
-        "Activations and their derivatives",
-        "σ' peaks at ¼ and vanishes in the tails, tanh' at 1; ReLU' is a step — the "
-        "reason ReLU networks keep gradients alive.",
+        ctx.t("Activations and their derivatives", "활성화 함수와 그 도함수"),
+        ctx.t(
+            "σ' peaks at ¼ and vanishes in the tails, tanh' at 1; ReLU' is a step — the "
+            "reason ReLU networks keep gradients alive.",
+            "σ'의 최댓값은 ¼이고 꼬리에서 사라지며, tanh'의 최댓값은 1. ReLU'는 계단 함수라서 "
+            "ReLU 네트워크는 gradient를 살려 둔다.",
+        ),
     )
 
     X, y = load_digits(return_X_y=True)
@@ -87,12 +95,17 @@ def run(ctx) -> None:
         curves[label], models[label] = np.asarray(m.loss_curve_), m
         ctx.note(
             f"{label}: {len(m.loss_curve_)} epochs of {int(np.ceil(1400 / batch))} steps, "
-            f"test accuracy {m.score(X[te], y[te]):.3f}."
+            f"test accuracy {m.score(X[te], y[te]):.3f}.",
+            ko=f"{label}: {len(m.loss_curve_)} epoch × {int(np.ceil(1400 / batch))} 단계, "
+            f"테스트 정확도 {m.score(X[te], y[te]):.3f}.",
         )
     adam = MLPClassifier(
         (64,), optimizer="adam", learning_rate=0.01, batch_size=100, epochs=60, random_state=0
     ).fit(X[tr], y[tr])
-    ctx.note(f"Adam (lr 0.01, batch 100, 60 epochs): test accuracy {adam.score(X[te], y[te]):.3f}.")
+    ctx.note(
+        f"Adam (lr 0.01, batch 100, 60 epochs): test accuracy {adam.score(X[te], y[te]):.3f}.",
+        ko=f"Adam (lr 0.01, batch 100, 60 epoch): 테스트 정확도 {adam.score(X[te], y[te]):.3f}.",
+    )
 
     def sk_mlp():
         import warnings
@@ -124,7 +137,9 @@ def run(ctx) -> None:
     )
     ctx.note(
         "A network's loss is not convex, so its certificate claims less than a convex "
-        "model's: the loss fell, and the gradient norm shrank below tol = 1% of its start."
+        "model's: the loss fell, and the gradient norm shrank below tol = 1% of its start.",
+        ko="신경망의 loss는 convex가 아니므로 그 증명서는 convex 모형보다 적게 주장한다: loss가 "
+        "줄었고, gradient 크기가 처음의 1% (tol) 아래로 줄었다.",
     )
     ctx.certificate("MLPClassifier (Adam) on digits", adam.certificate(X[tr], y[tr]))
     fig, ax = new_figure(width=7.0, height=4.0)
@@ -138,7 +153,11 @@ def run(ctx) -> None:
     ax.legend(fontsize="small")
     ctx.figure(
         fig,
-        "Full batch vs mini-batch vs SGD",
-        "One epoch of full-batch GD is one step; smaller batches take many noisy steps "
-        "per epoch and fall faster per pass over the data.",
+        ctx.t("Full batch vs mini-batch vs SGD", "Full batch 대 mini-batch 대 SGD"),
+        ctx.t(
+            "One epoch of full-batch GD is one step; smaller batches take many noisy steps "
+            "per epoch and fall faster per pass over the data.",
+            "full batch GD의 한 epoch는 한 단계. 작은 batch는 epoch마다 잡음 섞인 많은 단계를 "
+            "밟아 데이터를 한 번 훑을 때 더 빨리 내려간다.",
+        ),
     )
