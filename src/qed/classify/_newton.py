@@ -12,13 +12,15 @@ An objective provides
 
 - ``__call__(Θ) -> (f, G, curvature)`` with G = ∇f of Θ's shape (k', d₁), and a curvature
   object with ``cost`` (multiply-adds to form the matrix; 0 when it is already formed),
-  ``matrix()`` (∇²f of shape (k'·d₁, k'·d₁) in ``Θ.ravel()`` order, a new array),
+  ``matrix()`` (∇²f of shape (k'·d₁, k'·d₁) in ``Θ.ravel()`` order, a new array), and,
+  needed only when ``cost`` exceeds ``DIRECT_MAX_FLOPS`` (then Newton solves by CG),
   ``matvec(V)`` (∇²f·V for V of Θ's shape) and ``preconditioner()`` (an approximation of
-  V ↦ (∇²f)⁻¹V for CG, needed only when ``cost`` exceeds ``DIRECT_MAX_FLOPS``);
+  V ↦ (∇²f)⁻¹V);
 - ``shape``, ``n_classes``, ``n_rows``, ``total`` (Σsᵢ) and ``alpha`` (1/C);
 - ``gradient_floor(dtype)``: the rounding level of ‖∇f‖∞ (eps·Σsᵢ·max|x̃|, scaled by 1e3);
-- ``subsample()``: the same objective on a random part of the rows with weights scaled to
-  estimate f, or None (too few rows, or a class missing from the part);
+- ``subsample()``: the same objective on about 1/8 of the rows (random rows in memory, every
+  8th block on dask) with weights scaled to estimate f, or None (too few rows, or a class
+  missing from the part);
 - ``separates(Θ)``: True when Θ classifies every weighted sample strictly correctly.
 """
 
