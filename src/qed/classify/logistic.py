@@ -115,7 +115,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         the analytic gradient), "gd" (full-batch gradient steps) or "sgd" (mini-batches).
     max_iter : Newton/L-BFGS iterations (on all rows), or epochs for "gd"/"sgd".
     tol : stop when the largest entry of the gradient of the averaged objective is ≤ tol.
-    optimizer : for "gd"/"sgd": a name ("sgd", "adam", "adamw", "adagrad", "rmsprop") or a
+    optimizer : for "gd"/"sgd": a name of ``qed.optim.OPTIMIZERS`` ("sgd", "adam", …) or a
         dict of its hyperparameters, e.g. ``{"name": "adam", "lr": 0.05}`` or ``{"name":
         "sgd", "lr": qed.optim.cosine(0.5, 1000), "momentum": 0.9}`` (these can be saved
         with ``qed.save``); or a ``qed.optim`` optimizer class, or a factory ``params ->
@@ -130,8 +130,9 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     classes_ (k,), coef_ (1 or k, n_features), intercept_ (1 or k,), n_iter_ (1,),
     loss_curve_ (averaged objective f/n after each iteration/epoch), n_features_in_.
 
-    A row-chunked ``dask.array`` X and y are fitted by ``"newton"`` with one pass over the
-    blocks per step (``qed.classify._dask_logistic``); predictions on one are lazy.
+    A row-chunked ``dask.array`` X and y are fitted by ``"newton"``: the same Newton driver
+    (``qed.classify._newton``), with f, ∇f and ∇²f summed over the blocks on the cluster in
+    one pass per step (``qed.classify._dask_logistic``); predictions on one are lazy.
     """
 
     def __init__(
