@@ -48,6 +48,21 @@ def test_dask_newton_equals_in_memory_newton(client, k, C, fit_intercept, weight
     assert _close(model.intercept_, ref.intercept_)
     np.testing.assert_array_equal(model.classes_, ref.classes_)
     assert model.certificate(X, y, sample_weight=sw).holds
+    # one Newton driver: without a warm start (< 16 blocks) the iterations are the same
+    assert model.n_iter_[0] == ref.n_iter_[0]
+    np.testing.assert_allclose(model.loss_curve_, ref.loss_curve_, rtol=1e-12)
+
+
+def test_pure_mle_on_separable_dask_data_raises(client):
+    """C = inf on separable classes: the shared driver's separation test runs on the blocks."""
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(400, 3))
+    y = (X @ np.array([1.0, -2.0, 0.5]) > 0).astype(int)
+    Xd, yd = da.from_array(X, chunks=100), da.from_array(y, chunks=100)
+    with pytest.raises(ValueError, match="linearly separable.*finite C"):
+        LogisticRegression(C=np.inf).fit(Xd, yd)
+    with pytest.raises(ValueError, match="linearly separable.*finite C"):
+        LogisticRegression(C=np.inf).fit(X, y)
 
 
 def test_dask_fit_matches_sklearn_with_string_labels(client):
@@ -121,6 +136,11 @@ def test_certificate_on_dask_data(client):
     Xd, yd, wd = (da.from_array(a, chunks=300) for a in (X, y, w))
     lazy, eager = model.certificate(Xd, yd, sample_weight=wd), model.certificate(X, y, w)
     assert lazy.holds and eager.holds
+    assert [c.name for c in lazy.conditions] == ["stationarity", "hessian_psd"]
+    assert (
+        lazy.to_dict()["conditions"][0]["tolerance"]
+        == eager.to_dict()["conditions"][0]["tolerance"]
+    )
     for a, b in zip(lazy.to_dict()["conditions"], eager.to_dict()["conditions"]):
         assert a["value"] == pytest.approx(b["value"], rel=1e-3, abs=1e-14)
     model.coef_ = model.coef_ + 1e-3

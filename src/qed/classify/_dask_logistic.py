@@ -1,30 +1,33 @@
-"""Logistic and softmax regression on row-chunked dask arrays: Newton with blockwise sums.
+"""Logistic and softmax regression on row-chunked dask arrays: the objective as blockwise sums.
 
 The notes' negative log-likelihood, its gradient Σᵢ sᵢ(pᵢ − yᵢ)x̃ᵢ and its Hessian
 X̃ᵀSX̃ (for k classes the blocks X̃ᵀdiag(sᵢ(p_ia·δ_ab − p_ia·p_ib))X̃) are sums over rows.
-So each Newton iteration is one pass over the blocks where they live: every block returns
-its (f, ∇f, ∇²f), a few kilobytes, the cluster adds them pairwise, and the client solves the
-small (k·d₁)² Newton system. The iteration is the in-memory solver's (damped Newton with the
-Armijo rule, the softmax's flat shared-shift directions lifted, the same stopping rule), so it
-reaches the same optimum; the line search's trial point is evaluated with its Hessian, so an
-accepted step costs one pass in all. Labels are found by a blockwise ``np.unique`` reduction.
+So ``DaskObjective`` evaluates Θ ↦ (f, ∇f, ∇²f) in one pass over the blocks where they live:
+every block computes its terms with the in-memory objective (``LogisticProblem``), a few
+kilobytes, the cluster adds them pairwise, and the client adds the penalty. The Newton
+iteration, its warm start, stopping rule, warnings, fitted attributes and certificate are
+the in-memory fit's (``_newton``, ``logistic``); the trial point of the line search comes
+with its Hessian, so an accepted step costs one pass in all. Labels are found by a
+blockwise ``np.unique`` reduction, which also validates the data.
 """
 
 from __future__ import annotations
 
 import math
-import warnings
+import operator
 from typing import Any
 
 import numpy as np
-from scipy.linalg import LinAlgError, cho_factor, cho_solve, eigvalsh
-from scipy.special import expit, log_expit, log_softmax
+from scipy.special import log_expit, log_softmax
 
 from qed._blockwise import is_dask_collection, map_reduce_rows, row_blocks_aligned
-from qed._validation import ConvergenceWarning
-from qed.certificate import Certificate, scaled_tolerance
+from qed.classify._logistic_solvers import LogisticProblem
 
-__all__ = ["fit_logistic_dask", "scores_dask", "certificate_dask"]
+__all__ = ["DaskObjective", "fit_objective", "certificate_objective", "scores_dask"]
+
+# with this many row blocks or more, Newton first runs on every WARM_START_FRACTION-th block
+WARM_START_MIN_BLOCKS = 16
+WARM_START_FRACTION = 8
 
 
 def _scan_block(Xb: np.ndarray, yb: np.ndarray, swb: np.ndarray | None) -> dict:
@@ -52,54 +55,56 @@ def _merge_scan(a: dict, b: dict) -> dict:
     }
 
 
-def _newton_block(Xb, yb, swb, Theta, classes, fit_intercept):
-    """(f, ∇f, ∇²f) of the unpenalised negative log-likelihood on one block.
-
-    Theta (k', d₁) with k' = 1 for two classes; the Hessian is (k'·d₁, k'·d₁), ordered as
-    Theta.ravel().
-    """
-    X = np.asarray(Xb, dtype=np.float64)
-    n, d = X.shape
-    Xa = np.column_stack([X, np.ones(n)]) if fit_intercept else X
+def _block_problem(Xb, yb, swb, classes, fit_intercept) -> LogisticProblem:
+    """The unpenalised in-memory objective on one block (labels coded against ``classes``)."""
+    X = np.ascontiguousarray(Xb, dtype=np.float64)
     codes = np.searchsorted(classes, np.asarray(yb))
-    sw = np.ones(n) if swb is None else np.asarray(swb, dtype=np.float64)
-    Z = Xa @ Theta.T
-    kp, p = Theta.shape
-    if kp == 1:
-        z = Z[:, 0]
-        f = -float(sw @ log_expit(np.where(codes == 1, z, -z)))
-        prob = expit(z)
-        G = ((sw * (prob - codes)) @ Xa)[None, :]
-        H = (Xa * (sw * prob * (1 - prob))[:, None]).T @ Xa
-        return f, G, H
-    logP = log_softmax(Z, axis=1)
-    f = -float(sw @ logP[np.arange(n), codes])
-    P = np.exp(logP)
-    R = P.copy()
-    R[np.arange(n), codes] -= 1.0
-    G = (R * sw[:, None]).T @ Xa
-    H = np.empty((kp * p, kp * p))
-    for a in range(kp):
-        for b in range(a + 1):
-            w = sw * P[:, a] * ((a == b) - P[:, b])
-            block = (Xa * w[:, None]).T @ Xa
-            H[a * p : (a + 1) * p, b * p : (b + 1) * p] = block
-            H[b * p : (b + 1) * p, a * p : (a + 1) * p] = block.T
-    return f, G, H
+    sw = np.ones(len(X)) if swb is None else np.asarray(swb, dtype=np.float64)
+    return LogisticProblem(X, codes, sw, 0.0, fit_intercept, len(classes))
 
 
-class _Objective:
-    """f, ∇f, ∇²f of the penalised objective, each evaluation one pass over the blocks."""
+def _block_terms(Xb, yb, swb, Theta, classes, fit_intercept):
+    """(f, ∇f, ∇²f) of the unpenalised negative log-likelihood on one block, the Hessian
+    (k'·d₁, k'·d₁) ordered as Θ.ravel()."""
+    f, G, curv = _block_problem(Xb, yb, swb, classes, fit_intercept)(Theta)
+    return f, G, curv.matrix()
 
-    def __init__(self, X, y, sw, classes, alpha, fit_intercept):
+
+def _block_separates(Xb, yb, swb, Theta, classes, fit_intercept) -> bool:
+    return _block_problem(Xb, yb, swb, classes, fit_intercept).separates(Theta)
+
+
+class _Formed:
+    """A Hessian summed on the cluster: already formed, so Newton solves by Cholesky."""
+
+    cost = 0.0
+
+    def __init__(self, H: np.ndarray):
+        self.H = H
+
+    def matrix(self) -> np.ndarray:
+        return self.H.copy()
+
+
+class DaskObjective:
+    """f = Σᵢ sᵢ(−log pᵢ) + (α/2)‖W‖², ∇f, ∇²f on dask arrays, each evaluation one pass.
+
+    The Newton driver's objective (see ``_newton``). X (n, d), y (n,), sw (n,) or None are
+    dask arrays with aligned row blocks; ``n_rows``, ``total`` = Σsᵢ and ``x_max`` = max|X|
+    come from the validating scan.
+    """
+
+    def __init__(self, X, y, sw, classes, alpha, fit_intercept, *, n_rows, total, x_max):
         self.X, self.y, self.sw = X, y, sw
         self.classes, self.alpha, self.fit_intercept = classes, alpha, fit_intercept
+        self.n_classes = len(classes)
         self.d = X.shape[1]
+        self.shape = (1 if self.n_classes == 2 else self.n_classes, self.d + int(fit_intercept))
+        self.n_rows, self.total, self.x_max = n_rows, total, x_max
 
     def __call__(self, Theta):
-        f, G, H = map_reduce_rows(
-            _newton_block, self.X, self.y, self.sw, args=(Theta, self.classes, self.fit_intercept)
-        )
+        args = (Theta, self.classes, self.fit_intercept)
+        f, G, H = map_reduce_rows(_block_terms, self.X, self.y, self.sw, args=args)
         if self.alpha:
             W = Theta[:, : self.d]
             f += 0.5 * self.alpha * float(np.vdot(W, W))
@@ -108,104 +113,52 @@ class _Objective:
             pen = np.zeros(Theta.shape)
             pen[:, : self.d] = self.alpha
             H = H + np.diag(pen.ravel())
-        return f, G, H
+        return f, G, _Formed(H)
+
+    def gradient_floor(self, dtype=np.float64) -> float:
+        """Rounding level of ‖∇f‖∞, as ``LogisticProblem.gradient_floor``."""
+        scale = max(self.x_max, 1.0 if self.fit_intercept else 0.0)
+        return 1e3 * np.finfo(dtype).eps * self.total * max(scale, 1e-300)
+
+    def separates(self, Theta) -> bool:
+        """True when Θ classifies every weighted sample strictly correctly (one pass)."""
+        args = (Theta, self.classes, self.fit_intercept)
+        return bool(
+            map_reduce_rows(
+                _block_separates, self.X, self.y, self.sw, args=args, combine=operator.and_
+            )
+        )
+
+    def subsample(self) -> DaskObjective | None:
+        """Every 8th block (when there are at least 16), weights scaled by the ratio of rows,
+        so that f_sub ≈ f; Σsᵢ and max|X| are kept as the whole data's (estimates)."""
+        nb = self.X.numblocks[0]
+        if nb < WARM_START_MIN_BLOCKS:
+            return None
+        import dask.array as da
+
+        idx = list(range(0, nb, WARM_START_FRACTION))
+        Xs, ys = self.X.blocks[idx], self.y.blocks[idx]
+        factor = self.X.shape[0] / Xs.shape[0]
+        sws = (
+            da.full(Xs.shape[0], factor, chunks=(Xs.chunks[0],))
+            if self.sw is None
+            else self.sw.blocks[idx] * factor
+        )
+        return DaskObjective(
+            Xs,
+            ys,
+            sws,
+            self.classes,
+            self.alpha,
+            self.fit_intercept,
+            n_rows=int(Xs.shape[0]),
+            total=self.total,
+            x_max=self.x_max,
+        )
 
 
-def _null_space(kp: int, p: int) -> np.ndarray:
-    """Orthonormal shared-shift directions of the softmax (k·p, p); none for the sigmoid."""
-    if kp == 1:
-        return np.zeros((p, 0))
-    basis = np.zeros((kp, p, p))
-    basis[:, np.arange(p), np.arange(p)] = 1.0 / np.sqrt(kp)
-    return basis.reshape(kp * p, p)
-
-
-def _direction(H: np.ndarray, G: np.ndarray, null: np.ndarray) -> np.ndarray:
-    """Solve (∇²f + NNᵀ)Δ = −∇f by Cholesky, shifted by the least multiple of I that works."""
-    A = H + null @ null.T
-    shift = 0.0
-    while True:
-        try:
-            factor = cho_factor(A, lower=True, check_finite=False)
-            break
-        except LinAlgError:
-            step = max(2 * shift, np.finfo(float).eps * max(np.trace(A), 1.0))
-            A.flat[:: A.shape[0] + 1] += step - shift
-            shift = step
-    return -cho_solve(factor, G.ravel(), check_finite=False).reshape(G.shape)
-
-
-def _newton(obj: _Objective, Theta0, tol, max_iter, total, floor, first=None):
-    """Damped Newton from Θ₀ (``first``: f, ∇f, ∇²f there, when already computed)."""
-    Theta = Theta0.copy()
-    null = _null_space(*Theta.shape)
-    f, G, H = obj(Theta) if first is None else first
-    curve = [f / total]
-    for it in range(1, max_iter + 1):
-        gmax = float(np.abs(G).max())
-        if gmax <= max(tol * total, floor):
-            return Theta, it - 1, True, curve
-        D = _direction(H, G, null)
-        slope = float(np.vdot(G, D))
-        if slope >= 0:  # rounding made it no descent direction: steepest descent instead
-            D, slope = -G, -float(np.vdot(G, G))
-        t = 1.0
-        for _ in range(60):
-            f_new, G_new, H_new = obj(Theta + t * D)
-            if f_new <= f + 1e-4 * t * slope:
-                break
-            # near the optimum the decrease of f falls below its rounding (≈ eps·|f|) while
-            # the gradient still shrinks quadratically: accept the full step on that evidence
-            flat = abs(f_new - f) <= 64 * np.finfo(float).eps * abs(f)
-            if t == 1.0 and flat and np.abs(G_new).max() < 0.5 * gmax:
-                break
-            t *= 0.5
-        else:  # f is flat to rounding along D: optimal to precision
-            return Theta, it, gmax <= 1e3 * floor, curve
-        Theta = Theta + t * D
-        f, G, H = f_new, G_new, H_new
-        curve.append(f / total)
-    return Theta, max_iter, bool(np.abs(G).max() <= max(tol * total, floor)), curve
-
-
-# with this many row blocks or more, Newton first runs on every WARM_START_FRACTION-th block
-WARM_START_MIN_BLOCKS = 16
-WARM_START_FRACTION = 8
-WARM_START_TOL = 1e-4
-
-
-def _warm_start(obj: _Objective, shape, total, floor, est):
-    """Start where Newton on 1/8 of the blocks (weights scaled by 8) ends, as the in-memory
-    solver starts from a subsample's optimum: that point is within the sampling error of the
-    answer, where Newton converges quadratically, so the full passes are spent only on the
-    last digits. Kept only if it lowers f below f(0) = Σs·log k (known without a pass).
-    Returns (Θ₀, (f, ∇f, ∇²f) at Θ₀ or None)."""
-    zero = np.zeros(shape)
-    nb = obj.X.numblocks[0]
-    if nb < WARM_START_MIN_BLOCKS:
-        return zero, None
-    import dask.array as da
-
-    idx = list(range(0, nb, WARM_START_FRACTION))
-    Xs, ys = obj.X.blocks[idx], obj.y.blocks[idx]
-    factor = obj.X.shape[0] / Xs.shape[0]
-    sws = (
-        da.full(Xs.shape[0], factor, chunks=(Xs.chunks[0],))
-        if obj.sw is None
-        else obj.sw.blocks[idx] * factor
-    )
-    sub = _Objective(Xs, ys, sws, obj.classes, obj.alpha, obj.fit_intercept)
-    start = _newton(
-        sub, zero, max(float(est.tol), WARM_START_TOL), min(int(est.max_iter), 30), total, floor
-    )[0]
-    if not np.all(np.isfinite(start)):
-        return zero, None
-    first = obj(start)
-    f_zero = total * np.log(max(len(obj.classes), 2))
-    return (start, first) if first[0] < f_zero else (zero, None)
-
-
-def _check_inputs(est, X, y, sample_weight):
+def _check_inputs(X, y, sample_weight):
     import dask.array as da
 
     X = X if is_dask_collection(X) else da.asarray(np.asarray(X))
@@ -236,15 +189,17 @@ def _check_inputs(est, X, y, sample_weight):
     return X, y, sw
 
 
-def fit_logistic_dask(est: Any, X: Any, y: Any, sample_weight: Any = None) -> Any:
-    """Fit a ``LogisticRegression`` (solver "newton") on dask arrays; coefficients in numpy."""
-    est._validate_params()
+def fit_objective(est: Any, X: Any, y: Any, sample_weight: Any = None):
+    """Validate dask X, y (and weights) for ``est.fit`` by one scan over the blocks.
+
+    Returns (objective, classes, dtype of the coefficients).
+    """
     if est.solver != "newton":
         raise ValueError(
             f"LogisticRegression on dask arrays supports solver='newton' only (one "
             f"pass over the blocks per iteration), got solver={est.solver!r}."
         )
-    X, y, sw = _check_inputs(est, X, y, sample_weight)
+    X, y, sw = _check_inputs(X, y, sample_weight)
     scan = map_reduce_rows(_scan_block, X, y, sw, combine=_merge_scan)
     name = type(est).__name__
     if scan["nonfinite"]:
@@ -267,46 +222,37 @@ def fit_logistic_dask(est: Any, X: Any, y: Any, sample_weight: Any = None) -> An
             f"{name} needs samples of at least 2 classes in the data, but the data "
             f"contains only one class: {classes[0]!r}."
         )
-    est.classes_ = classes
-    est.n_features_in_ = int(X.shape[1])
-    if hasattr(est, "feature_names_in_"):
-        del est.feature_names_in_
-    alpha = 0.0 if np.isinf(est.C) else 1.0 / float(est.C)
-    fit_intercept = bool(est.fit_intercept)
-    d = X.shape[1]
-    shape = (1 if len(classes) == 2 else len(classes), d + int(fit_intercept))
-    total = float(scan["sw_sum"])
-    # the rounding level of ‖∇f‖∞, as the in-memory solver's gradient_floor
-    floor = (
-        1e3
-        * np.finfo(np.float64).eps
-        * total
-        * max(scan["x_max"], 1.0 if fit_intercept else 0.0, 1e-300)
-    )
-    obj = _Objective(X, y, sw, classes, alpha, fit_intercept)
-    Theta0, first = _warm_start(obj, shape, total, floor, est)
-    Theta, n_iter, converged, curve = _newton(
-        obj, Theta0, float(est.tol), int(est.max_iter), total, floor, first
-    )
-    if not converged:
-        hint = (
-            " With C=inf the MLE may not exist (separable classes); try a finite C."
-            if alpha == 0
-            else ""
+    dtype = X.dtype if X.dtype in (np.float32, np.float64) else np.dtype(np.float64)
+    return _objective(est, X, y, sw, classes, scan), classes, dtype
+
+
+def certificate_objective(est: Any, X: Any, y: Any, sample_weight: Any = None):
+    """Validate dask X, y (and weights) against the fitted ``est``; its objective on them."""
+    X, y, sw = _check_inputs(X, y, sample_weight)
+    if X.shape[1] != est.n_features_in_:
+        raise ValueError(
+            f"X has {X.shape[1]} features, but {type(est).__name__} is expecting "
+            f"{est.n_features_in_} features as input."
         )
-        warnings.warn(
-            f"LogisticRegression(solver='newton') stopped at max_iter={est.max_iter} "
-            f"before the gradient reached tol={est.tol}; increase max_iter or scale "
-            f"the features.{hint}",
-            ConvergenceWarning,
-            stacklevel=3,
-        )
-    dtype = X.dtype if X.dtype in (np.float32, np.float64) else np.float64
-    est.coef_ = np.ascontiguousarray(Theta[:, :d], dtype=dtype)
-    est.intercept_ = Theta[:, d].astype(dtype) if fit_intercept else np.zeros(len(Theta), dtype)
-    est.n_iter_ = np.array([n_iter], dtype=np.int32)
-    est.loss_curve_ = curve
-    return est
+    scan = map_reduce_rows(_scan_block, X, y, sw, combine=_merge_scan)
+    unknown = np.setdiff1d(scan["labels"], est.classes_)
+    if len(unknown):
+        raise ValueError(f"y contains labels {unknown!r} not seen in fit ({est.classes_}).")
+    return _objective(est, X, y, sw, est.classes_, scan)
+
+
+def _objective(est, X, y, sw, classes, scan) -> DaskObjective:
+    return DaskObjective(
+        X,
+        y,
+        sw,
+        classes,
+        0.0 if np.isinf(est.C) else 1.0 / float(est.C),
+        bool(est.fit_intercept),
+        n_rows=int(scan["n"]),
+        total=float(scan["sw_sum"]),
+        x_max=float(scan["x_max"]),
+    )
 
 
 def _scores_block(Xb, coef, intercept, kind):
@@ -344,45 +290,3 @@ def scores_dask(est: Any, X: Any, kind: str) -> Any:
     return X.map_blocks(
         _scores_block, coef, intercept, kind, dtype=dtype, chunks=(X.chunks[0], (k,))
     )
-
-
-def certificate_dask(est: Any, X: Any, y: Any, sample_weight: Any = None) -> Certificate:
-    """The in-memory certificate's conditions, measured by two passes over dask blocks.
-
-    Stationarity ‖∇f/Σs‖∞ ≤ max(tol, rounding level) and convexity λ_min(∇²f/Σs) ≥ −ε, with
-    ∇f and ∇²f = X̃ᵀSX̃ + I/C summed on the cluster.
-    """
-    X, y, sw = _check_inputs(est, X, y, sample_weight)
-    if X.shape[1] != est.n_features_in_:
-        raise ValueError(
-            f"X has {X.shape[1]} features, but {type(est).__name__} is expecting "
-            f"{est.n_features_in_} features as input."
-        )
-    scan = map_reduce_rows(_scan_block, X, y, sw, combine=_merge_scan)
-    unknown = np.setdiff1d(scan["labels"], est.classes_)
-    if len(unknown):
-        raise ValueError(f"y contains labels {unknown!r} not seen in fit ({est.classes_}).")
-    fit_intercept = bool(est.fit_intercept)
-    alpha = 0.0 if np.isinf(est.C) else 1.0 / float(est.C)
-    coef = np.asarray(est.coef_, dtype=np.float64)
-    Theta = np.column_stack([coef, est.intercept_]) if fit_intercept else coef.copy()
-    _, G, H = _Objective(X, y, sw, est.classes_, alpha, fit_intercept)(Theta)
-    total = float(scan["sw_sum"])
-    scale = max(scan["x_max"], 1.0 if fit_intercept else 0.0, 1e-300)
-    floor = 1e3 * np.finfo(np.asarray(est.coef_).dtype).eps * scale
-    H = H / total
-    lam = float(eigvalsh(H, subset_by_index=[0, 0], check_finite=False)[0])
-    cert = Certificate(f"LogisticRegression(C={est.C}, solver={est.solver!r})")
-    cert.add(
-        "‖∇f‖∞ / n",
-        float(np.abs(G).max()) / total,
-        max(float(est.tol), floor),
-        "gradient Σᵢ(pᵢ − yᵢ)x̃ᵢ + W/C of the averaged objective is zero",
-    )
-    cert.add(
-        "−λ_min(∇²f) / n",
-        max(-lam, 0.0),
-        scaled_tolerance(float(np.abs(H).max(initial=0.0)), dtype=H.dtype, n=H.shape[0]),
-        f"Hessian X̃ᵀSX̃ + I/C is positive semidefinite (λ_min = {lam:.3e})",
-    )
-    return cert

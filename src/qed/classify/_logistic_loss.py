@@ -31,7 +31,6 @@ __all__ = [
     "multinomial_loss_grad",
     "multinomial_hessp",
     "multinomial_hessian",
-    "hessian_null_space",
 ]
 
 
@@ -152,18 +151,3 @@ def multinomial_hessian(X, P, sw, alpha, fit_intercept, *, chunk=4096):
     W_idx = np.arange(k * p).reshape(k, p)[:, :d].ravel()
     H[W_idx, W_idx] += alpha
     return H
-
-
-def hessian_null_space(k, p, d, alpha, fit_intercept):
-    """Orthonormal basis of the shared-shift directions of the softmax, shape (k·p, p).
-
-    Adding the same vector v to every class's parameters leaves every pᵢ unchanged, so along
-    (v, …, v) the Hessian is only the penalty: 0 for the intercepts, α for the weights (0 when
-    C = ∞). These directions span an invariant subspace of ∇²f, and ∇f stays orthogonal to it
-    from Θ = 0 on (Σ_m ∇_{w_m}f = αΣ_m w_m = 0 there), so Newton works in its orthogonal
-    complement: exact, and rid of the tiny eigenvalue α that makes CG crawl.
-    """
-    del alpha, fit_intercept, d
-    basis = np.zeros((k, p, p))
-    basis[:, np.arange(p), np.arange(p)] = 1.0 / np.sqrt(k)
-    return basis.reshape(k * p, p)

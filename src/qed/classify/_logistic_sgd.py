@@ -13,7 +13,8 @@ from typing import Any
 import numpy as np
 from scipy.sparse.linalg import eigsh
 
-from qed.classify._logistic_solvers import LogisticProblem, SolverResult
+from qed.classify._logistic_solvers import LogisticProblem
+from qed.classify._newton import SolverResult
 
 __all__ = ["first_order", "smoothness"]
 
@@ -47,19 +48,14 @@ def smoothness(problem: LogisticProblem) -> float:
 def _make_optimizer(optimizer: Any, param: _Param, problem: LogisticProblem):
     """Build the optimizer over Θ from the estimator's ``optimizer`` parameter.
 
-    None → ``SGD(lr=1/β)``; a name ("sgd", "adam", "adamw", "adagrad", "rmsprop") or a dict
-    ``{"name": ..., **hyperparameters}`` (both saveable by ``qed.save``; "sgd" without an lr
-    gets 1/β); a ``qed.optim`` optimizer class; or a factory ``params -> optimizer``.
+    None → ``SGD(lr=1/β)``; a name of ``qed.optim.OPTIMIZERS`` ("sgd", "adam", "adamw",
+    "adagrad", "rmsprop") or a dict ``{"name": ..., **hyperparameters}`` (both saveable by
+    ``qed.save``; "sgd" without an lr gets 1/β); a ``qed.optim`` optimizer class; or a
+    factory ``params -> optimizer``.
     """
     from qed import optim
 
-    names = {
-        "sgd": optim.SGD,
-        "adam": optim.Adam,
-        "adamw": optim.AdamW,
-        "adagrad": optim.AdaGrad,
-        "rmsprop": optim.RMSProp,
-    }
+    names = optim.OPTIMIZERS
     if optimizer is None:
         optimizer = "sgd"
     if isinstance(optimizer, (str, dict)):

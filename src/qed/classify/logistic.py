@@ -13,7 +13,6 @@ from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 import numpy as np
-from scipy.linalg import eigvalsh
 from scipy.special import expit, log_expit, log_softmax
 
 from qed._blockwise import is_dask_collection
@@ -28,8 +27,9 @@ from qed._validation import (
     encode_labels,
 )
 from qed.base import BaseEstimator, ClassifierMixin
-from qed.certificate import Certificate, scaled_tolerance
+from qed.certificate import Certificate
 from qed.classify import _logistic_solvers as S
+from qed.classify._newton import SolverResult, certify, newton
 from qed.classify._separable import separating_direction
 
 __all__ = ["LogisticRegression", "logistic_objective"]
@@ -80,7 +80,7 @@ def _blas_single_thread(work: float) -> AbstractContextManager:
     return _CONTROLLER.limit(limits=1, user_api="blas")
 
 
-def _suspect_separation(problem: S.LogisticProblem, result: S.SolverResult) -> bool:
+def _suspect_separation(problem: S.LogisticProblem, result: SolverResult) -> bool:
     """Cheap trigger for the exact LP test: no convergence, or some pᵢ(yᵢ) within 1e-10 of 1.
 
     At a finite MLE the fitted probabilities of the observed labels stay below 1; along a
@@ -115,7 +115,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         the analytic gradient), "gd" (full-batch gradient steps) or "sgd" (mini-batches).
     max_iter : Newton/L-BFGS iterations (on all rows), or epochs for "gd"/"sgd".
     tol : stop when the largest entry of the gradient of the averaged objective is ≤ tol.
-    optimizer : for "gd"/"sgd": a name ("sgd", "adam", "adamw", "adagrad", "rmsprop") or a
+    optimizer : for "gd"/"sgd": a name of ``qed.optim.OPTIMIZERS`` ("sgd", "adam", …) or a
         dict of its hyperparameters, e.g. ``{"name": "adam", "lr": 0.05}`` or ``{"name":
         "sgd", "lr": qed.optim.cosine(0.5, 1000), "momentum": 0.9}`` (these can be saved
         with ``qed.save``); or a ``qed.optim`` optimizer class, or a factory ``params ->
@@ -130,8 +130,9 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     classes_ (k,), coef_ (1 or k, n_features), intercept_ (1 or k,), n_iter_ (1,),
     loss_curve_ (averaged objective f/n after each iteration/epoch), n_features_in_.
 
-    A row-chunked ``dask.array`` X and y are fitted by ``"newton"`` with one pass over the
-    blocks per step (``qed.classify._dask_logistic``); predictions on one are lazy.
+    A row-chunked ``dask.array`` X and y are fitted by ``"newton"``: the same Newton driver
+    (``qed.classify._newton``), with f, ∇f and ∇²f summed over the blocks on the cluster in
+    one pass per step (``qed.classify._dask_logistic``); predictions on one are lazy.
     """
 
     def __init__(
@@ -183,58 +184,28 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         return problem, X.dtype
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> LogisticRegression:
-        """Fit by the chosen solver from Θ = 0. X (n, d); y (n,) of any label type."""
-        if is_dask_collection(X) or is_dask_collection(y):  # Newton by blockwise sums
-            from qed.classify._dask_logistic import fit_logistic_dask
+        """Fit by the chosen solver from Θ = 0. X (n, d); y (n,) of any label type.
 
-            return fit_logistic_dask(self, X, y, sample_weight)
+        On dask arrays the objective is evaluated by blockwise sums on the cluster
+        (``_dask_logistic``); the Newton iteration and everything after it are the same.
+        """
         self._validate_params()
-        problem, dtype = self._problem(X, y, sample_weight)
-        Theta0 = np.zeros(problem.shape)
-        work = problem.X.size * Theta0.shape[0]
-        if self.solver == "newton":
-            with _blas_single_thread(work):
-                result = S.newton(problem, Theta0, self.tol, self.max_iter)
-        elif self.solver == "lbfgs":
-            with _blas_single_thread(work):
-                result = S.lbfgs(problem, Theta0, self.tol, self.max_iter)
-        else:
-            from qed.classify import _logistic_sgd
+        if is_dask_collection(X) or is_dask_collection(y):
+            from qed.classify._dask_logistic import fit_objective
 
-            rng = check_random_state(self.random_state)
-            result = _logistic_sgd.first_order(
-                problem,
-                Theta0,
-                self.tol,
-                self.max_iter,
-                optimizer=self.optimizer,
-                batch_size=None
-                if self.solver == "gd"
-                else (self.batch_size or min(200, len(problem.y))),
-                rng=rng,
-            )
-        if result.separated:
-            raise ValueError(
-                f"LogisticRegression(C=inf) has no finite optimum on this data: the classes are "
-                f"linearly separable (the weights after {result.n_iter} iterations classify all "
-                f"{len(problem.y)} training samples correctly, and scaling them up lowers the "
-                "negative log-likelihood towards 0 without bound); use a finite C, e.g. C=1.0."
-            )
-        if (
-            problem.alpha == 0
-            and _suspect_separation(problem, result)
-            and separating_direction(problem.X, problem.y, problem.n_classes, problem.fit_intercept)
-        ):
-            raise ValueError(
-                "LogisticRegression(C=inf) has no finite optimum on this data: the classes are "
-                "quasi-separable (a direction of the weights classifies some samples ever more "
-                "confidently without hurting any other, so the negative log-likelihood has no "
-                "minimiser and ‖w‖ → ∞); use a finite C, e.g. C=1.0."
-            )
+            objective, self.classes_, dtype = fit_objective(self, X, y, sample_weight)
+            self.n_features_in_ = int(objective.d)
+            if hasattr(self, "feature_names_in_"):
+                del self.feature_names_in_
+            result = newton(objective, np.zeros(objective.shape), self.tol, self.max_iter)
+        else:
+            objective, dtype = self._problem(X, y, sample_weight)
+            result = self._solve_in_memory(objective)
+        self._check_optimum_exists(objective, result)
         if not result.converged:
             hint = (
                 " With C=inf the MLE may not exist (quasi-separable classes); try a finite C."
-                if problem.alpha == 0
+                if objective.alpha == 0
                 else ""
             )
             warnings.warn(
@@ -245,16 +216,65 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
                 stacklevel=2,
             )
         Theta = result.Theta
-        d = problem.X.shape[1]
+        d = Theta.shape[1] - int(objective.fit_intercept)
         self.coef_ = np.ascontiguousarray(Theta[:, :d], dtype=dtype)
         self.intercept_ = (
             Theta[:, d].astype(dtype)
-            if problem.fit_intercept
+            if objective.fit_intercept
             else np.zeros(len(Theta), dtype=dtype)
         )
         self.n_iter_ = np.array([result.n_iter], dtype=np.int32)
         self.loss_curve_ = list(result.loss_curve)
         return self
+
+    def _solve_in_memory(self, problem: S.LogisticProblem) -> SolverResult:
+        Theta0 = np.zeros(problem.shape)
+        work = problem.X.size * Theta0.shape[0]
+        if self.solver in ("newton", "lbfgs"):
+            solve = newton if self.solver == "newton" else S.lbfgs
+            with _blas_single_thread(work):
+                return solve(problem, Theta0, self.tol, self.max_iter)
+        from qed.classify import _logistic_sgd
+
+        return _logistic_sgd.first_order(
+            problem,
+            Theta0,
+            self.tol,
+            self.max_iter,
+            optimizer=self.optimizer,
+            batch_size=None
+            if self.solver == "gd"
+            else (self.batch_size or min(200, len(problem.y))),
+            rng=check_random_state(self.random_state),
+        )
+
+    def _check_optimum_exists(self, objective: Any, result: SolverResult) -> None:
+        """Raise when C = ∞ and the data admit no finite MLE (separable classes).
+
+        On data in memory a cheap trigger (``_suspect_separation``) runs the exact LP test of
+        quasi-separation; on dask arrays only strict separation is detected (by the solver).
+        """
+        if result.separated:
+            raise ValueError(
+                f"LogisticRegression(C=inf) has no finite optimum on this data: the classes are "
+                f"linearly separable (the weights after {result.n_iter} iterations classify all "
+                f"{objective.n_rows} training samples correctly, and scaling them up lowers the "
+                "negative log-likelihood towards 0 without bound); use a finite C, e.g. C=1.0."
+            )
+        if (
+            objective.alpha == 0
+            and isinstance(objective, S.LogisticProblem)
+            and _suspect_separation(objective, result)
+            and separating_direction(
+                objective.X, objective.y, objective.n_classes, objective.fit_intercept
+            )
+        ):
+            raise ValueError(
+                "LogisticRegression(C=inf) has no finite optimum on this data: the classes are "
+                "quasi-separable (a direction of the weights classifies some samples ever more "
+                "confidently without hurting any other, so the negative log-likelihood has no "
+                "minimiser and ‖w‖ → ∞); use a finite C, e.g. C=1.0."
+            )
 
     def decision_function(self, X: Any) -> np.ndarray:
         """Scores Xwᵀ + b: shape (n,) for two classes (the log-odds), else (n, k)."""
@@ -301,44 +321,28 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     def certificate(self, X: Any, y: Any, sample_weight: Any = None) -> Certificate:
         """The notes' optimality argument, checked on (X, y) (normally the training data).
 
-        1. stationarity: ‖∇(f/Σsᵢ)‖∞ ≤ max(tol, rounding level eps·√n·max|x̃|);
-        2. convexity: λ_min(∇²f/Σsᵢ) ≥ −ε, the Hessian XᵀSX (+ αI) is positive semidefinite,
-           with ε = eps·‖∇²f/Σsᵢ‖·dim scaled; this is why the stationary point is the global
-           minimum.
+        1. ``stationarity``: ‖∇(f/Σsᵢ)‖∞ ≤ max(tol, rounding level eps·√n·max|x̃|);
+        2. ``hessian_psd``: λ_min(∇²f/Σsᵢ) ≥ −ε, the Hessian XᵀSX (+ αI) is positive
+           semidefinite, with ε = eps·‖∇²f/Σsᵢ‖·dim scaled; this is why the stationary point
+           is the global minimum.
+
+        On dask arrays ∇f and ∇²f are summed on the cluster; the conditions are the same.
         """
         self._check_fitted("coef_")
-        if is_dask_collection(X) or is_dask_collection(y):  # measured on the cluster
-            from qed.classify._dask_logistic import certificate_dask
+        if is_dask_collection(X) or is_dask_collection(y):
+            from qed.classify._dask_logistic import certificate_objective
 
-            return certificate_dask(self, X, y, sample_weight)
-        problem = self._problem_for_certificate(X, y, sample_weight)
-        Theta = (
-            np.column_stack([self.coef_, self.intercept_])
-            if problem.fit_intercept
-            else self.coef_.copy()
+            objective = certificate_objective(self, X, y, sample_weight)
+        else:
+            objective = self._problem_for_certificate(X, y, sample_weight)
+        Theta = np.column_stack([self.coef_, self.intercept_]) if self.fit_intercept else self.coef_
+        return certify(
+            objective,
+            np.asarray(Theta, dtype=np.float64),
+            f"LogisticRegression(C={self.C}, solver={self.solver!r})",
+            self.tol,
+            self.coef_.dtype,
         )
-        Theta = Theta.astype(np.float64)
-        total = float(problem.sw.sum())
-        _, G, aux = problem.loss_grad(Theta)
-        gmax = float(np.abs(G).max()) / total
-        floor = problem.gradient_floor(self.coef_.dtype) / total
-        H = problem.hessian(aux) / total
-        lam = float(eigvalsh(H, subset_by_index=[0, 0], check_finite=False)[0])
-        dim = H.shape[0]
-        cert = Certificate(f"LogisticRegression(C={self.C}, solver={self.solver!r})")
-        cert.add(
-            "‖∇f‖∞ / n",
-            gmax,
-            max(float(self.tol), floor),
-            "gradient Σᵢ(pᵢ − yᵢ)x̃ᵢ + W/C of the averaged objective is zero",
-        )
-        cert.add(
-            "−λ_min(∇²f) / n",
-            max(-lam, 0.0),
-            scaled_tolerance(float(np.abs(H).max(initial=0.0)), dtype=H.dtype, n=dim),
-            f"Hessian X̃ᵀSX̃ + I/C is positive semidefinite (λ_min = {lam:.3e})",
-        )
-        return cert
 
     def _problem_for_certificate(self, X, y, sample_weight) -> S.LogisticProblem:
         X = check_array(X, estimator=self, reset=False)
