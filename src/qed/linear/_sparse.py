@@ -64,9 +64,17 @@ def sparse_statistics(
     w = np.ones(n) if sw is None else np.asarray(sw, dtype=np.float64)
     sw_sum = float(w.sum())
     is_sparse = sparse.issparse(X)
-    X = X.astype(np.float64)
+    X = X.astype(np.float64, copy=False)
+    if is_sparse:
+        X = sparse.csr_matrix(X, copy=False)
+        # column sums Σᵢ wᵢ·f(xᵢⱼ) over the stored values only, in one pass each
+        row_w = np.repeat(w, np.diff(X.indptr))
+        column_sum = lambda values: np.bincount(X.indices, weights=values, minlength=d)  # noqa: E731
+    else:
+        row_w = None
+        column_sum = None
     if fit_intercept:
-        x_mean = np.asarray(X.T @ w).ravel() / sw_sum
+        x_mean = (column_sum(X.data * row_w) if is_sparse else X.T @ w) / sw_sum
         y_mean = (w @ Y) / sw_sum
     else:
         x_mean, y_mean = np.zeros(d), np.zeros(Y.shape[1])
@@ -80,19 +88,20 @@ def sparse_statistics(
         yty=np.einsum("ij,ij->j", WYc, Yc),
         n_samples=n,
     )
-    WX = sparse.diags(w) @ X if is_sparse else X * w[:, None]
     if operator:
-        squares = WX.multiply(X) if is_sparse else WX * X
-        diag = np.asarray(squares.sum(axis=0)).ravel() - sw_sum * x_mean**2
-        stats.update(operator=centered_gram_operator(X, w, x_mean), gram_diag=diag)
+        squares = column_sum(X.data**2 * row_w) if is_sparse else w @ (X * X)
+        stats.update(
+            operator=centered_gram_operator(X, w, x_mean), gram_diag=squares - sw_sum * x_mean**2
+        )
     else:
+        WX = sparse.diags(w) @ X if is_sparse else X * w[:, None]
         gram = (X.T @ WX).toarray() - sw_sum * np.outer(x_mean, x_mean)
         stats["gram"] = 0.5 * (gram + gram.T)
     return stats
 
 
 def solve_cg(
-    stats: NormalStats, alpha: np.ndarray, *, rtol: float = 1e-12, max_iter: int | None = None
+    stats: NormalStats, alpha: np.ndarray, *, rtol: float = 1e-10, max_iter: int | None = None
 ) -> np.ndarray:
     """(X_cᵀWX_c + αI)β = X_cᵀWy_c per target by Jacobi-preconditioned conjugate gradients.
 
