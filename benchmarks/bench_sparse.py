@@ -25,8 +25,10 @@ from qed.linear import Ridge
 def make_tfidf(n: int, d: int, density: float, seed: int = 0):
     """Non-negative sparse rows of unit norm (a tf-idf stand-in) and a linear target."""
     rng = np.random.default_rng(seed)
-    X = sp.random(n, d, density=density, format="csr", random_state=seed, dtype=np.float64)
-    X.data = rng.exponential(1.0, X.nnz)
+    nnz = int(n * d * density)  # drawn with replacement: scipy's sampler would need n·d ints
+    rows, cols = rng.integers(0, n, nnz), rng.integers(0, d, nnz)
+    X = sp.csr_matrix((rng.exponential(1.0, nnz), (rows, cols)), shape=(n, d))
+    X.sum_duplicates()
     norms = np.sqrt(np.asarray(X.multiply(X).sum(axis=1)).ravel())
     X = sp.diags(1.0 / np.where(norms > 0, norms, 1.0)) @ X
     y = X @ rng.standard_normal(d) + 0.1 * rng.standard_normal(n)
