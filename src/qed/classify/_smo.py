@@ -19,9 +19,12 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["KERNELS", "smo", "kernel_matrix"]
+__all__ = ["KERNEL_CODES", "PRECOMPUTED", "smo", "kernel_matrix", "kernel_diag"]
 
-KERNELS = {"linear": 0, "poly": 1, "rbf": 2}
+# integer codes of the kernels the compiled solver evaluates itself; "precomputed" reads K
+# from the matrix passed in place of X (a callable kernel is turned into that matrix first)
+KERNEL_CODES = {"linear": 0, "poly": 1, "rbf": 2, "sigmoid": 3, "precomputed": 4}
+PRECOMPUTED = KERNEL_CODES["precomputed"]
 TAU = 1e-12  # libsvm's floor on the curvature a of a step, for a ≤ 0 (degenerate pairs)
 
 
@@ -30,8 +33,10 @@ FULL = -1  # generation tag of a cached row computed for every sample
 
 @njit(cache=True)
 def _entry(X, i, t, kern):
-    """K(xᵢ, xₜ) for kern = (kind, γ, coef0, degree)."""
+    """K(xᵢ, xₜ) for kern = (kind, γ, coef0, degree); kind 4 reads a precomputed K = X."""
     kind, gamma, coef0, degree = kern
+    if kind == 4:
+        return X[i, t]
     s = 0.0
     if kind == 2:
         for f in range(X.shape[1]):
@@ -42,6 +47,8 @@ def _entry(X, i, t, kern):
         s += X[i, f] * X[t, f]
     if kind == 1:
         return (gamma * s + coef0) ** degree
+    if kind == 3:
+        return np.tanh(gamma * s + coef0)
     return s
 
 
@@ -295,12 +302,27 @@ def smo(X, y, C, kind, gamma, coef0, degree, tol, max_iter, n_cache_rows, alpha,
 
 
 def kernel_matrix(A, B, kind, gamma, coef0, degree):
-    """K(A, B) of shape (len(A), len(B)) with BLAS: linear AᵀB, poly, rbf by ‖a‖² + ‖b‖² − 2aᵀb."""
+    """K(A, B) of shape (len(A), len(B)) with BLAS: linear ABᵀ, poly (γABᵀ + c₀)^degree,
+    sigmoid tanh(γABᵀ + c₀), rbf exp(−γ‖a − b‖²) by ‖a‖² + ‖b‖² − 2aᵀb."""
     G = A @ B.T
-    if kind == KERNELS["linear"]:
+    if kind == KERNEL_CODES["linear"]:
         return G
-    if kind == KERNELS["poly"]:
+    if kind == KERNEL_CODES["poly"]:
         return (gamma * G + coef0) ** degree
+    if kind == KERNEL_CODES["sigmoid"]:
+        return np.tanh(gamma * G + coef0)
     sq = np.einsum("ij,ij->i", A, A)[:, None] + np.einsum("ij,ij->i", B, B)[None, :] - 2 * G
     np.maximum(sq, 0.0, out=sq)  # rounding can make a tiny distance negative
     return np.exp(-gamma * sq)
+
+
+def kernel_diag(X, kind, gamma, coef0, degree):
+    """K(xᵢ, xᵢ) for every row of X, shape (n,), without forming K."""
+    s = np.einsum("ij,ij->i", X, X)
+    if kind == KERNEL_CODES["linear"]:
+        return s
+    if kind == KERNEL_CODES["poly"]:
+        return (gamma * s + coef0) ** degree
+    if kind == KERNEL_CODES["sigmoid"]:
+        return np.tanh(gamma * s + coef0)
+    return np.ones(len(X))
