@@ -54,7 +54,8 @@ class SVC(ClassifierMixin, BaseEstimator):
     decision_function_shape : "ovr" (scikit-learn's default aggregation) or "ovo".
     class_weight : None, "balanced" or {label: weight}; class c's bound becomes C·weight[c].
     probability : fit Platt's sigmoid on 5-fold cross-validated decision values (libsvm's
-        method; pairwise coupling for k > 2) to enable ``predict_proba``.
+        method; pairwise coupling for k > 2) to enable ``predict_proba``. A class of fewer
+        than 5 samples is handled as libsvm does: a fold trained without it scores ±1.
     random_state : seed of the cross-validation folds of ``probability=True``.
 
     Attributes
@@ -300,15 +301,12 @@ class SVC(ClassifierMixin, BaseEstimator):
         return kernel_matrix(A, B, code, self._gamma, float(self.coef0), float(self.degree))
 
     def _fit_platt(self, G, codes, Cw, kind, gamma) -> None:
-        """Platt's (A, B) per pair from 5-fold cross-validated decision values (libsvm)."""
-        counts = np.bincount(codes[Cw > 0], minlength=len(self.classes_))
-        if counts.min() < 5:
-            c = int(counts.argmin())
-            raise ValueError(
-                f"probability=True fits Platt's sigmoid by 5-fold cross-validation, which needs "
-                f"at least 5 samples of every class, but class {self.classes_[c]!r} has "
-                f"{counts[c]}; add samples or use probability=False."
-            )
+        """Platt's (A, B) per pair from 5-fold cross-validated decision values (libsvm).
+
+        A class of fewer than 5 samples leaves some training folds with one class; as libsvm
+        does, the held-out samples of such a fold get the decision value ±1 (that class's
+        side), so small classes get a sigmoid fitted on few informative values.
+        """
         rng = check_random_state(self.random_state)
         kern = (kind, gamma, float(self.coef0), float(self.degree))
         A, B = [], []
@@ -339,13 +337,15 @@ class SVC(ClassifierMixin, BaseEstimator):
         """f_ab(x) = Σ αᵢyᵢK(xᵢ, x) + b_ab per pair, shape (n, n_pairs); > 0 votes for a
         (for two classes, with scikit-learn's sign: > 0 means classes_[1])."""
         self._check_fitted("dual_coef_")
-        X = check_array(X, estimator=self, reset=False, dtype=np.float64)
-        if self.kernel == "precomputed":
+        pre = self.kernel == "precomputed"  # its own message: columns are training samples
+        X = check_array(X, estimator=None if pre else self, reset=False, dtype=np.float64)
+        if pre:
             if X.shape[1] != self.shape_fit_[0]:
+                n = self.shape_fit_[0]
                 raise ValueError(
-                    f"kernel='precomputed': X has {X.shape[1]} columns but the model was fit "
-                    f"on {self.shape_fit_[0]} samples; pass K(X_test, X_train) of shape "
-                    f"(n_test, {self.shape_fit_[0]})."
+                    f"X has {X.shape[1]} features, but SVC is expecting {n} features as "
+                    f"input: with kernel='precomputed' the columns are the {n} training "
+                    f"samples; pass K(X_test, X_train) of shape (n_test, {n})."
                 )
             K = X[:, self.support_]
         else:
