@@ -4,7 +4,14 @@
 ``certificate()`` of its optimality conditions.
 """
 
+from qed.classify.linear_svc import LinearSVC, linear_svc_objective
 from qed.classify.logistic import LogisticRegression, logistic_objective
 from qed.classify.svm import SVC
 
-__all__ = ["LogisticRegression", "SVC", "logistic_objective"]
+__all__ = [
+    "LinearSVC",
+    "LogisticRegression",
+    "SVC",
+    "linear_svc_objective",
+    "logistic_objective",
+]
