@@ -115,14 +115,14 @@ def dcd(dense, X, data, indices, indptr, d, y, U, Dii, bias, tol, max_iter, seed
                 _axpy(dense, X, data, indices, indptr, i, w, bias, d, (new - old) * y[i])
             a += 1
         if pg_max - pg_min <= tol:
-            if active == n and _all_within(
-                dense, X, data, indices, indptr, d, y, U, Dii, bias, tol, alpha, w
-            ):
+            if active < n:  # optimal on the active set: unshrink, recheck every sample
+                active = n
+                pg_max_old = np.inf
+                pg_min_old = -np.inf
+                continue
+            # the pass saw PGs with a w still moving: confirm with the final w
+            if _all_within(dense, X, data, indices, indptr, d, y, U, Dii, bias, tol, alpha, w):
                 return it, 0
-            active = n  # unshrink and go on (or verify) over every sample
-            pg_max_old = np.inf
-            pg_min_old = -np.inf
-            continue
         pg_max_old = pg_max if pg_max > 0 else np.inf
         pg_min_old = pg_min if pg_min < 0 else -np.inf
     return it, 1

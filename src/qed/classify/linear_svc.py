@@ -176,7 +176,7 @@ class LinearSVC(ClassifierMixin, BaseEstimator):
         self._validate_params()
         if sparse.issparse(X):
             X = self._check_X(X, reset=True)
-            _, y = check_X_y(np.empty((X.shape[0], 1)), y, y_numeric=False)
+            _, y = check_X_y(np.zeros((X.shape[0], 1)), y, y_numeric=False)  # y alone
             if hasattr(self, "feature_names_in_"):
                 del self.feature_names_in_
         else:
@@ -189,9 +189,10 @@ class LinearSVC(ClassifierMixin, BaseEstimator):
                     f"class_weight names {missing!r}, which are not classes of y (classes: "
                     f"{self.classes_.tolist()!r}); key class_weight by the labels of y."
                 )
-        cw = compute_class_weight(self.class_weight, classes=self.classes_, y=y)
-        self.class_weight_ = cw
         sw = check_sample_weight(sample_weight, X, dtype=np.float64, only_positive=True)
+        # "balanced" counts weighted samples here (scikit-learn's LinearSVC; its SVC does not)
+        cw = compute_class_weight(self.class_weight, classes=self.classes_, y=y, sample_weight=sw)
+        self.class_weight_ = cw
         bias = float(self.intercept_scaling) if self.fit_intercept else 0.0
         rng = check_random_state(self.random_state)
         problems = self._problems(codes, cw)
