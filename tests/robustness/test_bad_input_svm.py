@@ -9,7 +9,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from qed.classify import SVC
+from scipy import sparse
+
+from qed.classify import SVC, LinearSVC
 
 RNG = np.random.default_rng(0)
 X = RNG.standard_normal((40, 3))
@@ -84,6 +86,56 @@ ROWS = [
         "balanced",
     ),
     ("probability not a bool", _fit(SVC(probability="yes"), X, Y), TypeError, "probability"),
+    (
+        "LinearSVC l1 with hinge",
+        _fit(LinearSVC(penalty="l1", loss="hinge"), X, Y),
+        ValueError,
+        "penalty='l1' and loss='hinge' is not supported",
+    ),
+    ("LinearSVC l1", _fit(LinearSVC(penalty="l1"), X, Y), ValueError, "penalty='l2'"),
+    (
+        "LinearSVC primal hinge",
+        _fit(LinearSVC(loss="hinge", dual=False), X, Y),
+        ValueError,
+        "dual=False",
+    ),
+    (
+        "LinearSVC C=inf squared hinge",
+        _fit(LinearSVC(C=np.inf), X, Y),
+        ValueError,
+        "loss='hinge'",
+    ),
+    ("LinearSVC loss name", _fit(LinearSVC(loss="log"), X, Y), ValueError, "squared_hinge"),
+    (
+        "LinearSVC sparse NaN",
+        _fit(LinearSVC(), sparse.csr_matrix(np.where(X > 1.5, np.nan, X)), Y),
+        ValueError,
+        "NaN",
+    ),
+    (
+        "LinearSVC sparse predict columns",
+        lambda: LinearSVC().fit(sparse.csr_matrix(X), Y).predict(sparse.csr_matrix(X[:, :2])),
+        ValueError,
+        "expecting 3 features",
+    ),
+    (
+        "LinearSVC negative sample_weight",
+        _fit(LinearSVC(), X, Y, sample_weight=np.r_[-1.0, np.ones(39)]),
+        ValueError,
+        "Negative",
+    ),
+    (
+        "LinearSVC class_weight missing class",
+        _fit(LinearSVC(class_weight={3: 1.0}), X, Y),
+        ValueError,
+        r"class_weight names \[3\]",
+    ),
+    (
+        "LinearSVC hard margin, not separable",
+        _fit(LinearSVC(C=np.inf, loss="hinge"), X, 1 - Y * (RNG.random(40) < 0.7)),
+        ValueError,
+        "finite C",
+    ),
 ]
 
 
