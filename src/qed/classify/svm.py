@@ -198,8 +198,8 @@ class SVC(ClassifierMixin, BaseEstimator):
         named = isinstance(self.kernel, str) and self.kernel != "precomputed"
         G = X if named else self._gram(X)
         kind = KERNEL_CODES[self.kernel] if named else PRECOMPUTED
-        alphas, intercepts, n_iter, status = self._solve(G, codes, Cw, kind, gamma)
-        self._store(X, G, codes, alphas, np.array(intercepts), kind)
+        alphas, intercepts, w2, n_iter, status = self._solve(G, codes, Cw, kind, gamma)
+        self._store(X, codes, alphas, np.array(intercepts), np.array(w2))
         self.n_iter_ = np.array(n_iter, dtype=np.int32)
         self.fit_status_ = int(any(status))
         self.shape_fit_ = X.shape
@@ -239,11 +239,12 @@ class SVC(ClassifierMixin, BaseEstimator):
                 yield a, b, idx, np.where(codes[idx] == a, 1.0, -1.0)  # libsvm: a is +1
 
     def _solve(self, G, codes, Cw, kind, gamma):
-        alphas, intercepts, n_iter, status = {}, [], [], []
+        alphas, intercepts, w2, n_iter, status = {}, [], [], [], []
         for a, b, idx, yp in self._pairs(codes, Cw):
             alpha, grad, it, st = self._solve_pair(G, idx, yp, Cw[idx], kind, gamma, (a, b))
             alphas[a, b] = (idx, alpha * yp)
             intercepts.append(intercept(alpha, grad, yp, Cw[idx]))
+            w2.append(float(alpha @ (grad + 1.0)))  # ‖w‖² = αᵀQα, with ∇ = Qα − 1
             n_iter.append(it)
             status.append(st)
         if any(status):
@@ -253,7 +254,7 @@ class SVC(ClassifierMixin, BaseEstimator):
                 ConvergenceWarning,
                 stacklevel=3,
             )
-        return alphas, intercepts, n_iter, status
+        return alphas, intercepts, w2, n_iter, status
 
     def _check_separable(self, F, yp, a, b) -> None:
         """F: the features (linear) or the kernel matrix, whose rows span the feature space."""
@@ -271,7 +272,7 @@ class SVC(ClassifierMixin, BaseEstimator):
                 "finite C (the soft margin), e.g. SVC(C=1.0)."
             )
 
-    def _store(self, X, G, codes, alphas, intercepts, kind) -> None:
+    def _store(self, X, codes, alphas, intercepts, w2) -> None:
         k = len(self.classes_)
         out = store_pairs(codes, alphas, intercepts, k)
         self.support_, self.n_support_, self.dual_coef_, self.intercept_ = out
@@ -279,13 +280,8 @@ class SVC(ClassifierMixin, BaseEstimator):
         pre = self.kernel == "precomputed"
         self.support_vectors_ = np.empty((0, 0)) if pre else X[self.support_]
         sv = self.support_
-        Ksv = G[np.ix_(sv, sv)] if kind == PRECOMPUTED else None
-        norms = []
-        for pos, coef in pair_slices(self.dual_coef_, self.n_support_):
-            Kp = Ksv[np.ix_(pos, pos)] if Ksv is not None else self._kernel(X[sv[pos]], None)
-            norms.append(np.sqrt(max(float(coef @ Kp @ coef), 0.0)))
         with np.errstate(divide="ignore"):
-            margins = 1.0 / np.array(norms)
+            margins = 1.0 / np.sqrt(np.maximum(w2, 0.0))
         self.margin_ = float(margins[0]) if k == 2 else margins
         if self.kernel == "linear":
             self.coef_ = np.array(
