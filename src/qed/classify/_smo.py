@@ -159,7 +159,9 @@ def _row(X, XT, i, kern, store, clock, active, n_active, gen, full, work):
         owner[s] = i
         slot_of[i] = s
     row = cache[s]
-    acc, bits = work
+    acc, bits, counts = work
+    counts[0] += 1
+    counts[1] += n if (full or n_active == n) else n_active
     if kern[0] == 4:  # precomputed: the row is there already
         if full or n_active == n:
             row[:] = X[i]
@@ -319,13 +321,17 @@ def _step(i, j, y, C, alpha, G, QD, Ki, Kj, active, n_active):
 
 
 @njit(cache=True)
-def smo(X, y, C, kind, gamma, coef0, degree, tol, max_iter, n_cache_rows, alpha, G, shrinking=True):
+def smo(
+    X, y, C, kind, gamma, coef0, degree, tol, max_iter, n_cache_rows, alpha, G, shrinking, counts
+):
     """Solve the dual from the feasible start (alpha, G = Qα − 1), updated in place.
 
     X (n, d); y (n,) of ±1.0; C (n,) upper bounds (may be inf). Shrinking (libsvm's): every
     min(n, 1000) steps, multipliers stuck at a bound are set aside and ∇ is updated only on
     the rest; before stopping, ∇ is rebuilt for all and optimality rechecked on the full set.
     Returns (n_iter, status): status 0 = the gap reached tol, 1 = max_iter reached.
+    counts (3,) int64 accumulates, for profiling: kernel rows computed, kernel entries
+    computed, and Σ over steps of the active-set size (the length of the O(n) loops).
     """
     n = X.shape[0]
     kern = (kind, gamma, coef0, degree)
@@ -341,7 +347,7 @@ def smo(X, y, C, kind, gamma, coef0, degree, tol, max_iter, n_cache_rows, alpha,
         np.zeros(m, dtype=np.int64),
     )
     XT = np.ascontiguousarray(X.T) if kind != 4 else np.empty((0, 0))
-    work = (np.empty(n), np.empty(n, dtype=np.int64))
+    work = (np.empty(n), np.empty(n, dtype=np.int64), counts)
     active = np.arange(n)
     is_active = np.ones(n, dtype=np.bool_)
     n_active = n
@@ -383,6 +389,7 @@ def smo(X, y, C, kind, gamma, coef0, degree, tol, max_iter, n_cache_rows, alpha,
                 status = 0
                 break
         it += 1
+        counts[2] += n_active
         Kj = _row(X, XT, j, kern, store, it, active, n_active, gen, False, work)
         Ki = _row(X, XT, i, kern, store, it, active, n_active, gen, False, work)
         _step(i, j, y, C, alpha, G, QD, Ki, Kj, active, n_active)

@@ -223,11 +223,12 @@ class SVC(ClassifierMixin, BaseEstimator):
         # so after a budget of steps an LP decides before going on
         budget = min(max_iter, 20 * len(idx) + 10_000) if hard else max_iter
         shrink = bool(self.shrinking)
-        it, st = smo(*args, budget, rows, alpha, grad, shrink)
+        counts = np.zeros(3, dtype=np.int64)
+        it, st = smo(*args, budget, rows, alpha, grad, shrink, counts)
         if hard and st:
             linear = kind in (KERNEL_CODES["linear"], PRECOMPUTED)
             self._check_separable(Xp if linear else kernel_matrix(Xp, Xp, *kern), yp, *labels)
-            more, st = smo(*args, max_iter - it, rows, alpha, grad, shrink)
+            more, st = smo(*args, max_iter - it, rows, alpha, grad, shrink, counts)
             it += more
         return alpha, grad, it, st
 
