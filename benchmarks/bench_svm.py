@@ -129,7 +129,8 @@ def bench_linear_svc(kind, n, d, C, repeats) -> dict:
 
 def profile_smo(n: int) -> None:
     """Split one rbf SMO run into kernel rows, selection and update (estimated from counts)."""
-    from qed.classify._smo import _fill, _select, _step, smo
+    from qed.classify._smo import _select, _step, smo
+    from qed.classify._svm_kernels import _fill
 
     X, y = _svc_data(n)
     yp = np.where(y == 0, 1.0, -1.0)

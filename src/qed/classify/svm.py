@@ -29,9 +29,16 @@ from qed.base import BaseEstimator, ClassifierMixin
 from qed.certificate import Certificate
 from qed.classify._platt import cv_decision_values, pairwise_coupling, platt_sigmoid, sigmoid_proba
 from qed.classify._separable import separable
-from qed.classify._smo import KERNEL_CODES, PRECOMPUTED, kernel_diag, kernel_matrix, smo
+from qed.classify._smo import smo
 from qed.classify._svc_certificate import svc_certificate
 from qed.classify._svc_layout import intercept, ovr_from_ovo, pair_slices, store_pairs, votes
+from qed.classify._svm_kernels import (
+    KERNEL_CODES,
+    PRECOMPUTED,
+    cross_kernel,
+    kernel_diag,
+    kernel_matrix,
+)
 
 __all__ = ["SVC"]
 
@@ -306,7 +313,7 @@ class SVC(ClassifierMixin, BaseEstimator):
         """
         rng = check_random_state(self.random_state)
         kern = (kind, gamma, float(self.coef0), float(self.degree))
-        A, B = [], []
+        AB = []
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             for a, b, idx, yp in self._pairs(codes, Cw):
@@ -320,14 +327,10 @@ class SVC(ClassifierMixin, BaseEstimator):
 
                 def decide(model, train, test, idx=idx):
                     coef, b0 = model
-                    K = _cross_kernel(G, idx[test], idx[train], kern)
-                    return K @ coef + b0
+                    return cross_kernel(G, idx[test], idx[train], kern) @ coef + b0
 
-                dec = cv_decision_values(fit, decide, yp, rng)
-                a_b = platt_sigmoid(dec, yp)
-                A.append(a_b[0])
-                B.append(a_b[1])
-        self.probA_, self.probB_ = np.array(A), np.array(B)
+                AB.append(platt_sigmoid(cv_decision_values(fit, decide, yp, rng), yp))
+        self.probA_, self.probB_ = np.array(AB).T
 
     # -- prediction ----------------------------------------------------------------------
     def _ovo(self, X) -> np.ndarray:
@@ -417,10 +420,3 @@ class SVC(ClassifierMixin, BaseEstimator):
             diag = kernel_diag(X, KERNEL_CODES[self.kernel], *kern)
         kdiag = float(np.max(np.abs(diag), initial=1.0))
         return svc_certificate(self, self._ovo(X), codes, Cw, kdiag)
-
-
-def _cross_kernel(G, rows, cols, kern) -> np.ndarray:
-    """K between the samples rows and cols: a block of G when precomputed, else from X = G."""
-    if kern[0] == PRECOMPUTED:
-        return G[np.ix_(rows, cols)]
-    return kernel_matrix(G[rows], G[cols], *kern)
