@@ -180,6 +180,17 @@ def test_default_tol_reaches_liblinears_objective_on_breast_cancer():
     assert ours.certificate(X, y).holds  # at its own tol
 
 
+def test_save_and_load_round_trip(tmp_path):
+    import qed
+
+    X, y = load_iris(return_X_y=True)
+    model = LinearSVC(random_state=0, tol=1e-6, max_iter=100_000).fit(X, y)
+    qed.save(model, tmp_path / "linear_svc.qed")
+    back = qed.load(tmp_path / "linear_svc.qed")
+    np.testing.assert_array_equal(back.decision_function(X), model.decision_function(X))
+    assert back.certificate(X, y).holds
+
+
 def test_max_iter_warns_and_the_certificate_notices():
     X, y = make_classification(500, 10, class_sep=0.3, random_state=1)
     with pytest.warns(ConvergenceWarning, match="max_iter"):
