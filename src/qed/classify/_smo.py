@@ -137,9 +137,14 @@ def _reconstruct(X, XT, y, alpha, G, is_active, kern, store, clock, active, gen,
 
 @njit(cache=True)
 def _shrink(y, C, alpha, G, active, n_active, is_active, gmax1, gmax2):
-    """libsvm's shrinking: set aside bounded αₜ whose gradient says they will stay there."""
-    a = 0
-    while a < n_active:
+    """libsvm's shrinking: set aside bounded αₜ whose gradient says they will stay there.
+
+    The kept indices stay in increasing order (a stable compaction), so that the O(n) loops
+    of selection and update walk memory forwards instead of at random; libsvm gets the same
+    by swapping the data themselves.
+    """
+    kept = 0
+    for a in range(n_active):
         t = active[a]
         out = False
         if alpha[t] >= C[t]:
@@ -147,13 +152,17 @@ def _shrink(y, C, alpha, G, active, n_active, is_active, gmax1, gmax2):
         elif alpha[t] <= 0:
             out = G[t] > gmax2 if y[t] > 0 else G[t] > gmax1
         if out:
-            n_active -= 1
-            active[a] = active[n_active]
-            active[n_active] = t
             is_active[t] = False
         else:
-            a += 1
-    return n_active
+            active[kept] = t
+            kept += 1
+    n = len(y)
+    rest = kept
+    for t in range(n):  # the inactive ones after, in any order
+        if not is_active[t]:
+            active[rest] = t
+            rest += 1
+    return kept
 
 
 @njit(cache=True)
@@ -263,6 +272,7 @@ def smo(
                 _reconstruct(X, XT, y, alpha, G, is_active, kern, store, it, active, gen, work)
                 n_active = n
                 is_active[:] = True
+                active[:] = np.arange(n)
                 gen += 1
             n_active = _shrink(y, C, alpha, G, active, n_active, is_active, gmax1, gmax2)
         i, j, gmax, gmax2 = _select(
@@ -274,6 +284,7 @@ def smo(
                 _reconstruct(X, XT, y, alpha, G, is_active, kern, store, it, active, gen, work)
                 n_active = n
                 is_active[:] = True
+                active[:] = np.arange(n)
                 gen += 1
                 i, j, gmax, gmax2 = _select(
                     X, XT, y, C, alpha, G, QD, active, n_active, kern, store, it + 1, gen, work
