@@ -21,6 +21,13 @@ CHECKS = [
     for est in ESTIMATORS
     for est, check in estimator_checks_generator(est, legacy=True)
     if getattr(check, "func", check).__name__ != "check_array_api_input"
+    # SVC: an integer weight equals repeated rows only at a tight tol and a fixed gamma
+    # ("scale" counts rows, as scikit-learn's); tested so in test_classify_svc_checks.py
+    and not (
+        isinstance(est, SVC)
+        and getattr(check, "func", check).__name__
+        == "check_sample_weight_equivalence_on_dense_data"
+    )
 ]
 
 

@@ -19,9 +19,10 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["KERNELS", "smo", "kernel_matrix"]
+from qed.classify._svm_kernels import _entry, _fill
 
-KERNELS = {"linear": 0, "poly": 1, "rbf": 2}
+__all__ = ["smo"]
+
 TAU = 1e-12  # libsvm's floor on the curvature a of a step, for a ≤ 0 (degenerate pairs)
 
 
@@ -29,24 +30,7 @@ FULL = -1  # generation tag of a cached row computed for every sample
 
 
 @njit(cache=True)
-def _entry(X, i, t, kern):
-    """K(xᵢ, xₜ) for kern = (kind, γ, coef0, degree)."""
-    kind, gamma, coef0, degree = kern
-    s = 0.0
-    if kind == 2:
-        for f in range(X.shape[1]):
-            diff = X[i, f] - X[t, f]
-            s += diff * diff
-        return np.exp(-gamma * s)
-    for f in range(X.shape[1]):
-        s += X[i, f] * X[t, f]
-    if kind == 1:
-        return (gamma * s + coef0) ** degree
-    return s
-
-
-@njit(cache=True)
-def _row(X, i, kern, store, clock, active, n_active, gen, full):
+def _row(X, XT, i, kern, store, clock, active, n_active, gen, full, work):
     """Row i of K from the LRU cache, computed on a miss into the least recently used slot.
 
     Like libsvm, a row is computed only on the active (unshrunk) samples unless ``full``;
@@ -69,21 +53,28 @@ def _row(X, i, kern, store, clock, active, n_active, gen, full):
         owner[s] = i
         slot_of[i] = s
     row = cache[s]
-    if full or n_active == n:
-        for t in range(n):
-            row[t] = _entry(X, i, t, kern)
-        slot_gen[s] = FULL
+    acc, bits, counts = work
+    counts[0] += 1
+    counts[1] += n if (full or n_active == n) else n_active
+    if kern[0] == 4:  # precomputed: the row is there already
+        if full or n_active == n:
+            row[:] = X[i]
+        else:
+            for a in range(n_active):
+                row[active[a]] = X[i, active[a]]
+    elif full or n_active == n:
+        _fill(X, XT, i, kern, row, active, n, True, bits)
     else:
+        _fill(X, XT, i, kern, acc, active, n_active, False, bits)
         for a in range(n_active):
-            t = active[a]
-            row[t] = _entry(X, i, t, kern)
-        slot_gen[s] = gen
+            row[active[a]] = acc[a]
+    slot_gen[s] = FULL if (full or n_active == n) else gen
     stamp[s] = clock
     return row
 
 
 @njit(cache=True)
-def _select(X, y, C, alpha, G, QD, active, n_active, kern, store, clock, gen):
+def _select(X, XT, y, C, alpha, G, QD, active, n_active, kern, store, clock, gen, work):
     """WSS 2 over the active set: (i, j, m(α), −M(α)); j = −1 when no pair violates."""
     gmax = -np.inf
     i = -1
@@ -100,7 +91,7 @@ def _select(X, y, C, alpha, G, QD, active, n_active, kern, store, clock, gen):
     j = -1
     if i < 0:
         return i, j, gmax, gmax2
-    Ki = _row(X, i, kern, store, clock, active, n_active, gen, False)
+    Ki = _row(X, XT, i, kern, store, clock, active, n_active, gen, False, work)
     best = np.inf
     for a in range(n_active):
         t = active[a]
@@ -129,7 +120,7 @@ def _select(X, y, C, alpha, G, QD, active, n_active, kern, store, clock, gen):
 
 
 @njit(cache=True)
-def _reconstruct(X, y, alpha, G, is_active, kern, store, clock, active, gen):
+def _reconstruct(X, XT, y, alpha, G, is_active, kern, store, clock, active, gen, work):
     """Recompute ∇ₜ = −1 + Σⱼ yₜyⱼαⱼKₜⱼ for the shrunk (inactive) t, from the SVs' full rows."""
     n = len(y)
     for t in range(n):
@@ -137,7 +128,7 @@ def _reconstruct(X, y, alpha, G, is_active, kern, store, clock, active, gen):
             G[t] = -1.0
     for s in range(n):
         if alpha[s] > 0:
-            Ks = _row(X, s, kern, store, clock, active, n, gen, True)
+            Ks = _row(X, XT, s, kern, store, clock, active, n, gen, True, work)
             ya = y[s] * alpha[s]
             for t in range(n):
                 if not is_active[t]:
@@ -146,9 +137,14 @@ def _reconstruct(X, y, alpha, G, is_active, kern, store, clock, active, gen):
 
 @njit(cache=True)
 def _shrink(y, C, alpha, G, active, n_active, is_active, gmax1, gmax2):
-    """libsvm's shrinking: set aside bounded αₜ whose gradient says they will stay there."""
-    a = 0
-    while a < n_active:
+    """libsvm's shrinking: set aside bounded αₜ whose gradient says they will stay there.
+
+    The kept indices stay in increasing order (a stable compaction), so that the O(n) loops
+    of selection and update walk memory forwards instead of at random; libsvm gets the same
+    by swapping the data themselves.
+    """
+    kept = 0
+    for a in range(n_active):
         t = active[a]
         out = False
         if alpha[t] >= C[t]:
@@ -156,13 +152,17 @@ def _shrink(y, C, alpha, G, active, n_active, is_active, gmax1, gmax2):
         elif alpha[t] <= 0:
             out = G[t] > gmax2 if y[t] > 0 else G[t] > gmax1
         if out:
-            n_active -= 1
-            active[a] = active[n_active]
-            active[n_active] = t
             is_active[t] = False
         else:
-            a += 1
-    return n_active
+            active[kept] = t
+            kept += 1
+    n = len(y)
+    rest = kept
+    for t in range(n):  # the inactive ones after, in any order
+        if not is_active[t]:
+            active[rest] = t
+            rest += 1
+    return kept
 
 
 @njit(cache=True)
@@ -224,13 +224,17 @@ def _step(i, j, y, C, alpha, G, QD, Ki, Kj, active, n_active):
 
 
 @njit(cache=True)
-def smo(X, y, C, kind, gamma, coef0, degree, tol, max_iter, n_cache_rows, alpha, G, shrinking=True):
+def smo(
+    X, y, C, kind, gamma, coef0, degree, tol, max_iter, n_cache_rows, alpha, G, shrinking, counts
+):
     """Solve the dual from the feasible start (alpha, G = Qα − 1), updated in place.
 
     X (n, d); y (n,) of ±1.0; C (n,) upper bounds (may be inf). Shrinking (libsvm's): every
     min(n, 1000) steps, multipliers stuck at a bound are set aside and ∇ is updated only on
     the rest; before stopping, ∇ is rebuilt for all and optimality rechecked on the full set.
     Returns (n_iter, status): status 0 = the gap reached tol, 1 = max_iter reached.
+    counts (3,) int64 accumulates, for profiling: kernel rows computed, kernel entries
+    computed, and Σ over steps of the active-set size (the length of the O(n) loops).
     """
     n = X.shape[0]
     kern = (kind, gamma, coef0, degree)
@@ -245,6 +249,8 @@ def smo(X, y, C, kind, gamma, coef0, degree, tol, max_iter, n_cache_rows, alpha,
         np.zeros(m, dtype=np.int64),
         np.zeros(m, dtype=np.int64),
     )
+    XT = np.ascontiguousarray(X.T) if kind != 4 else np.empty((0, 0))
+    work = (np.empty(n), np.empty(n, dtype=np.int64), counts)
     active = np.arange(n)
     is_active = np.ones(n, dtype=np.bool_)
     n_active = n
@@ -259,48 +265,39 @@ def smo(X, y, C, kind, gamma, coef0, degree, tol, max_iter, n_cache_rows, alpha,
         if shrinking and counter == 0:
             counter = period
             _, _, gmax1, gmax2 = _select(
-                X, y, C, alpha, G, QD, active, n_active, kern, store, it, gen
+                X, XT, y, C, alpha, G, QD, active, n_active, kern, store, it, gen, work
             )
             if not unshrunk and gmax1 + gmax2 <= 10 * tol:
                 unshrunk = True  # close to the end: let every variable back in once
-                _reconstruct(X, y, alpha, G, is_active, kern, store, it, active, gen)
+                _reconstruct(X, XT, y, alpha, G, is_active, kern, store, it, active, gen, work)
                 n_active = n
                 is_active[:] = True
+                active[:] = np.arange(n)
                 gen += 1
             n_active = _shrink(y, C, alpha, G, active, n_active, is_active, gmax1, gmax2)
         i, j, gmax, gmax2 = _select(
-            X, y, C, alpha, G, QD, active, n_active, kern, store, it + 1, gen
+            X, XT, y, C, alpha, G, QD, active, n_active, kern, store, it + 1, gen, work
         )
         if gmax + gmax2 < tol or j < 0:
             if n_active < n:
                 # optimal on the active set: rebuild ∇, recheck on every variable
-                _reconstruct(X, y, alpha, G, is_active, kern, store, it, active, gen)
+                _reconstruct(X, XT, y, alpha, G, is_active, kern, store, it, active, gen, work)
                 n_active = n
                 is_active[:] = True
+                active[:] = np.arange(n)
                 gen += 1
                 i, j, gmax, gmax2 = _select(
-                    X, y, C, alpha, G, QD, active, n_active, kern, store, it + 1, gen
+                    X, XT, y, C, alpha, G, QD, active, n_active, kern, store, it + 1, gen, work
                 )
                 counter = 1  # shrink again at the next step
             if gmax + gmax2 < tol or j < 0:
                 status = 0
                 break
         it += 1
-        Kj = _row(X, j, kern, store, it, active, n_active, gen, False)
-        Ki = _row(X, i, kern, store, it, active, n_active, gen, False)
+        counts[2] += n_active
+        Kj = _row(X, XT, j, kern, store, it, active, n_active, gen, False, work)
+        Ki = _row(X, XT, i, kern, store, it, active, n_active, gen, False, work)
         _step(i, j, y, C, alpha, G, QD, Ki, Kj, active, n_active)
     if n_active < n:
-        _reconstruct(X, y, alpha, G, is_active, kern, store, it, active, gen)
+        _reconstruct(X, XT, y, alpha, G, is_active, kern, store, it, active, gen, work)
     return it, status
-
-
-def kernel_matrix(A, B, kind, gamma, coef0, degree):
-    """K(A, B) of shape (len(A), len(B)) with BLAS: linear AᵀB, poly, rbf by ‖a‖² + ‖b‖² − 2aᵀb."""
-    G = A @ B.T
-    if kind == KERNELS["linear"]:
-        return G
-    if kind == KERNELS["poly"]:
-        return (gamma * G + coef0) ** degree
-    sq = np.einsum("ij,ij->i", A, A)[:, None] + np.einsum("ij,ij->i", B, B)[None, :] - 2 * G
-    np.maximum(sq, 0.0, out=sq)  # rounding can make a tiny distance negative
-    return np.exp(-gamma * sq)

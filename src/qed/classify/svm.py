@@ -3,7 +3,8 @@
 Notes: the separating plane wᵀx + b = 0 with yᵢ(wᵀxᵢ + b) ≥ 1; minimise ½‖w‖²; the Lagrangian
 dual maximises Σαᵢ − ½ΣΣαᵢαⱼyᵢyⱼxᵢᵀxⱼ over αᵢ ≥ 0 with Σαᵢyᵢ = 0; then w = Σαᵢyᵢxᵢ,
 b = yᵢ − wᵀxᵢ for every support vector (αᵢ > 0), and the margin is 1/‖w‖ = 1/√Σαᵢ.
-A finite C bounds αᵢ ≤ C (the soft margin); a kernel replaces xᵢᵀxⱼ by K(xᵢ, xⱼ).
+A finite C bounds αᵢ ≤ C (the soft margin); a kernel replaces xᵢᵀxⱼ by K(xᵢ, xⱼ). Sample and
+class weights scale the bound per sample, αᵢ ≤ Cᵢ = C·class_weight[yᵢ]·sample_weightᵢ (libsvm).
 """
 
 from __future__ import annotations
@@ -13,33 +14,33 @@ import warnings
 from typing import Any
 
 import numpy as np
+from sklearn.utils.metaestimators import available_if
 
-from qed._validation import ConvergenceWarning, check_array, check_scalar, check_X_y, encode_labels
+from qed._validation import (
+    ConvergenceWarning,
+    check_array,
+    check_random_state,
+    check_sample_weight,
+    check_scalar,
+    check_X_y,
+    encode_labels,
+)
 from qed.base import BaseEstimator, ClassifierMixin
-from qed.certificate import Certificate, scaled_tolerance
+from qed.certificate import Certificate
+from qed.classify._platt import cv_decision_values, pairwise_coupling, platt_sigmoid, sigmoid_proba
 from qed.classify._separable import separable
-from qed.classify._smo import KERNELS, kernel_matrix, smo
+from qed.classify._smo import smo
+from qed.classify._svc_certificate import svc_certificate
+from qed.classify._svc_layout import intercept, ovr_from_ovo, pair_slices, store_pairs, votes
+from qed.classify._svm_kernels import (
+    KERNEL_CODES,
+    PRECOMPUTED,
+    cross_kernel,
+    kernel_diag,
+    kernel_matrix,
+)
 
 __all__ = ["SVC"]
-
-
-def _intercept(alpha, G, y, C):
-    """b = −ρ: the mean of yᵢ − wᵀxᵢ over free SVs (0 < αᵢ < C), as the notes' b = yᵢ − wᵀxᵢ.
-
-    With G = Qα − 1, yᵢGᵢ = wᵀxᵢ − yᵢ. Without free SVs, ρ is the midpoint of the interval
-    the KKT conditions allow (libsvm's rule).
-    """
-    yG = y * G
-    free = (alpha > 0) & (alpha < C)
-    if free.any():
-        return -float(yG[free].mean())
-    upper = alpha >= C
-    lower = alpha <= 0
-    ub_mask = (upper & (y < 0)) | (lower & (y > 0))
-    lb_mask = (upper & (y > 0)) | (lower & (y < 0))
-    ub = yG[ub_mask].min(initial=np.inf)
-    lb = yG[lb_mask].max(initial=-np.inf)
-    return -0.5 * (ub + lb) if np.isfinite(ub + lb) else -float(ub if np.isfinite(ub) else lb)
 
 
 class SVC(ClassifierMixin, BaseEstimator):
@@ -49,21 +50,30 @@ class SVC(ClassifierMixin, BaseEstimator):
     ----------
     C : float > 0 or np.inf — box constraint 0 ≤ αᵢ ≤ C; ``np.inf`` with ``kernel="linear"``
         is the notes' hard-margin SVM (``fit`` raises if the classes are not separable).
-    kernel : "linear" xᵀz, "poly" (γxᵀz + coef0)^degree, "rbf" exp(−γ‖x − z‖²).
+    kernel : "linear" xᵀz, "poly" (γxᵀz + coef0)^degree, "rbf" exp(−γ‖x − z‖²), "sigmoid"
+        tanh(γxᵀz + coef0), "precomputed" (X is the Gram matrix: (n, n) at fit, (m, n_train)
+        at predict), or a callable ``k(A, B) -> K`` of shape (len(A), len(B)).
     gamma : "scale" = 1/(n_features·X.var()), "auto" = 1/n_features, or a positive float.
     tol : stop when the KKT gap max_{I_up}(−y∇) − min_{I_low}(−y∇) < tol (libsvm's rule).
     max_iter : SMO steps per binary problem (None: max(10⁷, 100n), as libsvm).
     cache_size : MB of kernel rows kept per binary problem.
     shrinking : libsvm's shrinking heuristic (same solution, fewer operations per step).
     decision_function_shape : "ovr" (scikit-learn's default aggregation) or "ovo".
+    class_weight : None, "balanced" or {label: weight}; class c's bound becomes C·weight[c].
+    probability : fit Platt's sigmoid on 5-fold cross-validated decision values (libsvm's
+        method; pairwise coupling for k > 2) to enable ``predict_proba``. A class of fewer
+        than 5 samples is handled as libsvm does: a fold trained without it scores ±1.
+    random_state : seed of the cross-validation folds of ``probability=True``.
 
     Attributes
     ----------
-    classes_, support_ (indices of SVs, grouped by class), support_vectors_, n_support_,
-    dual_coef_ (αᵢyᵢ in scikit-learn's (k − 1, n_SV) layout), alpha_ (αᵢ = |dual_coef_|,
-    shape (n_SV,) for two classes), intercept_ (one b per pair of classes), coef_ (linear
-    kernel: w = Σαᵢyᵢxᵢ per pair), margin_ (1/‖w‖ per pair; a float for two classes),
-    n_iter_ (SMO steps per pair), fit_status_ (0 = converged), shape_fit_.
+    classes_, support_ (indices of SVs, grouped by class), support_vectors_ (empty for a
+    precomputed kernel), n_support_, dual_coef_ (αᵢyᵢ in scikit-learn's (k − 1, n_SV) layout),
+    alpha_ (αᵢ = |dual_coef_|, shape (n_SV,) for two classes), intercept_ (one b per pair of
+    classes), coef_ (linear kernel: w = Σαᵢyᵢxᵢ per pair), margin_ (1/‖w‖ per pair; a float
+    for two classes), class_weight_, n_iter_ (SMO steps per pair), fit_status_ (0 =
+    converged), shape_fit_, probA_ / probB_ (Platt's P(y = +1 | f) = 1/(1 + exp(A·f + B)) per
+    pair, libsvm's sign: f > 0 votes for the pair's first class).
     For two classes the signs follow scikit-learn: decision_function > 0 predicts classes_[1].
     """
 
@@ -71,7 +81,7 @@ class SVC(ClassifierMixin, BaseEstimator):
         self,
         C: float = 1.0,
         *,
-        kernel: str = "rbf",
+        kernel: Any = "rbf",
         gamma: str | float = "scale",
         degree: int = 3,
         coef0: float = 1.0,
@@ -80,6 +90,9 @@ class SVC(ClassifierMixin, BaseEstimator):
         cache_size: float = 200,
         shrinking: bool = True,
         decision_function_shape: str = "ovr",
+        class_weight: Any = None,
+        probability: bool = False,
+        random_state: Any = None,
     ):
         self.C = C
         self.kernel = kernel
@@ -91,13 +104,24 @@ class SVC(ClassifierMixin, BaseEstimator):
         self.cache_size = cache_size
         self.shrinking = shrinking
         self.decision_function_shape = decision_function_shape
+        self.class_weight = class_weight
+        self.probability = probability
+        self.random_state = random_state
 
-    # -- fitting -------------------------------------------------------------------------
+    def __sklearn_tags__(self):  # noqa: ANN204
+        tags = super().__sklearn_tags__()
+        tags.input_tags.pairwise = self.kernel == "precomputed"
+        return tags
+
+    # -- validation ----------------------------------------------------------------------
     def _validate_params(self, X: np.ndarray) -> float:
         check_scalar(self.C, "C", min_val=0.0, include_min=False)
-        if self.kernel not in KERNELS:
+        if not callable(self.kernel) and (
+            not isinstance(self.kernel, str) or self.kernel not in KERNEL_CODES
+        ):
             raise ValueError(
-                f"kernel={self.kernel!r} is not supported; choose one of {sorted(KERNELS)}."
+                f"kernel={self.kernel!r} is not supported; choose one of "
+                f"{sorted(KERNEL_CODES)} or pass a callable k(A, B) -> Gram matrix."
             )
         check_scalar(self.degree, "degree", target_type=numbers.Integral, min_val=0)
         check_scalar(self.coef0, "coef0", allow_inf=False)
@@ -105,8 +129,9 @@ class SVC(ClassifierMixin, BaseEstimator):
         check_scalar(self.cache_size, "cache_size", min_val=0.0, include_min=False)
         if self.max_iter is not None and self.max_iter != -1:
             check_scalar(self.max_iter, "max_iter", target_type=numbers.Integral, min_val=1)
-        if not isinstance(self.shrinking, (bool, np.bool_)):
-            raise TypeError(f"shrinking must be a bool, got {self.shrinking!r}.")
+        for flag in ("shrinking", "probability"):
+            if not isinstance(getattr(self, flag), (bool, np.bool_)):
+                raise TypeError(f"{flag} must be a bool, got {getattr(self, flag)!r}.")
         if self.decision_function_shape not in ("ovr", "ovo"):
             raise ValueError(
                 f"decision_function_shape={self.decision_function_shape!r}; use 'ovr' or 'ovo'."
@@ -121,72 +146,130 @@ class SVC(ClassifierMixin, BaseEstimator):
         check_scalar(self.gamma, "gamma", min_val=0.0, include_min=False, allow_inf=False)
         return float(self.gamma)
 
-    def fit(self, X: Any, y: Any) -> SVC:
-        """Solve one dual per pair of classes. X (n, d); y (n,) of any label type."""
+    def _gram(self, X: np.ndarray) -> np.ndarray:
+        """The training Gram matrix for a precomputed or callable kernel, checked."""
+        if self.kernel == "precomputed":
+            if X.shape[0] != X.shape[1]:
+                raise ValueError(
+                    f"kernel='precomputed' needs the square Gram matrix K(X_train, X_train) at "
+                    f"fit, got a matrix of shape {X.shape}; pass K = k(X, X) of shape (n, n)."
+                )
+            return X
+        return self._call_kernel(X, X)
+
+    def _call_kernel(self, A: np.ndarray, B: np.ndarray) -> np.ndarray:
+        K = np.asarray(self.kernel(A, B), dtype=np.float64)
+        if K.shape != (len(A), len(B)):
+            raise ValueError(
+                f"the callable kernel returned shape {K.shape} for inputs of {len(A)} and "
+                f"{len(B)} rows; it must return the Gram matrix K(A, B) of shape "
+                f"({len(A)}, {len(B)})."
+            )
+        if not np.isfinite(K).all():
+            raise ValueError("the callable kernel returned NaN or inf; it must be finite.")
+        return K
+
+    def _sample_bounds(self, X, y, codes, sample_weight) -> np.ndarray:
+        """Cᵢ = C·class_weight[yᵢ]·sample_weightᵢ, libsvm's per-sample box."""
+        from sklearn.utils.class_weight import compute_class_weight
+
+        if isinstance(self.class_weight, dict):
+            missing = [c for c in self.class_weight if c not in set(self.classes_.tolist())]
+            if missing:
+                raise ValueError(
+                    f"class_weight names {missing!r}, which are not classes of y (classes: "
+                    f"{self.classes_.tolist()!r}); key class_weight by the labels of y."
+                )
+        self.class_weight_ = compute_class_weight(self.class_weight, classes=self.classes_, y=y)
+        sw = check_sample_weight(sample_weight, X, dtype=np.float64, only_positive=True)
+        w = self.class_weight_[codes] * sw
+        if (w < 0).any():
+            raise ValueError("class_weight must be ≥ 0 for every class.")
+        for c in range(len(self.classes_)):
+            if not (w[codes == c] > 0).any():
+                raise ValueError(
+                    f"class {self.classes_[c]!r} has no sample with a positive weight "
+                    "(sample_weight × class_weight); give it a positive weight or drop it."
+                )
+        return np.where(w > 0, float(self.C) * np.where(w > 0, w, 1.0), 0.0)
+
+    # -- fitting -------------------------------------------------------------------------
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> SVC:
+        """Solve one dual per pair of classes. X (n, d) or (n, n) Gram; y (n,) of any labels;
+        sample_weight (n,) ≥ 0 scales each sample's C (samples of weight 0 are left out)."""
         X, y = check_X_y(X, y, estimator=self, y_numeric=False, dtype=np.float64)
         gamma = self._validate_params(X)
         self.classes_, codes = encode_labels(y, self)
         self._gamma = gamma
-        kind = KERNELS[self.kernel]
-        k = len(self.classes_)
-        n = len(X)
-        max_iter = max(10_000_000, 100 * n) if self.max_iter in (None, -1) else int(self.max_iter)
-        hard = np.isinf(self.C)
-        alphas, intercepts, n_iter, status = {}, [], [], []
-        for a in range(k):
-            for b in range(a + 1, k):
-                idx = np.flatnonzero((codes == a) | (codes == b))
-                Xp = np.ascontiguousarray(X[idx])
-                yp = np.where(codes[idx] == a, 1.0, -1.0)  # libsvm: the first class is +1
-                rows = int(self.cache_size * 2**20 // (8 * len(idx)))
-                Cv = np.full(len(idx), float(self.C))
-                alpha, G = np.zeros(len(idx)), -np.ones(len(idx))
-                args = (
-                    Xp,
-                    yp,
-                    Cv,
-                    kind,
-                    gamma,
-                    float(self.coef0),
-                    float(self.degree),
-                    float(self.tol),
-                )
-                # hard margin: on non-separable data the dual is unbounded and SMO cannot
-                # converge, so after a budget of steps an LP decides before going on
-                budget = min(max_iter, 20 * len(idx) + 10_000) if hard else max_iter
-                shrink = bool(self.shrinking)
-                it, st = smo(*args, budget, rows, alpha, G, shrink)
-                if hard and st:
-                    self._check_separable(Xp, yp, kind, gamma, a, b)
-                    more, st = smo(*args, max_iter - it, rows, alpha, G, shrink)
-                    it += more
-                alphas[a, b] = (idx, alpha * yp)
-                intercepts.append(_intercept(alpha, G, yp, float(self.C)))
-                n_iter.append(it)
-                status.append(st)
-        if any(status):
-            warnings.warn(
-                f"SVC's SMO stopped at max_iter={max_iter} before the KKT gap fell below "
-                f"tol={self.tol}; increase max_iter, or scale the features.",
-                ConvergenceWarning,
-                stacklevel=2,
-            )
-        self._store(X, codes, alphas, np.array(intercepts), k)
+        Cw = self._sample_bounds(X, y, codes, sample_weight)
+        named = isinstance(self.kernel, str) and self.kernel != "precomputed"
+        G = X if named else self._gram(X)
+        kind = KERNEL_CODES[self.kernel] if named else PRECOMPUTED
+        alphas, intercepts, w2, n_iter, status = self._solve(G, codes, Cw, kind, gamma)
+        self._store(X, codes, alphas, np.array(intercepts), np.array(w2))
         self.n_iter_ = np.array(n_iter, dtype=np.int32)
         self.fit_status_ = int(any(status))
         self.shape_fit_ = X.shape
+        if self.probability:
+            self._fit_platt(G, codes, Cw, kind, gamma)
         return self
 
-    def _check_separable(self, Xp, yp, kind, gamma, a, b) -> None:
-        F = (
-            Xp
-            if kind == KERNELS["linear"]
-            else kernel_matrix(Xp, Xp, kind, gamma, float(self.coef0), float(self.degree))
-        )
+    def _max_iter(self, n: int) -> int:
+        return max(10_000_000, 100 * n) if self.max_iter in (None, -1) else int(self.max_iter)
+
+    def _solve_pair(self, G, idx, yp, Cv, kind, gamma, labels):
+        """One binary dual on the samples idx: returns (α, ∇ = Qα − 1, steps, status)."""
+        Xp = np.ascontiguousarray(G[np.ix_(idx, idx)] if kind == PRECOMPUTED else G[idx])
+        rows = int(self.cache_size * 2**20 // (8 * len(idx)))
+        alpha, grad = np.zeros(len(idx)), -np.ones(len(idx))
+        kern = (kind, gamma, float(self.coef0), float(self.degree))
+        args = (Xp, yp, Cv, *kern, float(self.tol))
+        max_iter = self._max_iter(len(G))
+        hard = np.isinf(self.C)
+        # hard margin: on non-separable data the dual is unbounded and SMO cannot converge,
+        # so after a budget of steps an LP decides before going on
+        budget = min(max_iter, 20 * len(idx) + 10_000) if hard else max_iter
+        shrink = bool(self.shrinking)
+        counts = np.zeros(3, dtype=np.int64)
+        it, st = smo(*args, budget, rows, alpha, grad, shrink, counts)
+        if hard and st:
+            linear = kind in (KERNEL_CODES["linear"], PRECOMPUTED)
+            self._check_separable(Xp if linear else kernel_matrix(Xp, Xp, *kern), yp, *labels)
+            more, st = smo(*args, max_iter - it, rows, alpha, grad, shrink, counts)
+            it += more
+        return alpha, grad, it, st
+
+    def _pairs(self, codes, Cw):
+        k = len(self.classes_)
+        for a in range(k):
+            for b in range(a + 1, k):
+                idx = np.flatnonzero(((codes == a) | (codes == b)) & (Cw > 0))
+                yield a, b, idx, np.where(codes[idx] == a, 1.0, -1.0)  # libsvm: a is +1
+
+    def _solve(self, G, codes, Cw, kind, gamma):
+        alphas, intercepts, w2, n_iter, status = {}, [], [], [], []
+        for a, b, idx, yp in self._pairs(codes, Cw):
+            alpha, grad, it, st = self._solve_pair(G, idx, yp, Cw[idx], kind, gamma, (a, b))
+            alphas[a, b] = (idx, alpha * yp)
+            intercepts.append(intercept(alpha, grad, yp, Cw[idx]))
+            w2.append(float(alpha @ (grad + 1.0)))  # ‖w‖² = αᵀQα, with ∇ = Qα − 1
+            n_iter.append(it)
+            status.append(st)
+        if any(status):
+            warnings.warn(
+                f"SVC's SMO stopped at max_iter={self._max_iter(len(G))} before the KKT gap "
+                f"fell below tol={self.tol}; increase max_iter, or scale the features.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+        return alphas, intercepts, w2, n_iter, status
+
+    def _check_separable(self, F, yp, a, b) -> None:
+        """F: the features (linear) or the kernel matrix, whose rows span the feature space."""
         if not separable(F, yp):
             space = (
                 "by a hyperplane"
-                if kind == KERNELS["linear"]
+                if self.kernel == "linear"
                 else f"in the feature space of the {self.kernel!r} kernel"
             )
             raise ValueError(
@@ -197,71 +280,78 @@ class SVC(ClassifierMixin, BaseEstimator):
                 "finite C (the soft margin), e.g. SVC(C=1.0)."
             )
 
-    def _store(self, X, codes, alphas, intercepts, k) -> None:
-        """Lay out the pairwise solutions as libsvm / scikit-learn do."""
-        sv_mask = np.zeros(len(X), dtype=bool)
-        for idx, coef in alphas.values():
-            sv_mask[idx[coef != 0]] = True
-        support = np.concatenate([np.flatnonzero(sv_mask & (codes == c)) for c in range(k)])
-        position = np.full(len(X), -1)
-        position[support] = np.arange(len(support))
-        dual = np.zeros((k - 1, len(support)))
-        for (a, b), (idx, coef) in alphas.items():
-            nz = coef != 0
-            rows = np.where(codes[idx[nz]] == a, b - 1, a)
-            dual[rows, position[idx[nz]]] = coef[nz]
-        if k == 2:  # scikit-learn's sign for two classes: positive predicts classes_[1]
-            dual, intercepts = -dual, -intercepts
-        self.support_ = support.astype(np.int32)
-        self.support_vectors_ = X[support]
-        self.n_support_ = np.bincount(codes[support], minlength=k).astype(np.int32)
-        self.dual_coef_ = dual
-        self.intercept_ = intercepts
-        self.alpha_ = np.abs(dual[0]) if k == 2 else np.abs(dual)
-        norms = np.array([np.sqrt(max(float(c @ K @ c), 0.0)) for c, K in self._pair_blocks()])
+    def _store(self, X, codes, alphas, intercepts, w2) -> None:
+        k = len(self.classes_)
+        out = store_pairs(codes, alphas, intercepts, k)
+        self.support_, self.n_support_, self.dual_coef_, self.intercept_ = out
+        self.alpha_ = np.abs(self.dual_coef_[0]) if k == 2 else np.abs(self.dual_coef_)
+        pre = self.kernel == "precomputed"
+        self.support_vectors_ = np.empty((0, 0)) if pre else X[self.support_]
+        sv = self.support_
         with np.errstate(divide="ignore"):
-            margins = 1.0 / norms
+            margins = 1.0 / np.sqrt(np.maximum(w2, 0.0))
         self.margin_ = float(margins[0]) if k == 2 else margins
         if self.kernel == "linear":
-            self.coef_ = np.array([c @ S for c, S in self._pair_coefs()])
+            self.coef_ = np.array(
+                [c @ X[sv[p]] for p, c in pair_slices(self.dual_coef_, self.n_support_)]
+            )
 
-    def _pair_slices(self):
-        """For each pair (a, b): the SV positions of both classes and their coefficients."""
-        k = len(self.classes_)
-        bounds = np.concatenate([[0], np.cumsum(self.n_support_)])
-        for a in range(k):
-            for b in range(a + 1, k):
-                pos = np.r_[bounds[a] : bounds[a + 1], bounds[b] : bounds[b + 1]]
-                coef = np.r_[
-                    self.dual_coef_[b - 1, bounds[a] : bounds[a + 1]],
-                    self.dual_coef_[a, bounds[b] : bounds[b + 1]],
-                ]
-                yield pos, coef
+    def _kernel(self, A, B=None):
+        """K(A, B) for a named or callable kernel (B = None: K(A, A))."""
+        B = A if B is None else B
+        if callable(self.kernel):
+            return self._call_kernel(A, B)
+        code = KERNEL_CODES[self.kernel]
+        return kernel_matrix(A, B, code, self._gamma, float(self.coef0), float(self.degree))
 
-    def _pair_coefs(self):
-        for pos, coef in self._pair_slices():
-            yield coef, self.support_vectors_[pos]
+    def _fit_platt(self, G, codes, Cw, kind, gamma) -> None:
+        """Platt's (A, B) per pair from 5-fold cross-validated decision values (libsvm).
 
-    def _pair_blocks(self):
-        for coef, S in self._pair_coefs():
-            yield coef, self._kernel(S, S)
+        A class of fewer than 5 samples leaves some training folds with one class; as libsvm
+        does, the held-out samples of such a fold get the decision value ±1 (that class's
+        side), so small classes get a sigmoid fitted on few informative values.
+        """
+        rng = check_random_state(self.random_state)
+        kern = (kind, gamma, float(self.coef0), float(self.degree))
+        AB = []
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            for a, b, idx, yp in self._pairs(codes, Cw):
 
-    def _kernel(self, A, B):
-        return kernel_matrix(
-            A, B, KERNELS[self.kernel], self._gamma, float(self.coef0), float(self.degree)
-        )
+                def fit(train, idx=idx, yp=yp, a=a, b=b):
+                    Cv = Cw[idx[train]]
+                    alpha, grad, _, _ = self._solve_pair(
+                        G, idx[train], yp[train], Cv, kind, gamma, (a, b)
+                    )
+                    return alpha * yp[train], intercept(alpha, grad, yp[train], Cv)
+
+                def decide(model, train, test, idx=idx):
+                    coef, b0 = model
+                    return cross_kernel(G, idx[test], idx[train], kern) @ coef + b0
+
+                AB.append(platt_sigmoid(cv_decision_values(fit, decide, yp, rng), yp))
+        self.probA_, self.probB_ = np.array(AB).T
 
     # -- prediction ----------------------------------------------------------------------
     def _ovo(self, X) -> np.ndarray:
         """f_ab(x) = Σ αᵢyᵢK(xᵢ, x) + b_ab per pair, shape (n, n_pairs); > 0 votes for a
         (for two classes, with scikit-learn's sign: > 0 means classes_[1])."""
         self._check_fitted("dual_coef_")
-        X = check_array(X, estimator=self, reset=False, dtype=np.float64)
-        K = self._kernel(X, self.support_vectors_)
-        return (
-            np.column_stack([K[:, pos] @ coef for pos, coef in self._pair_slices()])
-            + self.intercept_
-        )
+        pre = self.kernel == "precomputed"  # its own message: columns are training samples
+        X = check_array(X, estimator=None if pre else self, reset=False, dtype=np.float64)
+        if pre:
+            if X.shape[1] != self.shape_fit_[0]:
+                n = self.shape_fit_[0]
+                raise ValueError(
+                    f"X has {X.shape[1]} features, but SVC is expecting {n} features as "
+                    f"input: with kernel='precomputed' the columns are the {n} training "
+                    f"samples; pass K(X_test, X_train) of shape (n_test, {n})."
+                )
+            K = X[:, self.support_]
+        else:
+            K = self._kernel(X, self.support_vectors_)
+        pairs = pair_slices(self.dual_coef_, self.n_support_)
+        return np.column_stack([K[:, pos] @ coef for pos, coef in pairs]) + self.intercept_
 
     def decision_function(self, X: Any) -> np.ndarray:
         """Two classes: f(x) = wᵀφ(x) + b, shape (n,). More: "ovr" (n, k) or "ovo"."""
@@ -271,7 +361,7 @@ class SVC(ClassifierMixin, BaseEstimator):
             return dec[:, 0]
         if self.decision_function_shape == "ovo":
             return dec
-        return _ovr_from_ovo(dec, k)
+        return ovr_from_ovo(dec, k)
 
     def predict(self, X: Any) -> np.ndarray:
         """The class with the most one-vs-one votes (ties: the first class), as libsvm."""
@@ -279,130 +369,54 @@ class SVC(ClassifierMixin, BaseEstimator):
         k = len(self.classes_)
         if k == 2:
             return self.classes_[(dec[:, 0] >= 0).astype(np.intp)]
-        votes = np.zeros((len(dec), k), dtype=np.int64)
-        col = 0
-        for a in range(k):
-            for b in range(a + 1, k):
-                pos = dec[:, col] > 0
-                votes[pos, a] += 1
-                votes[~pos, b] += 1
-                col += 1
-        return self.classes_[votes.argmax(axis=1)]
+        return self.classes_[votes(dec, k).argmax(axis=1)]
+
+    @available_if(lambda self: self.probability)
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """P(class | x), shape (n, k): Platt's sigmoid per pair, coupled for k > 2 (libsvm).
+
+        Its argmax may differ from ``predict`` (votes of the decision values), as in libsvm.
+        """
+        self._check_fitted("probA_")
+        dec = self._ovo(X)
+        if len(self.classes_) == 2:
+            dec = -dec  # back to libsvm's sign: > 0 is the pair's first class
+        r = sigmoid_proba(dec, self.probA_, self.probB_)
+        return pairwise_coupling(r, len(self.classes_))
+
+    @available_if(lambda self: self.probability)
+    def predict_log_proba(self, X: Any) -> np.ndarray:
+        """log P(class | x), shape (n, k)."""
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
 
     # -- certificate ---------------------------------------------------------------------
-    def certificate(self, X: Any, y: Any) -> Certificate:
-        """The KKT conditions of every pairwise dual, measured on the training data (X, y).
+    def certificate(self, X: Any, y: Any, sample_weight: Any = None) -> Certificate:
+        """The KKT conditions and the duality gap of every pairwise dual, on the training data.
 
-        With fᵢ = ΣⱼαⱼyⱼK(xⱼ, xᵢ) + b and ξᵢ = max(0, 1 − yᵢfᵢ): 0 ≤ αᵢ ≤ C with the sign of
-        αᵢyᵢ matching yᵢ, Σαᵢyᵢ = 0, yᵢfᵢ ≥ 1 where αᵢ < C (hard margin: everywhere),
-        αᵢ(yᵢfᵢ − 1 + ξᵢ) = 0, (C − αᵢ)ξᵢ = 0, and for the hard margin 1/‖w‖ = 1/√Σαᵢ.
-        Tolerances: the solver's tol on the KKT gap (in units of yf), plus rounding.
+        With fᵢ = ΣⱼαⱼyⱼK(xⱼ, xᵢ) + b, ξᵢ = max(0, 1 − yᵢfᵢ) and Cᵢ the per-sample bound
+        (pass the ``sample_weight`` of ``fit``): 0 ≤ αᵢ ≤ Cᵢ with the sign of αᵢyᵢ matching
+        yᵢ, Σαᵢyᵢ = 0, yᵢfᵢ ≥ 1 where αᵢ < Cᵢ, αᵢ(yᵢfᵢ − 1 + ξᵢ) = 0, (Cᵢ − αᵢ)ξᵢ = 0, and
+        the duality gap P − D = ‖w‖² + ΣCᵢξᵢ − Σαᵢ ≥ 0 (it bounds P(w) − P(w*)); for the hard
+        margin 1/‖w‖ = 1/√Σαᵢ. Tolerances: the solver's tol on the KKT gap, plus rounding.
         """
         self._check_fitted("dual_coef_")
         X = check_array(X, estimator=self, reset=False, dtype=np.float64)
-        codes = np.searchsorted(self.classes_, np.asarray(y))
-        C = float(self.C)
-        hard = np.isinf(C)
-        worst = dict.fromkeys(
-            ["sign", "box", "balance", "feasible", "slack_a", "slack_c", "margin"], 0.0
-        )
-        tols = dict.fromkeys(worst, 0.0)
-        dec = self._ovo(X)
-        sign = -1.0 if len(self.classes_) == 2 else 1.0
-        k = len(self.classes_)
-        col = 0
-        pairs = list(self._pair_slices())
-        for a in range(k):
-            for b in range(a + 1, k):
-                pos, coef = pairs[col]
-                idx = np.flatnonzero((codes == a) | (codes == b))
-                yp = np.where(codes[idx] == a, 1.0, -1.0)
-                yf = yp * dec[idx, col] * sign
-                alpha = np.zeros(len(X))
-                alpha[self.support_[pos]] = np.abs(coef)
-                ysv = np.where(codes[self.support_[pos]] == a, 1.0, -1.0)
-                alpha = alpha[idx]
-                s_alpha = float(alpha.sum())
-                Kdiag = np.abs(self._kernel(X[idx[:1]], X[idx[:1]])).max()
-                floor = scaled_tolerance(
-                    s_alpha * max(Kdiag, 1.0) + abs(self.intercept_[col]), n=len(idx)
-                )
-                kkt = float(self.tol) + floor
-                xi = np.maximum(0.0, 1.0 - yf)
-                below = alpha < C
-                vals = {
-                    "sign": float(np.max(np.maximum(0.0, -coef * ysv * sign), initial=0.0)),
-                    "box": float(max(np.max(alpha - C, initial=0.0), 0.0)),
-                    "balance": abs(float(coef.sum())),
-                    "feasible": float(np.max(xi[below], initial=0.0)),
-                    "slack_a": float(np.max(alpha * np.abs(yf - 1 + xi), initial=0.0)),
-                    "slack_c": 0.0 if hard else float(np.max((C - alpha) * xi, initial=0.0)),
-                }
-                t = {
-                    "sign": 0.0,
-                    "box": scaled_tolerance(C if not hard else 1.0),
-                    "balance": scaled_tolerance(s_alpha, n=len(idx)),
-                    "feasible": kkt,
-                    "slack_a": kkt * max(float(alpha.max(initial=0.0)), 1e-300),
-                    "slack_c": kkt * (C if not hard else 1.0),
-                }
-                if hard:
-                    w2 = float(
-                        coef
-                        @ self._kernel(self.support_vectors_[pos], self.support_vectors_[pos])
-                        @ coef
-                    )
-                    vals["margin"] = abs(1 / np.sqrt(w2) - 1 / np.sqrt(s_alpha)) * np.sqrt(w2)
-                    t["margin"] = kkt
-                for key, v in vals.items():
-                    if v - t[key] > worst[key] - tols[key] or col == 0:
-                        worst[key], tols[key] = v, t[key]
-                col += 1
-        cert = Certificate(f"SVC(C={self.C}, kernel={self.kernel!r})")
-        cert.add(
-            "sign(αᵢyᵢ) = yᵢ",
-            worst["sign"],
-            max(tols["sign"], np.finfo(float).tiny),
-            "dual_coef_ = αᵢyᵢ with αᵢ ≥ 0",
-        )
-        cert.add("αᵢ ≤ C", worst["box"], tols["box"], "box constraint")
-        cert.add("|Σαᵢyᵢ|", worst["balance"], tols["balance"], "∂L/∂b = 0")
-        cert.add(
-            "1 − yᵢfᵢ (αᵢ < C)",
-            worst["feasible"],
-            tols["feasible"],
-            "primal feasibility yᵢ(wᵀxᵢ + b) ≥ 1" + ("" if hard else " off the bound"),
-        )
-        cert.add(
-            "αᵢ|yᵢfᵢ − 1 + ξᵢ|",
-            worst["slack_a"],
-            tols["slack_a"],
-            "complementary slackness: support vectors lie on the margin",
-        )
-        if hard:
-            cert.add(
-                "|1/‖w‖ − 1/√Σα|·‖w‖", worst["margin"], tols["margin"], "the notes' margin identity"
-            )
+        y = np.asarray(y)
+        codes = np.searchsorted(self.classes_, y)
+        if len(y) != len(X) or (codes >= len(self.classes_)).any():
+            raise ValueError("certificate(X, y) needs the training data: y's labels and length.")
+        if (self.classes_[np.minimum(codes, len(self.classes_) - 1)] != y).any():
+            raise ValueError("y has labels the model was not fit on; pass the training data.")
+        sw = check_sample_weight(sample_weight, X, dtype=np.float64)
+        Cw = float(self.C) * self.class_weight_[codes] * np.where(sw > 0, sw, 1.0)
+        Cw[sw == 0] = 0.0
+        if self.kernel == "precomputed":
+            diag = np.diag(X[:, : len(X)]) if X.shape[1] >= len(X) else np.ones(1)
+        elif callable(self.kernel):
+            diag = np.array([self._call_kernel(x[None], x[None])[0, 0] for x in X[:100]])
         else:
-            cert.add(
-                "(C − αᵢ)ξᵢ",
-                worst["slack_c"],
-                tols["slack_c"],
-                "complementary slackness of the slacks",
-            )
-        return cert
-
-
-def _ovr_from_ovo(dec: np.ndarray, k: int) -> np.ndarray:
-    """scikit-learn's one-vs-rest aggregation: votes plus confidences squashed into (−⅓, ⅓)."""
-    votes = np.zeros((len(dec), k))
-    conf = np.zeros((len(dec), k))
-    col = 0
-    for a in range(k):
-        for b in range(a + 1, k):
-            conf[:, a] += dec[:, col]
-            conf[:, b] -= dec[:, col]
-            votes[dec[:, col] >= 0, a] += 1
-            votes[dec[:, col] < 0, b] += 1
-            col += 1
-    return votes + conf / (3 * (np.abs(conf) + 1))
+            kern = (self._gamma, float(self.coef0), float(self.degree))
+            diag = kernel_diag(X, KERNEL_CODES[self.kernel], *kern)
+        kdiag = float(np.max(np.abs(diag), initial=1.0))
+        return svc_certificate(self, self._ovo(X), codes, Cw, kdiag)
