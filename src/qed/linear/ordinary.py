@@ -107,4 +107,5 @@ class LinearRegression(LinearPredictor, RegressorMixin, BaseEstimator):
     def __sklearn_tags__(self):  # noqa: ANN204
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
+        tags.input_tags.sparse = True  # scipy.sparse X: never densified (qed.linear._sparse)
         return tags
