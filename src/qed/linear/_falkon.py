@@ -121,7 +121,8 @@ def _block_products(Xb: Any, Yb: Any, swb: Any, kern: NystroemKernel, U: Any) ->
             hu = P[:, :t] if hu is None else hu + P[:, :t]
         if Yb is not None:
             rhs = P[:, t:] if rhs is None else rhs + P[:, t:]
-    return {"hu": hu, "rhs": rhs}
+    out = {"hu": hu, "rhs": rhs}
+    return {k: v for k, v in out.items() if v is not None}  # dask adds the keys present
 
 
 def _like(xp: Any, values: np.ndarray, like: Any) -> Any:

@@ -113,9 +113,9 @@ def _kernel_of(est: Any, C: Any) -> NystroemKernel:
 
 def fit_falkon(est: Any, X: Any, y: Any, sample_weight: Any, alpha_of: Any) -> Any:
     """Fit ``est`` (a KernelRidge) by FALKON; ``alpha_of(t)`` validates alpha for t targets."""
-    n = X.shape[0] if hasattr(X, "shape") else len(X)
-    m, max_iter, tol = _check_options(est, n)
     X, Y, sw, y_ndim = _check_data(est, X, y, sample_weight)
+    n = int(X.shape[0])
+    m, max_iter, tol = _check_options(est, n)
     alpha = alpha_of(Y.shape[1])
     dtype = np.float32 if X.dtype == np.float32 or str(X.dtype).endswith("float32") else np.float64
     tol = default_tol(dtype) if tol is None else tol
@@ -161,6 +161,7 @@ def fit_falkon(est: Any, X: Any, y: Any, sample_weight: Any, alpha_of: Any) -> A
     est._alpha = alpha
     est._tol = tol
     est._y_fit = est._sw_fit = None
+    est._beta_fit = to_numpy(est.dual_coef_).copy()
     est._residual = falkon_residual(kern, X, Y, sw, beta, Kmm, alpha)
     return est
 
@@ -190,6 +191,11 @@ def falkon_residual(
 def falkon_certificate_data(est: Any, X: Any, y: Any, sample_weight: Any) -> tuple[float, float]:
     """The residual of the Nyström normal equations recomputed on the training data given."""
     if X is None and y is None:
+        if not np.array_equal(to_numpy(est.dual_coef_), est._beta_fit):
+            raise ValueError(
+                "dual_coef_ changed since fit, so the residual measured at fit no longer "
+                "applies; pass the training X and y to certificate to measure it again."
+            )
         return est._residual
     if X is None or y is None:
         raise ValueError("certificate needs both X and y (or neither, for the training data).")
