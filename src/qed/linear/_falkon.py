@@ -24,6 +24,8 @@ m-dimensional CG itself runs in float64 numpy.
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,6 +42,8 @@ __all__ = ["NystroemKernel", "nystroem_products", "falkon_cg", "FalkonResult"]
 # Bytes of one n-row block of K(X_b, C): large enough that BLAS runs at speed, small enough
 # that a million rows never hold more than this of the n × m matrix.
 BLOCK_BYTES = 64 * 2**20
+# Python threads over row blocks (numpy path); each runs one BLAS thread.
+THREADS = max(1, min(os.cpu_count() or 1, 8))
 
 
 @dataclass
@@ -73,39 +77,76 @@ class NystroemKernel:
     def rows_per_block(self, itemsize: int) -> int:
         return max(1, BLOCK_BYTES // (max(self.m, 1) * itemsize))
 
-    def block(self, Xb: Any) -> Any:
-        """K(X_b, C), shape (rows, m), in X_b's namespace and dtype."""
+    def block(self, Xb: Any, out: np.ndarray | None = None) -> Any:
+        """K(X_b, C), shape (rows, m), in X_b's namespace and dtype (into ``out`` if given).
+
+        ``out`` (numpy only) is a reused buffer: a fresh 64 MB array per block would cost
+        its page faults on every pass.
+        """
         C = self.centers
         if not isinstance(self.kernel, str):
             return pairwise_kernel(Xb, C, self.kernel, **self.kernel_params)
         xp, _ = get_namespace(Xb)
-        if self.kernel == "linear":
-            return Xb @ xp.matrix_transpose(C)
-        if self.kernel in ("poly", "polynomial"):
-            K = Xb @ xp.matrix_transpose(C)
+        numpy = isinstance(Xb, np.ndarray)
+        if self.kernel in ("linear", "poly", "polynomial"):
+            if numpy:
+                K = np.matmul(Xb, C.T, out=out)
+            else:
+                K = Xb @ xp.matrix_transpose(C)
+            if self.kernel == "linear":
+                return K
+            if numpy:
+                K *= self.gamma
+                K += float(self.coef0)
+                return np.power(K, float(self.degree), out=K)
             return (self.gamma * K + float(self.coef0)) ** float(self.degree)
         root = float(np.sqrt(2.0 * self.gamma))
         xx = xp.sum(Xb * Xb, axis=1)
         Xa = xp.concat([Xb * root, xp.ones_like(xx)[:, None], (-self.gamma * xx)[:, None]], axis=1)
-        K = Xa @ self._aug_t
         # the exponent is ≤ 0 up to round-off; exp(+1e-16) = 1 + 1e-16 needs no clipping
-        if isinstance(K, np.ndarray):
+        if numpy:
+            K = np.matmul(Xa, self._aug_t.astype(Xa.dtype, copy=False), out=out)
             return np.exp(K, out=K)
-        return xp.exp(K)
+        return xp.exp(Xa @ self._aug_t)
 
 
 def _block_products(Xb: Any, Yb: Any, swb: Any, kern: NystroemKernel, U: Any) -> dict:
-    """Σ over row blocks of one chunk: {"hu": K_bᵀW_bK_bU, "rhs": K_bᵀW_bY_b}."""
+    """Σ over row blocks of one chunk: {"hu": K_bᵀW_bK_bU, "rhs": K_bᵀW_bY_b}.
+
+    numpy blocks run on ``THREADS`` Python threads with one BLAS thread each (numpy and BLAS
+    release the GIL): the exponentials then use every core too, and OpenBLAS's own threads,
+    which lose 2-3× on a small loaded machine, stay idle.
+    """
     xp, is_numpy = get_namespace(Xb)
+    if is_numpy and isinstance(kern.centers, np.ndarray) and Xb.dtype != kern.centers.dtype:
+        Xb = Xb.astype(kern.centers.dtype)  # the centres fix the model's precision
     n = Xb.shape[0]
-    dtype = Xb.dtype
-    itemsize = np.dtype(dtype).itemsize if is_numpy else (4 if dtype == xp.float32 else 8)
+    itemsize = np.dtype(Xb.dtype).itemsize if is_numpy else (4 if Xb.dtype == xp.float32 else 8)
     rows = kern.rows_per_block(itemsize)
     U_x = None if U is None else _like(xp, U, Xb)
+    starts = list(range(0, n, rows))
+    if not (is_numpy and isinstance(kern.kernel, str)) or len(starts) == 1 or THREADS == 1:
+        return _run_blocks(xp, Xb, Yb, swb, kern, U_x, starts, rows, is_numpy)
+    groups = [starts[i::THREADS] for i in range(THREADS)]
+    with _blas_threads(1), ThreadPoolExecutor(THREADS) as pool:
+        parts = list(
+            pool.map(lambda g: _run_blocks(xp, Xb, Yb, swb, kern, U_x, g, rows, is_numpy), groups)
+        )
+    out = parts[0]
+    for part in parts[1:]:
+        out = {k: out[k] + part[k] for k in out}
+    return out
+
+
+def _run_blocks(xp, Xb, Yb, swb, kern, U_x, starts, rows, is_numpy) -> dict:  # noqa: ANN001
+    n = Xb.shape[0]
     hu = rhs = None
-    for s in range(0, n, rows):
+    buf = None
+    if is_numpy and isinstance(kern.kernel, str):
+        buf = np.empty((min(rows, n), kern.m), dtype=Xb.dtype)
+    for s in starts:
         e = min(n, s + rows)
-        K = kern.block(Xb[s:e])
+        K = kern.block(Xb[s:e], None if buf is None else buf[: e - s])
         w = None if swb is None else swb[s:e][:, None]
         cols = []
         if U_x is not None:
@@ -123,6 +164,18 @@ def _block_products(Xb: Any, Yb: Any, swb: Any, kern: NystroemKernel, U: Any) ->
             rhs = P[:, t:] if rhs is None else rhs + P[:, t:]
     out = {"hu": hu, "rhs": rhs}
     return {k: v for k, v in out.items() if v is not None}  # dask adds the keys present
+
+
+_CONTROLLER = None
+
+
+def _blas_threads(limit: int) -> Any:
+    global _CONTROLLER
+    if _CONTROLLER is None:  # one scan of the loaded libraries per process
+        from threadpoolctl import ThreadpoolController
+
+        _CONTROLLER = ThreadpoolController()
+    return _CONTROLLER.limit(limits=limit, user_api="blas")
 
 
 def _like(xp: Any, values: np.ndarray, like: Any) -> Any:
