@@ -254,3 +254,17 @@ def test_sklearn_compatible(estimator, check):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         check(estimator)
+
+
+def test_array_api_strict_fits_in_its_namespace():
+    xps = pytest.importorskip("array_api_strict")
+    X, y, w, X_new = _data(12, 200, 3)
+    kw = {"kernel": "poly", "degree": 2, "solver": "falkon", "n_centers": 8, "random_state": 0}
+    ref = KernelRidge(tol=1e-12, max_iter=300, **kw).fit(X, y, w)
+    model = KernelRidge(tol=1e-12, max_iter=300, **kw).fit(
+        xps.asarray(X), xps.asarray(y), xps.asarray(w)
+    )
+    pred = model.predict(xps.asarray(X_new))
+    assert isinstance(pred, type(xps.asarray(X)))
+    _close(np.asarray(pred), ref.predict(X_new), rtol=1e-8)
+    assert model.certificate().holds

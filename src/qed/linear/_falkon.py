@@ -146,14 +146,14 @@ def _run_blocks(xp, Xb, Yb, swb, kern, U_x, starts, rows, is_numpy) -> dict:  # 
         buf = np.empty((min(rows, n), kern.m), dtype=Xb.dtype)
     for s in starts:
         e = min(n, s + rows)
-        K = kern.block(Xb[s:e], None if buf is None else buf[: e - s])
+        K = kern.block(Xb[s:e, ...], None if buf is None else buf[: e - s])
         w = None if swb is None else swb[s:e][:, None]
         cols = []
         if U_x is not None:
             Z = K @ U_x
             cols.append(Z if w is None else Z * w)
         if Yb is not None:
-            Yw = Yb[s:e]
+            Yw = Yb[s:e, ...]
             cols.append(Yw if w is None else Yw * w)
         P = K.T @ (cols[0] if len(cols) == 1 else xp.concat(cols, axis=1))
         P = to_numpy(P).astype(np.float64, copy=False)

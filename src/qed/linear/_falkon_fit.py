@@ -117,7 +117,7 @@ def fit_falkon(est: Any, X: Any, y: Any, sample_weight: Any, alpha_of: Any) -> A
     n = int(X.shape[0])
     m, max_iter, tol = _check_options(est, n)
     alpha = alpha_of(Y.shape[1])
-    dtype = np.float32 if X.dtype == np.float32 or str(X.dtype).endswith("float32") else np.float64
+    dtype = np.float32 if _is_float32(X) else np.float64
     tol = default_tol(dtype) if tol is None else tol
     rng = check_random_state(est.random_state)
     C, idx = uniform_centers(X, m, rng)
@@ -164,6 +164,13 @@ def fit_falkon(est: Any, X: Any, y: Any, sample_weight: Any, alpha_of: Any) -> A
     est._beta_fit = to_numpy(est.dual_coef_).copy()
     est._residual = falkon_residual(kern, X, Y, sw, beta, Kmm, alpha)
     return est
+
+
+def _is_float32(X: Any) -> bool:
+    if isinstance(X, np.ndarray) or is_dask_collection(X):
+        return X.dtype == np.float32
+    xp, _ = get_namespace(X)
+    return X.dtype == xp.float32
 
 
 def _total(sw: Any) -> float:
