@@ -4,6 +4,11 @@ The notes: minimising ‖Y − φ(X)ᵀβ‖² + λ‖β‖² gives β* = φ(X)(
 K = φ(X)ᵀφ(X) (K_ij = k(xᵢ, xⱼ)) the dual coefficients are α* = (K + λI)⁻¹y and the
 prediction is f*(x) = K(x, X)α*. With sample weights W the system is (WK + λI)α = Wy
 (scikit-learn's convention). No intercept, as in scikit-learn.
+
+Beyond n ≈ 10,000 the n³/3 flops and n² memory of that solve give way to FALKON
+(``solver="falkon"``, ``qed.linear._falkon``): f(x) = K(x, C)β on m Nyström centres C, with
+(K_nmᵀWK_nm + λK_mm)β = K_nmᵀWy solved by preconditioned conjugate gradients in passes over
+row blocks — numpy, dask (on the workers) or Array API arrays.
 """
 
 from __future__ import annotations
