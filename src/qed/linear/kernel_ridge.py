@@ -126,7 +126,7 @@ class KernelRidge(RegressorMixin, BaseEstimator):
     X_fit_ : ndarray of shape (n_fit, n_features)
         The training data (or kernel), or with "falkon" the m centres.
     solver_ : str, "cholesky" or "falkon".
-    n_iter_ : int or None, CG iterations ("falkon").
+    n_iter_ : int, CG iterations ("falkon"); 1 for the direct "cholesky" solve.
     center_indices_ : ndarray of shape (m,), rows of X used as centres ("falkon").
 
     Array API arrays (torch on CPU or GPU, ``array_api_strict``) are fitted in their own
@@ -171,8 +171,16 @@ class KernelRidge(RegressorMixin, BaseEstimator):
             )
         if self.solver != "auto":
             return self.solver == "falkon"
-        n = X.shape[0] if hasattr(X, "shape") else len(X)
+        try:
+            n = X.shape[0] if hasattr(X, "shape") else len(X)
+        except TypeError:  # not an array at all: the cholesky path's checks name the problem
+            n = 0
         return dask or (n > _AUTO_MAX_N and self.kernel != "precomputed")
+
+    def _mark_cholesky(self) -> None:
+        self.solver_ = "cholesky"
+        self.n_iter_ = 1  # one direct solve
+        self.__dict__.pop("center_indices_", None)  # a previous falkon fit's, now stale
 
     def _get_kernel(self, X: np.ndarray, Y: np.ndarray | None = None) -> np.ndarray:
         if self.kernel == "precomputed":
@@ -198,7 +206,7 @@ class KernelRidge(RegressorMixin, BaseEstimator):
             from qed.linear._array_api_path import fit_kernel_ridge_xp
 
             fit_kernel_ridge_xp(self, xp, X, y, sample_weight)
-            self.solver_, self.n_iter_ = "cholesky", None
+            self._mark_cholesky()
             return self
         X, y = check_X_y(X, y, estimator=self, multi_output=True, y_numeric=True)
         y = y.astype(X.dtype, copy=False)
@@ -223,7 +231,7 @@ class KernelRidge(RegressorMixin, BaseEstimator):
         self._y_fit = Y  # kept for the certificate (n × t, small beside X_fit_)
         self._sw_fit = sw
         self._alpha = alpha
-        self.solver_, self.n_iter_ = "cholesky", None
+        self._mark_cholesky()
         return self
 
     def predict(self, X: Any) -> np.ndarray:
