@@ -34,6 +34,7 @@ __all__ = [
     "KERNELS",
     "Nystroem",
     "resolve_gamma",
+    "sample_rows",
 ]
 
 
@@ -256,7 +257,7 @@ class Nystroem(TransformerMixin, BaseEstimator):
                 stacklevel=2,
             )
             m = n
-        inds = _permutation(self.random_state, n)[:m]
+        inds = sample_rows(n, m, self.random_state)
         basis = X[inds]
         U, S, Vt = linalg.svd(self._kernel(basis, basis))
         S = np.maximum(S, 1e-12)
@@ -278,8 +279,16 @@ class Nystroem(TransformerMixin, BaseEstimator):
         return np.asarray([f"nystroem{i}" for i in range(self._n_features_out)], dtype=object)
 
 
+def sample_rows(n: int, m: int, random_state: Any = None) -> np.ndarray:
+    """m of range(n) uniformly without replacement: the first m of a random permutation.
+
+    An int seeds numpy's RandomState exactly as scikit-learn's Nystroem does, so the same
+    seed draws the same rows there and here; a Generator or RandomState is used as given.
+    """
+    return _permutation(random_state, n)[:m]
+
+
 def _permutation(random_state: Any, n: int) -> np.ndarray:
-    """A permutation of range(n); an int or None seeds numpy's RandomState as scikit-learn."""
     if isinstance(random_state, np.random.Generator):
         return random_state.permutation(n)
     if isinstance(random_state, np.random.RandomState):

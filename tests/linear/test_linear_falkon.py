@@ -268,3 +268,23 @@ def test_array_api_strict_fits_in_its_namespace():
     assert isinstance(pred, type(xps.asarray(X)))
     _close(np.asarray(pred), ref.predict(X_new), rtol=1e-8)
     assert model.certificate().holds
+
+
+@pytest.mark.parametrize("seed", [0, 5])
+def test_same_seed_same_problem_as_sklearn_pipeline(seed):
+    """An int random_state draws sklearn Nystroem's components: the pipelines agree."""
+    X, y, _, X_new = _data(seed, 300, 3)
+    model = KernelRidge(
+        alpha=0.5,
+        kernel="rbf",
+        gamma=0.5,
+        solver="falkon",
+        n_centers=30,
+        random_state=seed,
+        tol=1e-12,
+        max_iter=500,
+    ).fit(X, y)
+    ny = SkNystroem(gamma=0.5, n_components=30, random_state=seed).fit(X)
+    np.testing.assert_array_equal(model.center_indices_, ny.component_indices_)
+    ridge = SkRidge(alpha=0.5, fit_intercept=False).fit(ny.transform(X), y)
+    _close(model.predict(X_new), ridge.predict(ny.transform(X_new)), rtol=1e-7)

@@ -32,10 +32,10 @@ from typing import Any
 import numpy as np
 from scipy import linalg
 
-from qed._array_api import get_namespace, to_numpy
+from qed._array_api import device_of, get_namespace, to_numpy
 from qed._blockwise import is_dask_collection, map_reduce_rows
 from qed._kernels_xp import resolve_gamma
-from qed.kernels import pairwise_kernel
+from qed.kernels import pairwise_kernel, sample_rows
 
 __all__ = ["NystroemKernel", "nystroem_products", "falkon_cg", "FalkonResult"]
 
@@ -309,15 +309,16 @@ def falkon_cg(
     return FalkonResult(beta=apply_B(gamma, all_cols), n_iter=n_iter, residual=rel)
 
 
-def uniform_centers(X: Any, m: int, rng: np.random.Generator) -> tuple[Any, np.ndarray]:
-    """m rows of X drawn uniformly without replacement (sorted indices), and the indices."""
-    n = X.shape[0]
-    idx = np.sort(rng.choice(n, size=m, replace=False))
+def uniform_centers(X: Any, m: int, random_state: Any) -> tuple[Any, np.ndarray]:
+    """m rows of X drawn uniformly without replacement, and their indices.
+
+    The draw is ``qed.kernels.sample_rows``: an int seed picks the same rows as
+    scikit-learn's Nystroem with that random_state, hence the same Nyström problem.
+    """
+    idx = sample_rows(X.shape[0], m, random_state)
     if is_dask_collection(X):
         return np.asarray(X[idx].compute()), idx
     if isinstance(X, np.ndarray):
         return X[idx], idx
     xp, _ = get_namespace(X)
-    from array_api_compat import device
-
-    return xp.take(X, xp.asarray(idx, device=device(X)), axis=0), idx
+    return xp.take(X, xp.asarray(idx, device=device_of(X)), axis=0), idx

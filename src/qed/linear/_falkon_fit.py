@@ -17,7 +17,7 @@ import numpy as np
 
 from qed._array_api import get_namespace, to_numpy
 from qed._blockwise import is_dask_collection
-from qed._params import check_random_state, check_scalar
+from qed._params import check_scalar
 from qed._validation import ConvergenceWarning, check_sample_weight, check_X_y
 from qed.kernels import KERNELS
 from qed.linear._falkon import NystroemKernel, falkon_cg, nystroem_products, uniform_centers
@@ -119,8 +119,7 @@ def fit_falkon(est: Any, X: Any, y: Any, sample_weight: Any, alpha_of: Any) -> A
     alpha = alpha_of(Y.shape[1])
     dtype = np.float32 if _is_float32(X) else np.float64
     tol = default_tol(dtype) if tol is None else tol
-    rng = check_random_state(est.random_state)
-    C, idx = uniform_centers(X, m, rng)
+    C, idx = uniform_centers(X, m, est.random_state)
     kern = _kernel_of(est, C)
     b = nystroem_products(kern, X, Y, sw)["rhs"]
     if not np.all(np.isfinite(b)):

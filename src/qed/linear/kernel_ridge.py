@@ -116,8 +116,9 @@ class KernelRidge(RegressorMixin, BaseEstimator):
     tol : float, optional
         CG stops when ‖(K_nmᵀWK_nm + λK_mm)β − K_nmᵀWy‖ ≤ tol·‖K_nmᵀWy‖ ("falkon");
         default 1e-7 (1e-4 for float32 data).
-    random_state : None, int or numpy Generator
-        Draws the centres ("falkon").
+    random_state : None, int, numpy Generator or RandomState
+        Draws the centres ("falkon"); an int draws the same rows as scikit-learn's
+        ``Nystroem(random_state=int)``, so that both solve the same Nyström problem.
 
     Attributes
     ----------
