@@ -46,10 +46,24 @@ CASES = [
     ("negative alpha", _falkon(alpha=-1.0), X, Y, ValueError, "alpha"),
     ("negative weight", _falkon(), X, Y, ValueError, "sample_weight|[Nn]egative"),
     ("Nystroem n_components = 0", Nystroem(n_components=0), X, None, ValueError, "n_components"),
-    ("Nystroem unknown kernel", Nystroem(kernel="chi2"), X, None, ValueError, "not supported"),
-    ("Nystroem NaN", Nystroem(), X_NAN, None, ValueError, "NaN"),
-    ("Nystroem random_state", Nystroem(random_state="x"), X, None, TypeError, "random_state"),
-    ("Nystroem gamma", Nystroem(gamma=0.0), X, None, ValueError, "gamma"),
+    (
+        "Nystroem unknown kernel",
+        Nystroem(kernel="chi2", n_components=5),
+        X,
+        None,
+        ValueError,
+        "not supported",
+    ),
+    ("Nystroem NaN", Nystroem(n_components=5), X_NAN, None, ValueError, "NaN"),
+    (
+        "Nystroem random_state",
+        Nystroem(n_components=5, random_state="x"),
+        X,
+        None,
+        TypeError,
+        "random_state",
+    ),
+    ("Nystroem gamma", Nystroem(n_components=5, gamma=0.0), X, None, ValueError, "gamma"),
 ]
 
 
