@@ -8,7 +8,8 @@ sklearn, and the best (minimum) wall time kept, since the machine is shared. Tar
 - OLS, 200,000 × 100 float64: qed ≥ 5× faster than sklearn LinearRegression; also printed
   against the floor n·d² flops (one syrk for XᵀX) at this machine's measured matmul rate.
 - Ridge, same data: ≥ 1.5× sklearn Ridge.
-- KernelRidge, RBF, n = 4,000: ≥ 1.2× sklearn KernelRidge.
+- KernelRidge, RBF, n = 4,000: ≥ 2.5× sklearn KernelRidge (issue 18; issue 2 asked 1.2×);
+  benchmarks/bench_kernel_scale.py --only exact profiles it at 1 and 2 threads.
 
 Each row also reports the largest relative difference of the coefficients (exactness is
 part of the contract, not traded for speed).
@@ -113,7 +114,7 @@ def bench_kernel_ridge(repeats: int) -> dict:
         "qed_s": qed_s,
         "peer_s": peer_s,
         "ratio": peer_s / qed_s,
-        "target": 1.2,
+        "target": 2.5,
         "max_rel_diff": err,
     }
 

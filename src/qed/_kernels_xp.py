@@ -11,7 +11,7 @@ from __future__ import annotations
 import numbers
 from typing import Any
 
-from qed._array_api import float_dtype_of
+from qed._array_api import device_of, float_dtype_of
 from qed._validation import check_scalar
 
 __all__ = [
@@ -20,6 +20,7 @@ __all__ = [
     "polynomial_kernel_xp",
     "rbf_kernel_xp",
     "kernel_xp",
+    "resolve_gamma",
 ]
 
 
@@ -52,7 +53,8 @@ def check_pair_xp(xp: Any, X: Any, Y: Any) -> tuple[Any, Any, bool]:
     return X, Y, same
 
 
-def _gamma(gamma: Any, d: int) -> float:
+def resolve_gamma(gamma: Any, d: int) -> float:
+    """γ of the rbf and polynomial kernels: 1/n_features when None, else a positive float."""
     if gamma is None:
         return 1.0 / d
     check_scalar(
@@ -72,13 +74,13 @@ def polynomial_kernel_xp(
     X, Y, _ = check_pair_xp(xp, X, Y)
     check_scalar(degree, "degree", target_type=numbers.Real, min_val=0, allow_inf=False)
     check_scalar(coef0, "coef0", target_type=numbers.Real, allow_inf=False)
-    K = _gamma(gamma, X.shape[1]) * (X @ xp.matrix_transpose(Y)) + float(coef0)
+    K = resolve_gamma(gamma, X.shape[1]) * (X @ xp.matrix_transpose(Y)) + float(coef0)
     return K ** float(degree)
 
 
 def rbf_kernel_xp(xp: Any, X: Any, Y: Any = None, gamma: float | None = None) -> Any:
     X, Y, same = check_pair_xp(xp, X, Y)
-    gamma = _gamma(gamma, X.shape[1])
+    gamma = resolve_gamma(gamma, X.shape[1])
     out_dtype = X.dtype
     if out_dtype == xp.float32:  # accumulate distances in float64, as scikit-learn
         X = xp.astype(X, xp.float64)
@@ -88,15 +90,9 @@ def rbf_kernel_xp(xp: Any, X: Any, Y: Any = None, gamma: float | None = None) ->
     D = xx[:, None] + yy[None, :] - 2.0 * (X @ xp.matrix_transpose(Y))
     D = xp.clip(D, min=0.0) if hasattr(xp, "clip") else xp.where(D > 0, D, 0.0)
     if same:
-        eye = xp.eye(D.shape[0], dtype=xp.bool, device=_device(X))
+        eye = xp.eye(D.shape[0], dtype=xp.bool, device=device_of(X))
         D = xp.where(eye, xp.zeros_like(D), D)
     return xp.astype(xp.exp(-gamma * D), out_dtype)
-
-
-def _device(x: Any) -> Any:
-    from array_api_compat import device
-
-    return device(x)
 
 
 _XP_KERNELS = {

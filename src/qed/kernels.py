@@ -14,13 +14,17 @@ in float64 for accuracy, as scikit-learn does); anything else gives float64.
 from __future__ import annotations
 
 import numbers
+import warnings
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+from scipy import linalg
 
 from qed._array_api import get_namespace
+from qed._kernels_xp import resolve_gamma
 from qed._validation import check_array, check_scalar
+from qed.base import BaseEstimator, TransformerMixin
 
 __all__ = [
     "linear_kernel",
@@ -28,6 +32,9 @@ __all__ = [
     "rbf_kernel",
     "pairwise_kernel",
     "KERNELS",
+    "Nystroem",
+    "resolve_gamma",
+    "sample_rows",
 ]
 
 
@@ -45,15 +52,6 @@ def _check_pair(X: Any, Y: Any) -> tuple[np.ndarray, np.ndarray, bool]:
     X = X.astype(dtype, copy=False)
     Y = X if same else Y.astype(dtype, copy=False)
     return X, Y, same
-
-
-def _gamma(gamma: Any, n_features: int) -> float:
-    if gamma is None:
-        return 1.0 / n_features
-    check_scalar(
-        gamma, "gamma", target_type=numbers.Real, min_val=0, include_min=False, allow_inf=False
-    )
-    return float(gamma)
 
 
 def linear_kernel(X: Any, Y: Any = None) -> np.ndarray:
@@ -79,7 +77,7 @@ def polynomial_kernel(
     X, Y, same = _check_pair(X, Y)
     check_scalar(degree, "degree", target_type=numbers.Real, min_val=0, allow_inf=False)
     check_scalar(coef0, "coef0", target_type=numbers.Real, allow_inf=False)
-    gamma = _gamma(gamma, X.shape[1])
+    gamma = resolve_gamma(gamma, X.shape[1])
     K = X @ X.T if same else X @ Y.T
     K *= gamma
     K += coef0
@@ -99,7 +97,7 @@ def rbf_kernel(X: Any, Y: Any = None, gamma: float | None = None) -> np.ndarray:
 
         return rbf_kernel_xp(xp, X, Y, gamma=gamma)
     X, Y, same = _check_pair(X, Y)
-    gamma = _gamma(gamma, X.shape[1])
+    gamma = resolve_gamma(gamma, X.shape[1])
     out_dtype = X.dtype
     if out_dtype == np.float32:  # accumulate distances in float64, as scikit-learn
         X = X.astype(np.float64)
@@ -182,3 +180,124 @@ def pairwise_kernel(
             if same:
                 K[j, i] = K[i, j]
     return K
+
+
+class Nystroem(TransformerMixin, BaseEstimator):
+    """Nyström feature map z(x) = K_mm^{-1/2} K(C, x): z(x)ᵀz(y) approximates k(x, y).
+
+    The m components C are rows of X drawn uniformly; with K_mm = USVᵀ (eigenvalues clipped
+    at 1e-12), K_mm^{-1/2} = US^{-1/2}Vᵀ, so ZZᵀ = K_nm K_mm⁻¹ K_mn, the Nyström approximation
+    of K. Same parameters, attributes and output as scikit-learn's
+    ``sklearn.kernel_approximation.Nystroem``; an int ``random_state`` draws the same
+    components as scikit-learn's with that seed.
+
+    Parameters
+    ----------
+    kernel : {"linear", "poly", "polynomial", "rbf"} or callable, default="rbf"
+    gamma, coef0, degree : kernel parameters (None: the kernel's defaults, γ = 1/n_features).
+    kernel_params : dict, optional, extra arguments of a callable kernel.
+    n_components : int, default=100, m (at most n_samples).
+    random_state : None, int, numpy Generator or RandomState.
+
+    Attributes
+    ----------
+    components_ : ndarray of shape (m, n_features), C.
+    component_indices_ : ndarray of shape (m,), rows of X taken as C.
+    normalization_ : ndarray of shape (m, m), K_mm^{-1/2}.
+    """
+
+    def __init__(
+        self,
+        kernel: str | Callable = "rbf",
+        *,
+        gamma: float | None = None,
+        coef0: float | None = None,
+        degree: float | None = None,
+        kernel_params: dict | None = None,
+        n_components: int = 100,
+        random_state: Any = None,
+    ) -> None:
+        self.kernel = kernel
+        self.gamma = gamma
+        self.coef0 = coef0
+        self.degree = degree
+        self.kernel_params = kernel_params
+        self.n_components = n_components
+        self.random_state = random_state
+
+    def _kernel(self, X: np.ndarray, Y: np.ndarray) -> np.ndarray:
+        if callable(self.kernel):
+            if any(p is not None for p in (self.gamma, self.coef0, self.degree)):
+                raise ValueError(
+                    "Don't pass gamma, coef0 or degree to Nystroem with a callable kernel; "
+                    "pass them through kernel_params instead."
+                )
+            return pairwise_kernel(X, Y, self.kernel, **(self.kernel_params or {}))
+        if not isinstance(self.kernel, str) or self.kernel not in KERNELS:
+            raise ValueError(
+                f"kernel={self.kernel!r} is not supported; choose one of {sorted(KERNELS)} "
+                "or pass a callable k(x, y) -> float."
+            )
+        given = {"gamma": self.gamma, "degree": self.degree, "coef0": self.coef0}
+        params = {k: given[k] for k in _KERNEL_PARAMS[self.kernel] if given[k] is not None}
+        params.update(self.kernel_params or {})
+        return KERNELS[self.kernel](X, Y, **params)
+
+    def fit(self, X: Any, y: Any = None) -> Nystroem:
+        """Draw m rows of X as components and factor K_mm^{-1/2}. X (n_samples, n_features)."""
+        X = check_array(X, estimator=self, reset=True)
+        check_scalar(self.n_components, "n_components", target_type=numbers.Integral, min_val=1)
+        n = X.shape[0]
+        m = int(self.n_components)
+        if m > n:
+            warnings.warn(
+                f"n_components={m} > n_samples={n}: using n_components = n_samples, which "
+                "evaluates the full kernel.",
+                UserWarning,
+                stacklevel=2,
+            )
+            m = n
+        inds = sample_rows(n, m, self.random_state)
+        basis = X[inds]
+        U, S, Vt = linalg.svd(self._kernel(basis, basis))
+        S = np.maximum(S, 1e-12)
+        self.normalization_ = (U / np.sqrt(S)) @ Vt
+        self.components_ = basis
+        self.component_indices_ = inds
+        self._n_features_out = m
+        return self
+
+    def transform(self, X: Any) -> np.ndarray:
+        """z(x) = K_mm^{-1/2}K(C, x) for each row: shape (n_samples, n_components)."""
+        self._check_fitted("normalization_")
+        X = check_array(X, estimator=self, reset=False)
+        return self._kernel(X, self.components_) @ self.normalization_.T
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        """["nystroem0", "nystroem1", …], as scikit-learn."""
+        self._check_fitted("normalization_")
+        return np.asarray([f"nystroem{i}" for i in range(self._n_features_out)], dtype=object)
+
+
+def sample_rows(n: int, m: int, random_state: Any = None) -> np.ndarray:
+    """m of range(n) uniformly without replacement: the first m of a random permutation.
+
+    An int seeds numpy's RandomState exactly as scikit-learn's Nystroem does, so the same
+    seed draws the same rows there and here; a Generator or RandomState is used as given.
+    """
+    return _permutation(random_state, n)[:m]
+
+
+def _permutation(random_state: Any, n: int) -> np.ndarray:
+    if isinstance(random_state, np.random.Generator):
+        return random_state.permutation(n)
+    if isinstance(random_state, np.random.RandomState):
+        return random_state.permutation(n)
+    if random_state is None:
+        return np.random.default_rng().permutation(n)
+    if not isinstance(random_state, numbers.Integral) or isinstance(random_state, bool):
+        raise TypeError(
+            "random_state must be None, an int, a numpy Generator or RandomState, got "
+            f"{type(random_state).__name__}."
+        )
+    return np.random.RandomState(int(random_state)).permutation(n)

@@ -114,6 +114,8 @@ def test_certificate_fails_when_perturbed_and_checks_given_data():
     X, y, w, _ = _data(3, 40, 3)
     model = KernelRidge(alpha=0.5, kernel="rbf").fit(X, y, w)
     assert model.certificate().holds
+    assert [c.name for c in model.certificate().conditions] == ["dual_equations"]
+    assert model.solver_ == "cholesky" and model.n_iter_ == 1
     assert model.certificate(X, y, w).holds
     assert not model.certificate(X, y + 1e-3, w).holds
     model.dual_coef_ = model.dual_coef_ * (1 + 1e-6)

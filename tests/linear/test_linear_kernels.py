@@ -126,3 +126,14 @@ def test_bad_input(call, error, match):
     X = np.random.default_rng(0).standard_normal((5, 3))
     with pytest.raises(error, match=match):
         call(X)
+
+
+def test_one_gamma_rule_for_numpy_and_array_api():
+    """γ = 1/n_features by default, else positive: one definition serves both code paths."""
+    import qed._kernels_xp
+    import qed.kernels
+
+    assert qed.kernels.resolve_gamma is qed._kernels_xp.resolve_gamma
+    assert qed.kernels.resolve_gamma(None, 4) == 0.25
+    with pytest.raises(ValueError, match="gamma"):
+        qed.kernels.resolve_gamma(0.0, 4)

@@ -4,6 +4,11 @@ The notes: minimising ‖Y − φ(X)ᵀβ‖² + λ‖β‖² gives β* = φ(X)(
 K = φ(X)ᵀφ(X) (K_ij = k(xᵢ, xⱼ)) the dual coefficients are α* = (K + λI)⁻¹y and the
 prediction is f*(x) = K(x, X)α*. With sample weights W the system is (WK + λI)α = Wy
 (scikit-learn's convention). No intercept, as in scikit-learn.
+
+Beyond n ≈ 10,000 the n³/3 flops and n² memory of that solve give way to FALKON
+(``solver="falkon"``, ``qed.linear._falkon``): f(x) = K(x, C)β on m Nyström centres C, with
+(K_nmᵀWK_nm + λK_mm)β = K_nmᵀWy solved by preconditioned conjugate gradients in passes over
+row blocks — numpy, dask (on the workers) or Array API arrays.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import numpy as np
 from scipy import linalg
 
 from qed._array_api import get_namespace
+from qed._blockwise import is_dask_collection
 from qed._validation import check_array, check_sample_weight, check_X_y
 from qed.base import BaseEstimator, RegressorMixin
 from qed.certificate import Certificate, scaled_tolerance
@@ -24,6 +30,11 @@ from qed.linear._checks import RankDeficiencyWarning, check_alpha
 from qed.linear._solvers import spd_solve_refined
 
 __all__ = ["KernelRidge", "solve_kernel_ridge"]
+
+_SOLVERS = ("auto", "cholesky", "falkon")
+# "auto" solves exactly up to this many samples: the n × n kernel is 0.8 GB and its Cholesky
+# about a minute here; beyond it FALKON's O(n·m) passes win by orders of magnitude.
+_AUTO_MAX_N = 10_000
 
 # Below this size the float64 Cholesky costs under a millisecond; mixed precision only pays
 # once the O(n³) factorisation dominates the O(n²) refinement steps.
@@ -80,7 +91,7 @@ def solve_kernel_ridge(
 
 
 class KernelRidge(RegressorMixin, BaseEstimator):
-    """Kernel ridge regression: α = (K + λI)⁻¹y, f(x) = K(x, X)α.
+    """Kernel ridge regression: α = (K + λI)⁻¹y, f(x) = K(x, X)α; or FALKON beyond n³.
 
     Parameters
     ----------
@@ -90,11 +101,33 @@ class KernelRidge(RegressorMixin, BaseEstimator):
         "precomputed", X in fit is the (n, n) training kernel and X in predict K(test, train).
     gamma, degree, coef0 : kernel parameters (γ defaults to 1/n_features).
     kernel_params : dict, optional, extra arguments of a callable kernel.
+    solver : {"auto", "cholesky", "falkon"}, default="auto"
+        "cholesky" solves (K + λI)α = y exactly (n³/3 flops, n² memory). "falkon" restricts
+        f to m Nyström centres, f(x) = K(x, C)β, and solves the Nyström normal equations
+        (K_nmᵀWK_nm + λK_mm)β = K_nmᵀWy by FALKON's preconditioned conjugate gradients
+        (``qed.linear._falkon``) in O(n·m) memory-light passes. "auto" is "cholesky" up to
+        n = 10,000 samples and "falkon" above, or for dask arrays.
+    n_centers : int, optional
+        m, the number of centres drawn uniformly from X ("falkon"); default ⌈5√n⌉.
+        m = n reproduces the exact solution.
+    max_iter : int, optional
+        Conjugate-gradient iterations at most ("falkon"); default 100.
+    tol : float, optional
+        CG stops when ‖(K_nmᵀWK_nm + λK_mm)β − K_nmᵀWy‖ ≤ tol·‖K_nmᵀWy‖ ("falkon");
+        default 1e-7 (1e-4 for float32 data).
+    random_state : None, int, numpy Generator or RandomState
+        Draws the centres ("falkon"); an int draws the same rows as scikit-learn's
+        ``Nystroem(random_state=int)``, so that both solve the same Nyström problem.
 
     Attributes
     ----------
-    dual_coef_ : ndarray of shape (n_samples,) or (n_samples, n_targets)
-    X_fit_ : ndarray of shape (n_samples, n_features), the training data (or kernel).
+    dual_coef_ : ndarray of shape (n_fit,) or (n_fit, n_targets)
+        α (n_fit = n_samples) or, with "falkon", β (n_fit = m).
+    X_fit_ : ndarray of shape (n_fit, n_features)
+        The training data (or kernel), or with "falkon" the m centres.
+    solver_ : str, "cholesky" or "falkon".
+    n_iter_ : int, CG iterations ("falkon"); 1 for the direct "cholesky" solve.
+    center_indices_ : ndarray of shape (m,), rows of X used as centres ("falkon").
 
     Array API arrays (torch on CPU or GPU, ``array_api_strict``) are fitted in their own
     library and device for the named kernels; fitted arrays are of that type.
@@ -109,6 +142,11 @@ class KernelRidge(RegressorMixin, BaseEstimator):
         degree: float = 3,
         coef0: float = 1,
         kernel_params: dict | None = None,
+        solver: str = "auto",
+        n_centers: int | None = None,
+        max_iter: int | None = None,
+        tol: float | None = None,
+        random_state: Any = None,
     ) -> None:
         self.alpha = alpha
         self.kernel = kernel
@@ -116,6 +154,33 @@ class KernelRidge(RegressorMixin, BaseEstimator):
         self.degree = degree
         self.coef0 = coef0
         self.kernel_params = kernel_params
+        self.solver = solver
+        self.n_centers = n_centers
+        self.max_iter = max_iter
+        self.tol = tol
+        self.random_state = random_state
+
+    def _use_falkon(self, X: Any, y: Any) -> bool:
+        if self.solver not in _SOLVERS:
+            raise ValueError(f"solver={self.solver!r} is not supported; choose one of {_SOLVERS}.")
+        dask = is_dask_collection(X) or is_dask_collection(y)
+        if dask and self.solver == "cholesky":
+            raise ValueError(
+                "solver='cholesky' needs the n × n kernel in one process; fit dask arrays "
+                "with solver='falkon' (or 'auto'), or compute them to numpy first."
+            )
+        if self.solver != "auto":
+            return self.solver == "falkon"
+        try:
+            n = X.shape[0] if hasattr(X, "shape") else len(X)
+        except TypeError:  # not an array at all: the cholesky path's checks name the problem
+            n = 0
+        return dask or (n > _AUTO_MAX_N and self.kernel != "precomputed")
+
+    def _mark_cholesky(self) -> None:
+        self.solver_ = "cholesky"
+        self.n_iter_ = 1  # one direct solve
+        self.__dict__.pop("center_indices_", None)  # a previous falkon fit's, now stale
 
     def _get_kernel(self, X: np.ndarray, Y: np.ndarray | None = None) -> np.ndarray:
         if self.kernel == "precomputed":
@@ -132,11 +197,17 @@ class KernelRidge(RegressorMixin, BaseEstimator):
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> KernelRidge:
         """Solve (K + λI)α = y. X (n_samples, n_features); y (n_samples[, n_targets])."""
+        if self._use_falkon(X, y):
+            from qed.linear._falkon_fit import fit_falkon
+
+            return fit_falkon(self, X, y, sample_weight, lambda t: _check_alpha(self.alpha, t))
         xp, is_numpy = get_namespace(X, y)
         if not is_numpy:  # torch, array_api_strict, …: computed there, on that device
             from qed.linear._array_api_path import fit_kernel_ridge_xp
 
-            return fit_kernel_ridge_xp(self, xp, X, y, sample_weight)
+            fit_kernel_ridge_xp(self, xp, X, y, sample_weight)
+            self._mark_cholesky()
+            return self
         X, y = check_X_y(X, y, estimator=self, multi_output=True, y_numeric=True)
         y = y.astype(X.dtype, copy=False)
         Y = y.reshape(len(y), -1)
@@ -160,27 +231,51 @@ class KernelRidge(RegressorMixin, BaseEstimator):
         self._y_fit = Y  # kept for the certificate (n × t, small beside X_fit_)
         self._sw_fit = sw
         self._alpha = alpha
+        self._mark_cholesky()
         return self
 
     def predict(self, X: Any) -> np.ndarray:
-        """f(x) = K(x, X_fit)α, shape (n_samples,) or (n_samples, n_targets)."""
+        """f(x) = K(x, X_fit)α, shape (n_samples,) or (n_samples, n_targets), in row blocks."""
         self._check_fitted("dual_coef_")
+        if is_dask_collection(X):
+            return self._predict_dask(X)
         xp, is_numpy = get_namespace(X)
         if not is_numpy:
             from qed.linear._array_api_path import predict_kernel_ridge_xp
 
             return predict_kernel_ridge_xp(self, xp, X)
         X = check_array(X, estimator=self, reset=False)
-        K = self._get_kernel(X, self.X_fit_)
-        return K @ self.dual_coef_.astype(K.dtype, copy=False)
+        if self.kernel == "precomputed":
+            return X @ self.dual_coef_.astype(X.dtype, copy=False)
+        # K(x, X_fit) for a block of rows at a time: never more than ~64 MB of it
+        rows = max(1, (64 * 2**20) // (8 * max(len(self.X_fit_), 1)))
+        parts = []
+        for s in range(0, X.shape[0], rows):
+            K = self._get_kernel(X[s : s + rows], self.X_fit_)
+            parts.append(K @ self.dual_coef_.astype(K.dtype, copy=False))
+        return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+    def _predict_dask(self, X: Any) -> Any:
+        """Predict each row chunk of a dask X on its worker."""
+        if X.ndim != 2:
+            raise ValueError(f"Expected a 2D dask array X, got shape {X.shape}.")
+        X = X.rechunk({1: -1})
+        dual = self.dual_coef_
+        dtype = np.result_type(X.dtype, dual.dtype, np.float32)
+        if dual.ndim == 1:
+            return X.map_blocks(self.predict, dtype=dtype, drop_axis=1)
+        return X.map_blocks(self.predict, dtype=dtype, chunks=(X.chunks[0], (dual.shape[1],)))
 
     def certificate(self, X: Any = None, y: Any = None, sample_weight: Any = None) -> Certificate:
         """The dual optimality condition W(y − Kα) − λα = 0, i.e. (K + λI)α = y unweighted.
 
         Measured on the training data by default; given X and y (the training set, as α
-        lives on its points), K is recomputed from them.
+        lives on its points), K is recomputed from them. With solver "falkon": the relative
+        residual of the Nyström normal equations, measured in one blocked pass over the data.
         """
         self._check_fitted("dual_coef_")
+        if getattr(self, "solver_", "cholesky") == "falkon":
+            return self._falkon_certificate(X, y, sample_weight)
         if X is None and y is None:
             X, Y, w = self.X_fit_, self._y_fit, self._sw_fit
         elif X is None or y is None:
@@ -217,10 +312,27 @@ class KernelRidge(RegressorMixin, BaseEstimator):
         )
         cert = Certificate(type(self).__name__)
         cert.add(
-            "dual equations",
+            "dual_equations",
             float(np.linalg.norm(G)),
             scaled_tolerance(scale, dtype=A.dtype, n=K.shape[0]),
             "‖W(y − Kα) − λα‖ = 0, i.e. (K + λI)α = y",
+        )
+        return cert
+
+    def _falkon_certificate(self, X: Any, y: Any, sample_weight: Any) -> Certificate:
+        from qed.linear._array_api_path import to_numpy
+        from qed.linear._falkon_fit import falkon_certificate_data
+
+        residual, rhs = falkon_certificate_data(self, X, y, sample_weight)
+        dtype = to_numpy(self.dual_coef_[:1]).dtype
+        m = int(self.X_fit_.shape[0])
+        cert = Certificate(type(self).__name__)
+        cert.add(
+            "nystroem_normal_equations",
+            residual / max(rhs, np.finfo(float).tiny),
+            10.0 * self._tol + scaled_tolerance(1.0, dtype=dtype, n=m),
+            "‖(K_nmᵀWK_nm + λK_mm)β − K_nmᵀWy‖ / ‖K_nmᵀWy‖ ≤ tol: the normal equations of "
+            "min ‖y − K_nmβ‖²_W + λβᵀK_mmβ over f = K(·, C)β, to FALKON's CG tolerance",
         )
         return cert
 
