@@ -200,7 +200,7 @@ class KernelRidge(RegressorMixin, BaseEstimator):
         if self._use_falkon(X, y):
             from qed.linear._falkon_fit import fit_falkon
 
-            return fit_falkon(self, X, y, sample_weight, lambda t: _check_alpha(self.alpha, t))
+            return fit_falkon(self, X, y, sample_weight, lambda t: check_alpha(self.alpha, t))
         xp, is_numpy = get_namespace(X, y)
         if not is_numpy:  # torch, array_api_strict, …: computed there, on that device
             from qed.linear._array_api_path import fit_kernel_ridge_xp
