@@ -29,7 +29,7 @@ from qed.kernels import KERNELS, pairwise_kernel
 from qed.linear._checks import RankDeficiencyWarning, check_alpha
 from qed.linear._solvers import spd_solve_refined
 
-__all__ = ["KernelRidge", "solve_kernel_ridge"]
+__all__ = ["KernelRidge", "solve_kernel_ridge", "estimator_kernel"]
 
 _SOLVERS = ("auto", "cholesky", "falkon")
 # "auto" solves exactly up to this many samples: the n × n kernel is 0.8 GB and its Cholesky
@@ -88,6 +88,22 @@ def solve_kernel_ridge(
     if sw is not None:
         dual *= root[:, None]
     return dual
+
+
+def estimator_kernel(est: Any, X: np.ndarray, Y: np.ndarray | None = None) -> np.ndarray:
+    """K(X, Y) for a kernel estimator's ``kernel``, ``gamma``, ``degree``, ``coef0`` and
+    ``kernel_params`` (X itself when ``kernel="precomputed"``)."""
+    if isinstance(est.kernel, str) and est.kernel == "precomputed":
+        return X
+    if isinstance(est.kernel, str) and est.kernel not in KERNELS:
+        raise ValueError(
+            f"kernel={est.kernel!r} is not supported; choose one of "
+            f"{sorted(KERNELS) + ['precomputed']} or pass a callable."
+        )
+    params = dict(est.kernel_params or {})
+    return pairwise_kernel(
+        X, Y, est.kernel, gamma=est.gamma, degree=est.degree, coef0=est.coef0, **params
+    )
 
 
 class KernelRidge(RegressorMixin, BaseEstimator):
@@ -183,17 +199,7 @@ class KernelRidge(RegressorMixin, BaseEstimator):
         self.__dict__.pop("center_indices_", None)  # a previous falkon fit's, now stale
 
     def _get_kernel(self, X: np.ndarray, Y: np.ndarray | None = None) -> np.ndarray:
-        if self.kernel == "precomputed":
-            return X
-        if isinstance(self.kernel, str) and self.kernel not in KERNELS:
-            raise ValueError(
-                f"kernel={self.kernel!r} is not supported; choose one of "
-                f"{sorted(KERNELS) + ['precomputed']} or pass a callable."
-            )
-        params = dict(self.kernel_params or {})
-        return pairwise_kernel(
-            X, Y, self.kernel, gamma=self.gamma, degree=self.degree, coef0=self.coef0, **params
-        )
+        return estimator_kernel(self, X, Y)
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> KernelRidge:
         """Solve (K + λI)α = y. X (n_samples, n_features); y (n_samples[, n_targets])."""

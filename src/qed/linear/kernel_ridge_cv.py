@@ -20,7 +20,7 @@ import numpy as np
 from qed._validation import check_array, check_sample_weight, check_X_y
 from qed.base import BaseEstimator, RegressorMixin
 from qed.certificate import Certificate, scaled_tolerance
-from qed.kernels import pairwise_kernel
+from qed.linear.kernel_ridge import estimator_kernel
 from qed.linear.ridge_cv import check_alphas, kernel_loo, loo_scores
 
 __all__ = ["KernelRidgeCV"]
@@ -71,17 +71,7 @@ class KernelRidgeCV(RegressorMixin, BaseEstimator):
         self.store_cv_results = store_cv_results
 
     def _get_kernel(self, X: np.ndarray, Y: np.ndarray | None = None) -> np.ndarray:
-        if isinstance(self.kernel, str) and self.kernel == "precomputed":
-            return X
-        return pairwise_kernel(
-            X,
-            Y,
-            self.kernel,
-            gamma=self.gamma,
-            degree=self.degree,
-            coef0=self.coef0,
-            **dict(self.kernel_params or {}),
-        )
+        return estimator_kernel(self, X, Y)
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> KernelRidgeCV:
         """Choose λ by leave-one-out and fit. X (n_samples, n_features); y (n[, n_targets])."""
