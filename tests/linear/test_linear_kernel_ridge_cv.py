@@ -118,7 +118,7 @@ def test_save_load(tmp_path):
         ({"alphas": []}, None, ValueError, "non-empty"),
         ({"alphas": [0.0, 1.0]}, None, ValueError, "> 0"),
         ({"kernel": "precomputed"}, np.ones((4, 3)), ValueError, "square"),
-        ({"kernel": "sigmoidal"}, None, ValueError, "Unknown kernel"),
+        ({"kernel": "sigmoidal"}, None, ValueError, "not supported"),
     ],
 )
 def test_bad_input(params, X, exc, match):
