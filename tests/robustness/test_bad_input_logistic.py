@@ -113,3 +113,29 @@ def test_warm_start_must_be_bool_and_dask_refuses_class_weight():
         LogisticRegression(warm_start="yes").fit(X, Y)
     with pytest.raises(ValueError, match="class_weight=None"):
         LogisticRegression(class_weight="balanced").fit(_dask(X), _dask(Y))
+
+
+def _sparse_with(value):
+    import scipy.sparse as sp
+
+    bad = sp.csr_matrix(X)
+    bad.data[7] = value
+    return bad
+
+
+SPARSE_CASES = [
+    ("sparse X nan", _sparse_with(np.nan), Y, ValueError, "NaN"),
+    ("sparse X inf", _sparse_with(np.inf), Y, ValueError, "infinit"),
+    ("sparse y", X, "sparse", (ValueError, TypeError), "[Ss]parse|y"),
+    ("sparse length mismatch", _sparse_with(1.0), Y[:-1], ValueError, "inconsistent numbers"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("X_, y, exc, match", [pytest.param(*c[1:], id=c[0]) for c in SPARSE_CASES])
+def test_bad_sparse_input_is_named(X_, y, exc, match):
+    import scipy.sparse as sp
+
+    if isinstance(y, str):
+        y = sp.csr_matrix(Y.reshape(-1, 1))
+    with pytest.raises(exc, match=match):
+        LogisticRegression().fit(X_, y)

@@ -13,6 +13,7 @@ from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 import numpy as np
+from scipy import sparse
 from scipy.special import expit, log_expit, log_softmax
 
 from qed._blockwise import is_dask_collection
@@ -24,6 +25,7 @@ from qed._validation import (
     check_sample_weight,
     check_scalar,
     check_X_y,
+    check_y,
     encode_labels,
 )
 from qed.base import BaseEstimator, ClassifierMixin
@@ -43,11 +45,11 @@ def logistic_objective(model: LogisticRegression, X: Any, y: Any, sample_weight:
     With C = ∞ it is the pure negative log-likelihood Σᵢ sᵢ(−log pᵢ). Works for any fitted
     object with ``coef_``, ``intercept_``, ``classes_`` and ``C`` (a scikit-learn model too).
     """
-    X = np.asarray(X, dtype=np.float64)
+    X = X.tocsr().astype(np.float64) if sparse.issparse(X) else np.asarray(X, dtype=np.float64)
     y = np.asarray(y)
-    sw = np.ones(len(X)) if sample_weight is None else np.asarray(sample_weight, float)
+    sw = np.ones(X.shape[0]) if sample_weight is None else np.asarray(sample_weight, float)
     coef = np.asarray(model.coef_, dtype=np.float64)
-    Z = X @ coef.T + np.asarray(model.intercept_, dtype=np.float64)
+    Z = np.asarray(X @ coef.T) + np.asarray(model.intercept_, dtype=np.float64)
     codes = np.searchsorted(model.classes_, y)
     if Z.shape[1] == 1:
         nll = -float(sw @ log_expit((2.0 * codes - 1.0) * Z[:, 0]))
@@ -77,6 +79,15 @@ def class_weights(class_weight: Any, classes: np.ndarray, y: np.ndarray, sw: np.
     from sklearn.utils.class_weight import compute_class_weight
 
     return compute_class_weight(class_weight, classes=classes, y=y, sample_weight=sw)
+
+
+def _as_float64(X: Any) -> Any:
+    """X in float64 for the solvers: C-contiguous, or a canonical CSR matrix (sorted indices)."""
+    if sparse.issparse(X):
+        X = X.astype(np.float64, copy=False)
+        X.sort_indices()
+        return X
+    return np.ascontiguousarray(X, dtype=np.float64)
 
 
 _CONTROLLER = None
@@ -209,7 +220,18 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             )
 
     def _problem(self, X, y, sample_weight) -> tuple[S.LogisticProblem, np.dtype]:
-        X, y = check_X_y(X, y, estimator=self, y_numeric=False)
+        if sparse.issparse(X):
+            # validated as CSR (COO/LIL/DOK/CSC converted), stored values finite; never densified
+            X = check_array(X, accept_sparse=True, estimator=self)
+            y = check_y(y, y_numeric=False, estimator=self)
+            if y.shape[0] != X.shape[0]:
+                raise ValueError(
+                    f"Found input variables with inconsistent numbers of samples: X has "
+                    f"{X.shape[0]} rows but y has {y.shape[0]}; X and y must describe the "
+                    "same samples."
+                )
+        else:
+            X, y = check_X_y(X, y, estimator=self, y_numeric=False)
         self.classes_, codes = encode_labels(y, self)
         sw = check_sample_weight(sample_weight, X, dtype=np.float64, only_positive=True)
         if self.class_weight is not None:
@@ -217,7 +239,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         alpha = 0.0 if np.isinf(self.C) else 1.0 / float(self.C)
         # solve in float64 whatever the input; coef_ is stored in the input's dtype
         problem = S.LogisticProblem(
-            np.ascontiguousarray(X, dtype=np.float64),
+            _as_float64(X),
             codes,
             sw,
             alpha,
@@ -346,8 +368,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         self._check_fitted("coef_")
         if is_dask_collection(X):  # a lazy dask array, block by block
             return self._dask_scores(X, "decision")
-        X = check_array(X, estimator=self, reset=False)
-        Z = X @ self.coef_.T + self.intercept_
+        X = check_array(X, estimator=self, reset=False, accept_sparse=True)
+        Z = np.asarray(X @ self.coef_.T) + self.intercept_
         return Z[:, 0] if Z.shape[1] == 1 else Z
 
     def predict_log_proba(self, X: Any) -> np.ndarray:
@@ -410,7 +432,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         )
 
     def _problem_for_certificate(self, X, y, sample_weight) -> S.LogisticProblem:
-        X = check_array(X, estimator=self, reset=False)
+        X = check_array(X, estimator=self, reset=False, accept_sparse=True)
         y = np.asarray(y)
         unknown = np.setdiff1d(np.unique(y), self.classes_)
         if len(unknown):
@@ -421,7 +443,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             sw = sw * class_weights(self.class_weight, self.classes_, y, sw)[codes]
         alpha = 0.0 if np.isinf(self.C) else 1.0 / float(self.C)
         return S.LogisticProblem(
-            np.ascontiguousarray(X, dtype=np.float64),
+            _as_float64(X),
             codes,
             sw,
             alpha,
@@ -432,4 +454,5 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     def __sklearn_tags__(self):  # noqa: ANN204
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_class = True
+        tags.input_tags.sparse = True
         return tags
