@@ -5,6 +5,7 @@
 """
 
 from qed.classify.logistic import LogisticRegression, logistic_objective
+from qed.classify.logistic_cv import LogisticRegressionCV
 from qed.classify.svm import SVC
 
-__all__ = ["LogisticRegression", "SVC", "logistic_objective"]
+__all__ = ["LogisticRegression", "LogisticRegressionCV", "SVC", "logistic_objective"]

@@ -195,7 +195,9 @@ def _warm_start(obj, Theta0, tol, max_iter):
     return start.Theta.copy(), trial, {"precond": start.precond, "cg_steps": 0}
 
 
-def newton(obj: Any, Theta0: np.ndarray, tol: float, max_iter: int) -> SolverResult:
+def newton(
+    obj: Any, Theta0: np.ndarray, tol: float, max_iter: int, *, subsample: bool = True
+) -> SolverResult:
     """Damped Newton (IRLS): Θ ← Θ + tΔ with ∇²f·Δ = −∇f and t halved until Armijo holds.
 
     The line search makes every step decrease f, so Newton never diverges even far from the
@@ -203,12 +205,13 @@ def newton(obj: Any, Theta0: np.ndarray, tol: float, max_iter: int) -> SolverRes
     When the objective offers a subsample (many rows), the iteration starts from the optimum
     of the same objective on it (found the same way, recursively): that point is within the
     sampling error of the answer, where Newton converges quadratically, so the expensive
-    full-data steps are spent only on the last digits. Stops when ‖∇f‖∞ ≤ max(tol·Σsᵢ,
+    full-data steps are spent only on the last digits (``subsample=False`` skips that, for a
+    Θ₀ that is already close, e.g. the previous C's optimum on a path). Stops when ‖∇f‖∞ ≤ max(tol·Σsᵢ,
     rounding level) (scikit-learn's rule on the averaged objective f/Σsᵢ).
     """
     total = obj.total
     null = Theta0.shape[0] > 1  # the softmax's flat directions exist (see ``null_space``)
-    warm = _warm_start(obj, Theta0, tol, max_iter)
+    warm = _warm_start(obj, Theta0, tol, max_iter) if subsample else None
     if warm is None:
         Theta, cache = Theta0.copy(), {}
         f, G, curv = obj(Theta)

@@ -219,7 +219,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
                 "{label: weight}."
             )
 
-    def _problem(self, X, y, sample_weight) -> tuple[S.LogisticProblem, np.dtype]:
+    def _problem(self, X, y, sample_weight, C=None) -> tuple[S.LogisticProblem, np.dtype]:
         if sparse.issparse(X):
             # validated as CSR (COO/LIL/DOK/CSC converted), stored values finite; never densified
             X = check_array(X, accept_sparse=True, estimator=self)
@@ -236,7 +236,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         sw = check_sample_weight(sample_weight, X, dtype=np.float64, only_positive=True)
         if self.class_weight is not None:
             sw = sw * class_weights(self.class_weight, self.classes_, y, sw)[codes]
-        alpha = 0.0 if np.isinf(self.C) else 1.0 / float(self.C)
+        C = self.C if C is None else C
+        alpha = 0.0 if np.isinf(C) else 1.0 / float(C)
         # solve in float64 whatever the input; coef_ is stored in the input's dtype
         problem = S.LogisticProblem(
             _as_float64(X),
