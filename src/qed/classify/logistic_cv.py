@@ -20,7 +20,7 @@ from qed._validation import check_random_state, check_sample_weight, check_scala
 from qed.certificate import Certificate
 from qed.classify import _logistic_solvers as S
 from qed.classify._newton import newton
-from qed.classify.logistic import LogisticRegression
+from qed.classify.logistic import LogisticRegression, _blas_single_thread
 
 __all__ = ["LogisticRegressionCV", "logistic_path"]
 
@@ -120,7 +120,6 @@ class LogisticRegressionCV(LogisticRegression):
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> LogisticRegressionCV:
         """Cross-validate every C of the grid (warm-started paths), then refit the best."""
-        from sklearn.metrics import get_scorer
         from sklearn.model_selection import check_cv
 
         check_scalar(self.tol, "tol", min_val=0.0)
@@ -140,6 +139,13 @@ class LogisticRegressionCV(LogisticRegression):
                     f"cv={self.cv} folds is more than the {n} samples; use cv ≤ n_samples."
                 )
         folds = list(check_cv(self.cv, labels, classifier=True).split(problem.X, labels))
+        with _blas_single_thread(float(problem.X.size * problem.shape[0])):
+            self._cross_validate(problem, raw_sw, labels, folds, Cs, dtype)
+        return self
+
+    def _cross_validate(self, problem, raw_sw, labels, folds, Cs, dtype) -> None:
+        from sklearn.metrics import get_scorer
+
         scorer = None if self.scoring is None else get_scorer(self.scoring)
         k = len(self.classes_)
         scores = np.empty((len(folds), len(Cs)))
@@ -188,7 +194,6 @@ class LogisticRegressionCV(LogisticRegression):
         self.intercept_ = (
             Theta[:, d].astype(dtype) if problem.fit_intercept else np.zeros(len(Theta), dtype)
         )
-        return self
 
     def _score(self, Theta, X_test, y_test, sw_test, scorer, dtype) -> float:
         if scorer is None:  # accuracy, as LogisticRegression.score
