@@ -39,13 +39,13 @@ def main() -> None:
             X, y = make_classification(n, d, n_classes=k, class_sep=0.5, random_state=k)
             cv = StratifiedKFold(5, shuffle=True, random_state=0)
             t_ours, ours = best_time_and_result(
-                lambda: LogisticRegressionCV(Cs=10, cv=cv).fit(X, y), repeats
+                lambda X=X, y=y, cv=cv: LogisticRegressionCV(Cs=10, cv=cv).fit(X, y), repeats
             )
             print(f"  k={k}: qed (Newton, tol 1e-8)       {t_ours:8.3f} s  C_={ours.C_[0]:.4g}")
             key = ours.classes_[-1]
             for solver in ("lbfgs", "newton-cholesky"):
                 peer = SkLogisticCV(Cs=10, cv=cv, solver=solver)
-                t, ref = best_time_and_result(lambda p=peer: p.fit(X, y), repeats)
+                t, ref = best_time_and_result(lambda p=peer, X=X, y=y: p.fit(X, y), repeats)
                 diff = float(np.abs(ours.scores_[key] - ref.scores_[key]).max())
                 print(
                     f"        sklearn {solver:<16} {t:8.3f} s  C_={ref.C_[0]:.4g}  "
