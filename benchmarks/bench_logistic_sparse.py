@@ -26,7 +26,7 @@ from qed.classify import LogisticRegression, logistic_objective
 def make_tfidf_classes(n: int, d: int, density: float, seed: int = 0):
     """Non-negative sparse rows of unit norm and labels from a noisy linear rule."""
     rng = np.random.default_rng(seed)
-    X = sp.random(n, d, density=density, format="csr", random_state=seed, dtype=np.float64)
+    X = sp.random(n, d, density=density, format="csr", random_state=rng, dtype=np.float64)
     X.data = rng.exponential(1.0, X.nnz)
     norms = np.sqrt(np.asarray(X.multiply(X).sum(axis=1)).ravel())
     X = (sp.diags(1.0 / np.where(norms > 0, norms, 1.0)) @ X).tocsr()
