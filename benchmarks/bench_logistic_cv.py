@@ -5,7 +5,7 @@
 Issue 13's target: n = 50,000, d = 50, 10 Cs, 5 folds (the same StratifiedKFold for both):
 qed ≥ 3× scikit-learn's ``LogisticRegressionCV``. scikit-learn is timed with its default
 solver (lbfgs, tol 1e-4) and with newton-cholesky at the same tol; qed runs at its own
-default tol 1e-8 (a far tighter answer). The chosen C and the largest held-out score
+default tol 1e-8 (a far tighter answer) and at scikit-learn's tol 1e-4. The chosen C and the largest held-out score
 difference are printed to show both solved the same problem. Two and five classes.
 """
 
@@ -42,6 +42,11 @@ def main() -> None:
                 lambda X=X, y=y, cv=cv: LogisticRegressionCV(Cs=10, cv=cv).fit(X, y), repeats
             )
             print(f"  k={k}: qed (Newton, tol 1e-8)       {t_ours:8.3f} s  C_={ours.C_[0]:.4g}")
+            t_eq, eq = best_time_and_result(
+                lambda X=X, y=y, cv=cv: LogisticRegressionCV(Cs=10, cv=cv, tol=1e-4).fit(X, y),
+                repeats,
+            )
+            print(f"        qed (Newton, tol 1e-4)       {t_eq:8.3f} s  C_={eq.C_[0]:.4g}")
             key = ours.classes_[-1]
             for solver in ("lbfgs", "newton-cholesky"):
                 peer = SkLogisticCV(Cs=10, cv=cv, solver=solver)
@@ -49,7 +54,8 @@ def main() -> None:
                 diff = float(np.abs(ours.scores_[key] - ref.scores_[key]).max())
                 print(
                     f"        sklearn {solver:<16} {t:8.3f} s  C_={ref.C_[0]:.4g}  "
-                    f"ratio {t / t_ours:5.2f}×  max |Δscore| {diff:.2e}"
+                    f"ratio {t / t_ours:5.2f}× (at equal tol 1e-4: {t / t_eq:5.2f}×)  "
+                    f"max |Δscore| {diff:.2e}"
                 )
 
 
