@@ -88,3 +88,54 @@ def test_certificate_rejects_unseen_labels_and_wrong_width(backend):
         model.certificate(wrap(X), wrap(np.where(Y == 1, 7, 0)))
     with pytest.raises(ValueError, match="3 features"):
         model.certificate(wrap(X[:, :2]), wrap(Y))
+
+
+# class_weight / warm_start (issue 13): in-memory fits
+CLASS_WEIGHT_CASES = [
+    ("key not a label", {0: 1.0, 7: 2.0}, ValueError, "not labels of y.*\\[7\\]|\\[7\\].*not labels"),
+    ("negative weight", {0: -1.0, 1: 1.0}, ValueError, "finite and ≥ 0"),
+    ("nan weight", {0: np.nan}, ValueError, "finite and ≥ 0"),
+    ("unknown string", "balance", ValueError, "class_weight.*balanced"),
+    ("a list", [1.0, 2.0], ValueError, "class_weight"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "cw, exc, match", [pytest.param(*c[1:], id=c[0]) for c in CLASS_WEIGHT_CASES]
+)
+def test_bad_class_weight_is_named(cw, exc, match):
+    with pytest.raises(exc, match=match):
+        LogisticRegression(class_weight=cw).fit(X, Y)
+
+
+def test_warm_start_must_be_bool_and_dask_refuses_class_weight():
+    with pytest.raises(TypeError, match="warm_start"):
+        LogisticRegression(warm_start="yes").fit(X, Y)
+    with pytest.raises(ValueError, match="class_weight=None"):
+        LogisticRegression(class_weight="balanced").fit(_dask(X), _dask(Y))
+
+
+def _sparse_with(value):
+    import scipy.sparse as sp
+
+    bad = sp.csr_matrix(X)
+    bad.data[7] = value
+    return bad
+
+
+SPARSE_CASES = [
+    ("sparse X nan", _sparse_with(np.nan), Y, ValueError, "NaN"),
+    ("sparse X inf", _sparse_with(np.inf), Y, ValueError, "infinit"),
+    ("sparse y", X, "sparse", (ValueError, TypeError), "[Ss]parse|y"),
+    ("sparse length mismatch", _sparse_with(1.0), Y[:-1], ValueError, "inconsistent numbers"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("X_, y, exc, match", [pytest.param(*c[1:], id=c[0]) for c in SPARSE_CASES])
+def test_bad_sparse_input_is_named(X_, y, exc, match):
+    import scipy.sparse as sp
+
+    if isinstance(y, str):
+        y = sp.csr_matrix(Y.reshape(-1, 1))
+    with pytest.raises(exc, match=match):
+        LogisticRegression().fit(X_, y)

@@ -15,7 +15,14 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["binary_pass", "binary_hessp_pass", "softmax_terms", "softmax_hess_terms", "max_abs"]
+__all__ = [
+    "binary_terms",
+    "binary_pass",
+    "binary_hessp_pass",
+    "softmax_terms",
+    "softmax_hess_terms",
+    "max_abs",
+]
 
 # reassociation lets the row dot products vectorise; no assumption about NaN/inf is made
 FASTMATH = {"reassoc", "contract", "nsz"}
@@ -80,6 +87,25 @@ def binary_pass(X, w, b, y, sw, find_max):
             G[c, d] += r
         F[c] = f + s0 * np.log(prod)
     return F.sum(), G.sum(axis=0), wts, col_max.max() if d else 0.0
+
+
+@njit(cache=True)
+def binary_terms(z, y, sw):
+    """Per-sample sigmoid terms from the scores z (for a sparse X, whose products are
+    scipy's): (Σ sᵢ(−log pᵢ), residual sᵢ(σᵢ − yᵢ), IRLS weight sᵢσᵢ(1 − σᵢ)), one exp each."""
+    n = z.shape[0]
+    r = np.empty(n)
+    wts = np.empty(n)
+    f = 0.0
+    for i in range(n):
+        e = np.exp(-abs(z[i]))
+        inv = 1.0 / (1.0 + e)
+        sig = inv if z[i] >= 0 else e * inv
+        t = z[i] if y[i] > 0.5 else -z[i]
+        f += sw[i] * (np.log1p(e) + (-t if t < 0 else 0.0))
+        r[i] = sw[i] * (sig - y[i])
+        wts[i] = sw[i] * e * inv * inv
+    return f, r, wts
 
 
 @njit(cache=True, fastmath=FASTMATH)

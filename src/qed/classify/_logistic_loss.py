@@ -13,6 +13,11 @@ pure MLE of the notes). The notes' derivatives:
 - softmax: ∇_{w_m} f = Σᵢ (p_im − y_im)xᵢ + αw_m, and the (m, l) block of the Hessian is
   Xᵀ diag(sᵢ p_im(δ_ml − p_il)) X.
 
+X may be a scipy.sparse CSR matrix: then every product is a sparse matrix-vector product
+(Xv, Xᵀr), the Hessian-vector product is X̃ᵀ(S(X̃v)), and the Hessian X̃ᵀSX̃ (formed only
+when the Newton driver asks for it, i.e. when d is small) is a sparse product; X is never
+densified.
+
 Everything is computed stably (``_logistic_kernels``): log σ(±z) = −log1p(e^{−|z|}) − max(∓z, 0),
 and log-sum-exp for the softmax.
 """
@@ -20,6 +25,7 @@ and log-sum-exp for the softmax.
 from __future__ import annotations
 
 import numpy as np
+from scipy import sparse
 
 from qed.classify import _logistic_kernels as K
 
@@ -31,6 +37,7 @@ __all__ = [
     "multinomial_loss_grad",
     "multinomial_hessp",
     "multinomial_hessian",
+    "hessian_diagonal",
 ]
 
 
@@ -44,6 +51,13 @@ def scores(Theta: np.ndarray, X: np.ndarray, fit_intercept: bool) -> np.ndarray:
 def _grad_from_residual(R, X, Theta, alpha, fit_intercept):
     """∇f = Rᵀ[X 1] + α[W 0] for the residual R = S·(P − Y) of shape (n, k')."""
     G = np.empty_like(Theta)
+    if sparse.issparse(X):
+        XtR = np.asarray(X.T @ R).T  # sparse Xᵀ times the dense residual
+        G[:, : X.shape[1]] = XtR
+        if fit_intercept:
+            G[:, -1] = R.sum(axis=0)
+        G[:, : X.shape[1]] += alpha * Theta[:, : X.shape[1]]
+        return G
     if fit_intercept:
         G[:, :-1] = R.T @ X
         G[:, -1] = R.sum(axis=0)
@@ -70,7 +84,14 @@ def binary_loss_grad(Theta, X, y, sw, alpha, fit_intercept, x_max=None):
     b = float(Theta[0, d]) if fit_intercept else 0.0
     if y.dtype.kind not in "iuf":  # integer codes go in as they are: no conversion pass
         y = np.asarray(y, dtype=np.float64)
-    nll, g, w, m = K.binary_pass(X, Theta[0, :d], b, y, sw, x_max is not None)
+    if sparse.issparse(X):
+        nll, r, w = K.binary_terms(X @ Theta[0, :d] + b, y, sw)
+        g = np.empty(d + 1)
+        g[:d] = X.T @ r
+        g[d] = r.sum()
+        m = float(np.abs(X.data).max(initial=0.0)) if x_max is not None else 0.0
+    else:
+        nll, g, w, m = K.binary_pass(X, Theta[0, :d], b, y, sw, x_max is not None)
     if x_max is not None:
         x_max.append(m)
     G = np.empty_like(Theta)
@@ -83,12 +104,15 @@ def binary_loss_grad(Theta, X, y, sw, alpha, fit_intercept, x_max=None):
 def binary_hessian(X, s, alpha, fit_intercept):
     """∇²f = [X 1]ᵀ diag(s) [X 1] + α·diag(1, …, 1, 0), shape (d₁, d₁)."""
     d = X.shape[1]
-    Xs = X * np.sqrt(s)[:, None]
     p = d + int(fit_intercept)
     H = np.empty((p, p), dtype=X.dtype)
-    H[:d, :d] = Xs.T @ Xs  # numpy dispatches AᵀA to the symmetric rank-k update
+    if sparse.issparse(X):
+        H[:d, :d] = (X.T @ X.multiply(s[:, None]).tocsr()).toarray()
+    else:
+        Xs = X * np.sqrt(s)[:, None]
+        H[:d, :d] = Xs.T @ Xs  # numpy dispatches AᵀA to the symmetric rank-k update
     if fit_intercept:
-        H[:d, d] = H[d, :d] = s @ X
+        H[:d, d] = H[d, :d] = X.T @ s
         H[d, d] = s.sum()
     H.flat[: d * (p + 1) : p + 1] += alpha
     return H
@@ -97,7 +121,14 @@ def binary_hessian(X, s, alpha, fit_intercept):
 def binary_hessp(V, X, s, alpha, fit_intercept):
     """∇²f·V = X̃ᵀ(s ⊙ X̃v) + α[v_w, 0] for V of Θ's shape (1, d₁), without forming ∇²f."""
     d = X.shape[1]
-    g = K.binary_hessp_pass(X, V[0, :d], float(V[0, d]) if fit_intercept else 0.0, s)
+    vb = float(V[0, d]) if fit_intercept else 0.0
+    if sparse.issparse(X):
+        r = s * (X @ V[0, :d] + vb)
+        g = np.empty(d + 1)
+        g[:d] = X.T @ r
+        g[d] = r.sum()
+    else:
+        g = K.binary_hessp_pass(X, V[0, :d], vb, s)
     HV = np.empty_like(V)
     HV[0, :d] = g[:d] + alpha * V[0, :d]
     if fit_intercept:
@@ -135,6 +166,8 @@ def multinomial_hessian(X, P, sw, alpha, fit_intercept, *, chunk=4096):
     n, d = X.shape
     k = P.shape[1]
     p = d + int(fit_intercept)
+    if sparse.issparse(X):
+        return _sparse_multinomial_hessian(X, P, sw, alpha, fit_intercept)
     H = np.zeros((k * p, k * p), dtype=X.dtype)
     D = np.zeros((p, k * p), dtype=X.dtype)
     for start in range(0, n, chunk):
@@ -151,3 +184,38 @@ def multinomial_hessian(X, P, sw, alpha, fit_intercept, *, chunk=4096):
     W_idx = np.arange(k * p).reshape(k, p)[:, :d].ravel()
     H[W_idx, W_idx] += alpha
     return H
+
+
+def _sparse_multinomial_hessian(X, P, sw, alpha, fit_intercept):
+    """The softmax Hessian for a sparse X: block (m, l) = X̃ᵀ diag(sᵢp_im(δ_ml − p_il)) X̃,
+    each a sparse product (the weights may be negative off the diagonal, so no square root)."""
+    d = X.shape[1]
+    k = P.shape[1]
+    p = d + int(fit_intercept)
+    H = np.zeros((k * p, k * p))
+    for m in range(k):
+        for j in range(m, k):
+            w = sw * P[:, m] * ((m == j) - P[:, j])
+            B = H[m * p : (m + 1) * p, j * p : (j + 1) * p]
+            B[:d, :d] = (X.T @ X.multiply(w[:, None]).tocsr()).toarray()
+            if fit_intercept:
+                B[:d, d] = B[d, :d] = X.T @ w
+                B[d, d] = w.sum()
+            if j != m:
+                H[j * p : (j + 1) * p, m * p : (m + 1) * p] = B.T
+    W_idx = np.arange(k * p).reshape(k, p)[:, :d].ravel()
+    H[W_idx, W_idx] += alpha
+    return H
+
+
+def hessian_diagonal(X, s_or_P, sw, alpha, fit_intercept):
+    """diag(∇²f), shape (k', d₁), without forming ∇²f: Σᵢ wᵢₘx̃ᵢⱼ² + α with wᵢ = sᵢσᵢ(1 − σᵢ)
+    (``s_or_P`` the IRLS weights, sw unused) or sᵢp_im(1 − p_im) (``s_or_P`` = P)."""
+    W = s_or_P[:, None] if s_or_P.ndim == 1 else sw[:, None] * s_or_P * (1.0 - s_or_P)
+    X2 = X.multiply(X).tocsr() if sparse.issparse(X) else X * X
+    d = X.shape[1]
+    D = np.empty((W.shape[1], d + int(fit_intercept)))
+    D[:, :d] = np.asarray(X2.T @ W).T + alpha
+    if fit_intercept:
+        D[:, d] = W.sum(axis=0)
+    return D

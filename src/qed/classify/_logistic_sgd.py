@@ -11,7 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy.sparse.linalg import eigsh
+from scipy import sparse
+from scipy.sparse.linalg import LinearOperator, eigsh
 
 from qed.classify._logistic_solvers import LogisticProblem
 from qed.classify._newton import SolverResult
@@ -34,15 +35,40 @@ def smoothness(problem: LogisticProblem) -> float:
     norm ≤ ½), so a step 1/β is the descent lemma's safe step.
     """
     X, sw = problem.X, problem.sw
-    Xt = np.column_stack([X, np.ones(len(X))]) if problem.fit_intercept else X
-    G = Xt.T @ (sw[:, None] * Xt)
-    lam = (
-        float(eigsh(G, k=1, which="LA", return_eigenvectors=False)[0])
-        if len(G) > 2
-        else float(np.linalg.eigvalsh(G)[-1])
-    )
+    if sparse.issparse(X):
+        lam = _sparse_gram_norm(X, sw, problem.fit_intercept)
+    else:
+        Xt = np.column_stack([X, np.ones(len(X))]) if problem.fit_intercept else X
+        G = Xt.T @ (sw[:, None] * Xt)
+        lam = (
+            float(eigsh(G, k=1, which="LA", return_eigenvectors=False)[0])
+            if len(G) > 2
+            else float(np.linalg.eigvalsh(G)[-1])
+        )
     c = 0.25 if problem.binary else 0.5
     return (c * lam + problem.alpha) / float(sw.sum())
+
+
+def _sparse_gram_norm(X, sw, fit_intercept: bool) -> float:
+    """λ_max(X̃ᵀdiag(s)X̃) for a sparse X by Lanczos on v ↦ X̃ᵀ(s ⊙ X̃v), never formed."""
+    d = X.shape[1]
+    p = d + int(fit_intercept)
+
+    def matvec(v):
+        v = np.ravel(v)
+        u = sw * (X @ v[:d] + (v[d] if fit_intercept else 0.0))
+        out = np.empty(p)
+        out[:d] = X.T @ u
+        if fit_intercept:
+            out[d] = u.sum()
+        return out
+
+    if p <= 2:
+        G = np.column_stack([matvec(e) for e in np.eye(p)])
+        return float(np.linalg.eigvalsh(G)[-1])
+    op = LinearOperator((p, p), matvec=matvec, dtype=np.float64)
+    # to working precision, as the dense path: the default step 1/β is then the same
+    return float(eigsh(op, k=1, which="LA", return_eigenvectors=False)[0])
 
 
 def _make_optimizer(optimizer: Any, param: _Param, problem: LogisticProblem):

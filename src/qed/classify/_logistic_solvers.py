@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
+from scipy import sparse
 from scipy.linalg import cho_factor, cho_solve
 from scipy.optimize import minimize
 
@@ -25,6 +26,9 @@ __all__ = ["LogisticProblem", "lbfgs"]
 
 # rows of the random subsample that the CG preconditioner's Hessian is estimated on
 SUBSAMPLE_ROWS = 4096
+# for a sparse X with more parameters than this, CG is preconditioned by diag(∇²f) (Jacobi):
+# a subsample's dense (k·d₁)² Hessian would not fit
+SPARSE_DENSE_PRECOND_MAX = 2048
 # Newton on more rows than this first solves on a 1/WARM_START_FRACTION random subsample
 WARM_START_MIN_ROWS = 8_000
 WARM_START_FRACTION = 8
@@ -32,7 +36,10 @@ WARM_START_FRACTION = 8
 
 @dataclass
 class LogisticProblem:
-    """The data of one fit. ``y`` holds 0/1 for the sigmoid (k = 2) or codes 0 … k−1."""
+    """The data of one fit. ``y`` holds 0/1 for the sigmoid (k = 2) or codes 0 … k−1.
+
+    ``X`` is a C-contiguous float64 array or a scipy.sparse CSR matrix (never densified).
+    """
 
     X: np.ndarray
     y: np.ndarray
@@ -132,7 +139,10 @@ class LogisticProblem:
         """Rounding level of ‖∇f‖∞: eps·Σᵢ sᵢ·max|x̃ᵢ| (the terms summed into each entry),
         with eps of ``dtype`` (the precision the parameters are stored in)."""
         if self.x_max is None:  # max|X| without an n×d temporary; subsamples inherit it
-            self.x_max = float(K.max_abs(self.X)) if self.X.size else 0.0
+            if sparse.issparse(self.X):
+                self.x_max = float(np.abs(self.X.data).max(initial=0.0))
+            else:
+                self.x_max = float(K.max_abs(self.X)) if self.X.size else 0.0
         scale = max(self.x_max, 1.0 if self.fit_intercept else 0.0)
         return 1e3 * np.finfo(dtype).eps * self.total * max(scale, 1e-300)
 
@@ -146,8 +156,24 @@ class _Curvature:
     def __init__(self, problem: LogisticProblem, aux: np.ndarray):
         self.problem, self.aux = problem, aux
         k, p = problem.shape
-        self.cost = len(problem.y) * (k * p) ** 2
+        X = problem.X
+        if sparse.issparse(X):
+            # the sparse product costs Σᵢ nnzᵢ² per block; its dense result and Cholesky (k·d₁)³
+            row_nnz = np.diff(X.indptr).astype(np.float64)
+            self.cost = k * k * float(row_nnz @ row_nnz + p * p) + (k * p) ** 3 / 3.0
+        else:
+            self.cost = len(problem.y) * (k * p) ** 2
         self._f32 = None
+
+    def psd_defect(self) -> float:
+        """max(−min weight, 0): ∇²f = X̃ᵀSX̃ + αI is PSD when every weight of S is ≥ 0
+        (sᵢσᵢ(1 − σᵢ) for the sigmoid; for the softmax, sᵢ ≥ 0 and pᵢ on the simplex, since
+        diag(p) − ppᵀ ⪰ 0 there). Checked without forming ∇²f, for large sparse problems."""
+        pb = self.problem
+        if pb.binary:
+            return max(-float(self.aux.min(initial=0.0)), 0.0)
+        simplex = float(np.abs(self.aux.sum(axis=1) - 1.0).max(initial=0.0))
+        return max(-float(self.aux.min(initial=0.0)), -float(pb.sw.min(initial=0.0)), simplex)
 
     def matrix(self) -> np.ndarray:
         return self.problem.hessian(self.aux)
@@ -168,7 +194,14 @@ class _Curvature:
         return HV.astype(np.float64)
 
     def preconditioner(self):
-        return _subsampled_preconditioner(self.problem, self.aux)
+        pb = self.problem
+        if sparse.issparse(pb.X) and np.prod(pb.shape) > SPARSE_DENSE_PRECOND_MAX:
+            D = L.hessian_diagonal(pb.X, self.aux, pb.sw, pb.alpha, pb.fit_intercept)
+            if not pb.binary and pb.fit_intercept:
+                D[:, -1] += 1.0 / pb.n_classes  # the lifted shared-intercept direction
+            inv = 1.0 / np.maximum(D, np.finfo(float).tiny)
+            return lambda R: R * inv
+        return _subsampled_preconditioner(pb, self.aux)
 
 
 def _subsampled_preconditioner(problem, aux):

@@ -47,6 +47,9 @@ WARM_START_C = 0.03
 # rebuild the CG preconditioner once CG needs more steps than this with the old one
 REBUILD_AFTER = 6
 MAX_CG = 250
+# the certificate forms ∇²f (and its λ_min) up to this many parameters; beyond (large sparse
+# problems) it checks the weights of S, which make X̃ᵀSX̃ + αI PSD (``curvature.psd_defect``)
+CERT_DENSE_MAX = 4096
 
 
 @dataclass
@@ -96,10 +99,11 @@ def factor_apply(factor):
 
 
 def _project(V, null):
-    if not null.shape[1]:
+    """V − NNᵀV: with N the shared-shift basis (``null_space``), NNᵀV puts the mean of V's
+    rows in every row, so the projection is one subtraction (no (k·p) × p matrix)."""
+    if not null:
         return V
-    v = V.ravel()
-    return (v - null @ (null.T @ v)).reshape(V.shape)
+    return V - V.mean(axis=0, keepdims=True)
 
 
 def _direction(G, curv, null, cache, total):
@@ -112,8 +116,9 @@ def _direction(G, curv, null, cache, total):
     if curv.cost > DIRECT_MAX_FLOPS:
         return _newton_cg(G, curv, null, cache, total)
     H = curv.matrix()
-    if null.shape[1]:
-        H += null @ null.T
+    if null:
+        N = null_space(G.shape)
+        H += N @ N.T
     factor = cholesky(H)
     # kept: a level of rows above (the warm start) preconditions its CG with it
     cache["precond"] = cache["exact"] = factor_apply(factor)
@@ -190,7 +195,9 @@ def _warm_start(obj, Theta0, tol, max_iter):
     return start.Theta.copy(), trial, {"precond": start.precond, "cg_steps": 0}
 
 
-def newton(obj: Any, Theta0: np.ndarray, tol: float, max_iter: int) -> SolverResult:
+def newton(
+    obj: Any, Theta0: np.ndarray, tol: float, max_iter: int, *, subsample: bool = True
+) -> SolverResult:
     """Damped Newton (IRLS): Θ ← Θ + tΔ with ∇²f·Δ = −∇f and t halved until Armijo holds.
 
     The line search makes every step decrease f, so Newton never diverges even far from the
@@ -198,12 +205,13 @@ def newton(obj: Any, Theta0: np.ndarray, tol: float, max_iter: int) -> SolverRes
     When the objective offers a subsample (many rows), the iteration starts from the optimum
     of the same objective on it (found the same way, recursively): that point is within the
     sampling error of the answer, where Newton converges quadratically, so the expensive
-    full-data steps are spent only on the last digits. Stops when ‖∇f‖∞ ≤ max(tol·Σsᵢ,
+    full-data steps are spent only on the last digits (``subsample=False`` skips that, for a
+    Θ₀ that is already close, e.g. the previous C's optimum on a path). Stops when ‖∇f‖∞ ≤ max(tol·Σsᵢ,
     rounding level) (scikit-learn's rule on the averaged objective f/Σsᵢ).
     """
     total = obj.total
-    null = null_space(Theta0.shape)
-    warm = _warm_start(obj, Theta0, tol, max_iter)
+    null = Theta0.shape[0] > 1  # the softmax's flat directions exist (see ``null_space``)
+    warm = _warm_start(obj, Theta0, tol, max_iter) if subsample else None
     if warm is None:
         Theta, cache = Theta0.copy(), {}
         f, G, curv = obj(Theta)
@@ -252,8 +260,6 @@ def certify(obj: Any, Theta: np.ndarray, title: str, tol: float, dtype: Any) -> 
     """
     _, G, curv = obj(Theta)
     total = obj.total
-    H = curv.matrix() / total
-    lam = float(eigvalsh(H, subset_by_index=[0, 0], check_finite=False)[0])
     cert = Certificate(title)
     cert.add(
         "stationarity",
@@ -262,6 +268,19 @@ def certify(obj: Any, Theta: np.ndarray, title: str, tol: float, dtype: Any) -> 
         "‖∇f‖∞/Σsᵢ: the gradient Σᵢ sᵢ(pᵢ − yᵢ)x̃ᵢ + W/C of the averaged objective is zero "
         "(largest entry)",
     )
+    if Theta.size > CERT_DENSE_MAX and hasattr(curv, "psd_defect"):
+        cert.add(
+            "hessian_weights_nonnegative",
+            curv.psd_defect(),
+            64 * np.finfo(float).eps,
+            "max(−min weight, simplex defect): ∇²f = X̃ᵀSX̃ + I/C with S = diag(sᵢσᵢ(1 − σᵢ)) "
+            "(softmax: blocks sᵢ(diag(pᵢ) − pᵢpᵢᵀ), PSD for pᵢ on the simplex) has every weight "
+            "≥ 0, so ∇²f is positive semidefinite and the stationary point is the global "
+            "minimum (checked on the weights: the matrix is too large to form)",
+        )
+        return cert
+    H = curv.matrix() / total
+    lam = float(eigvalsh(H, subset_by_index=[0, 0], check_finite=False)[0])
     cert.add(
         "hessian_psd",
         max(-lam, 0.0),

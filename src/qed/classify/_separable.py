@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from scipy import sparse
 from scipy.optimize import linprog
 
 __all__ = ["separable"]
@@ -32,9 +33,16 @@ def separating_direction(
     and raises some, so the loss keeps falling. Decided by one LP over the box |D| ≤ 1 that
     maximises the total slack. X : (n, d); codes : (n,) in 0 … k−1.
     """
-    from scipy import sparse
-
-    n = len(X)
+    n = X.shape[0]
+    if sparse.issparse(X) and n_classes == 2:
+        Xt = sparse.hstack([X, np.ones((n, 1))], format="csr") if fit_intercept else X
+        scale = float(np.abs(Xt.data).max(initial=0.0)) * n
+        A = Xt.multiply(-(2.0 * codes - 1.0)[:, None]).tocsr()
+        c = np.asarray(A.sum(axis=0)).ravel()
+        res = linprog(c, A_ub=A, b_ub=np.zeros(n), bounds=(-1, 1), method="highs")
+        return res.status == 0 and res.fun < -1e-7 * max(scale, 1.0)
+    if sparse.issparse(X):  # the softmax's LP is assembled from dense rows (C = ∞ only)
+        X = X.toarray()
     Xt = np.column_stack([X, np.ones(n)]) if fit_intercept else X
     p = Xt.shape[1]
     scale = float(np.abs(Xt).max(initial=0.0)) * n

@@ -13,6 +13,7 @@ from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 import numpy as np
+from scipy import sparse
 from scipy.special import expit, log_expit, log_softmax
 
 from qed._blockwise import is_dask_collection
@@ -24,6 +25,7 @@ from qed._validation import (
     check_sample_weight,
     check_scalar,
     check_X_y,
+    check_y,
     encode_labels,
 )
 from qed.base import BaseEstimator, ClassifierMixin
@@ -32,7 +34,7 @@ from qed.classify import _logistic_solvers as S
 from qed.classify._newton import SolverResult, certify, newton
 from qed.classify._separable import separating_direction
 
-__all__ = ["LogisticRegression", "logistic_objective"]
+__all__ = ["LogisticRegression", "class_weights", "logistic_objective"]
 
 SOLVERS = ("newton", "lbfgs", "gd", "sgd")
 
@@ -43,11 +45,11 @@ def logistic_objective(model: LogisticRegression, X: Any, y: Any, sample_weight:
     With C = ∞ it is the pure negative log-likelihood Σᵢ sᵢ(−log pᵢ). Works for any fitted
     object with ``coef_``, ``intercept_``, ``classes_`` and ``C`` (a scikit-learn model too).
     """
-    X = np.asarray(X, dtype=np.float64)
+    X = X.tocsr().astype(np.float64) if sparse.issparse(X) else np.asarray(X, dtype=np.float64)
     y = np.asarray(y)
-    sw = np.ones(len(X)) if sample_weight is None else np.asarray(sample_weight, float)
+    sw = np.ones(X.shape[0]) if sample_weight is None else np.asarray(sample_weight, float)
     coef = np.asarray(model.coef_, dtype=np.float64)
-    Z = X @ coef.T + np.asarray(model.intercept_, dtype=np.float64)
+    Z = np.asarray(X @ coef.T) + np.asarray(model.intercept_, dtype=np.float64)
     codes = np.searchsorted(model.classes_, y)
     if Z.shape[1] == 1:
         nll = -float(sw @ log_expit((2.0 * codes - 1.0) * Z[:, 0]))
@@ -55,6 +57,37 @@ def logistic_objective(model: LogisticRegression, X: Any, y: Any, sample_weight:
         nll = -float(sw @ log_softmax(Z, axis=1)[np.arange(len(y)), codes])
     C = float(model.C)
     return nll if np.isinf(C) else C * nll + 0.5 * float(np.vdot(coef, coef))
+
+
+def class_weights(class_weight: Any, classes: np.ndarray, y: np.ndarray, sw: np.ndarray):
+    """The weight c_m of each class (k,), scikit-learn's: "balanced" gives
+    Σᵢsᵢ / (k·Σ_{yᵢ=m} sᵢ); a dict gives its value (1 for labels it omits).
+
+    Raises ValueError for dict keys that are not labels of y and for negative or non-finite
+    weights.
+    """
+    if isinstance(class_weight, dict):
+        unknown = [key for key in class_weight if not np.any(classes == key)]
+        if unknown:
+            raise ValueError(
+                f"class_weight has keys {unknown!r} that are not labels of y (classes "
+                f"{classes.tolist()}); use the labels as keys."
+            )
+        values = np.array([float(v) for v in class_weight.values()], dtype=np.float64)
+        if np.any(~np.isfinite(values)) or np.any(values < 0):
+            raise ValueError(f"class_weight values must be finite and ≥ 0, got {class_weight!r}.")
+    from sklearn.utils.class_weight import compute_class_weight
+
+    return compute_class_weight(class_weight, classes=classes, y=y, sample_weight=sw)
+
+
+def _as_float64(X: Any) -> Any:
+    """X in float64 for the solvers: C-contiguous, or a canonical CSR matrix (sorted indices)."""
+    if sparse.issparse(X):
+        X = X.astype(np.float64, copy=False)
+        X.sort_indices()
+        return X
+    return np.ascontiguousarray(X, dtype=np.float64)
 
 
 _CONTROLLER = None
@@ -124,6 +157,13 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         averaged objective (λ_max(X̃ᵀX̃)/4n for the sigmoid, /2n for the softmax, + 1/(Cn)).
     batch_size : mini-batch size for "sgd" (default min(200, n_samples)); unused by "gd".
     random_state : seed or Generator for the "sgd" shuffles.
+    class_weight : None, "balanced" or a dict {label: weight ≥ 0}: sample i's loss is scaled
+        by the weight c_{yᵢ} of its class, times its ``sample_weight`` sᵢ (scikit-learn's
+        rule: "balanced" is c_m = Σᵢsᵢ / (k·Σ_{yᵢ=m} sᵢ), from
+        ``sklearn.utils.class_weight.compute_class_weight``; labels missing from a dict
+        weigh 1).
+    warm_start : start ``fit`` from the previous fit's ``coef_``/``intercept_`` (when the
+        classes and features are the same) instead of Θ = 0.
 
     Attributes
     ----------
@@ -146,6 +186,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         optimizer: Any = None,
         batch_size: int | None = None,
         random_state: Any = None,
+        class_weight: Any = None,
+        warm_start: bool = False,
     ):
         self.C = C
         self.fit_intercept = fit_intercept
@@ -155,6 +197,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         self.optimizer = optimizer
         self.batch_size = batch_size
         self.random_state = random_state
+        self.class_weight = class_weight
+        self.warm_start = warm_start
 
     def _validate_params(self) -> None:
         check_scalar(self.C, "C", min_val=0.0, include_min=False)
@@ -166,15 +210,37 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             check_scalar(self.batch_size, "batch_size", target_type=numbers.Integral, min_val=1)
         if not isinstance(self.fit_intercept, (bool, np.bool_)):
             raise TypeError(f"fit_intercept must be a bool, got {self.fit_intercept!r}.")
+        if not isinstance(self.warm_start, (bool, np.bool_)):
+            raise TypeError(f"warm_start must be a bool, got {self.warm_start!r}.")
+        cw = self.class_weight
+        if not (cw is None or isinstance(cw, dict) or (isinstance(cw, str) and cw == "balanced")):
+            raise ValueError(
+                f"class_weight={cw!r} is not supported; pass None, 'balanced' or a dict "
+                "{label: weight}."
+            )
 
-    def _problem(self, X, y, sample_weight) -> tuple[S.LogisticProblem, np.dtype]:
-        X, y = check_X_y(X, y, estimator=self, y_numeric=False)
+    def _problem(self, X, y, sample_weight, C=None) -> tuple[S.LogisticProblem, np.dtype]:
+        if sparse.issparse(X):
+            # validated as CSR (COO/LIL/DOK/CSC converted), stored values finite; never densified
+            X = check_array(X, accept_sparse=True, estimator=self)
+            y = check_y(y, y_numeric=False, estimator=self)
+            if y.shape[0] != X.shape[0]:
+                raise ValueError(
+                    f"Found input variables with inconsistent numbers of samples: X has "
+                    f"{X.shape[0]} rows but y has {y.shape[0]}; X and y must describe the "
+                    "same samples."
+                )
+        else:
+            X, y = check_X_y(X, y, estimator=self, y_numeric=False)
         self.classes_, codes = encode_labels(y, self)
         sw = check_sample_weight(sample_weight, X, dtype=np.float64, only_positive=True)
-        alpha = 0.0 if np.isinf(self.C) else 1.0 / float(self.C)
+        if self.class_weight is not None:
+            sw = sw * class_weights(self.class_weight, self.classes_, y, sw)[codes]
+        C = self.C if C is None else C
+        alpha = 0.0 if np.isinf(C) else 1.0 / float(C)
         # solve in float64 whatever the input; coef_ is stored in the input's dtype
         problem = S.LogisticProblem(
-            np.ascontiguousarray(X, dtype=np.float64),
+            _as_float64(X),
             codes,
             sw,
             alpha,
@@ -193,14 +259,21 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         if is_dask_collection(X) or is_dask_collection(y):
             from qed.classify._dask_logistic import fit_objective
 
+            if self.class_weight is not None or self.warm_start:
+                raise ValueError(
+                    "LogisticRegression on dask arrays supports class_weight=None and "
+                    "warm_start=False only; pass the class weights through sample_weight "
+                    "(a dask array of c_{yᵢ}·sᵢ)."
+                )
             objective, self.classes_, dtype = fit_objective(self, X, y, sample_weight)
             self.n_features_in_ = int(objective.d)
             if hasattr(self, "feature_names_in_"):
                 del self.feature_names_in_
             result = newton(objective, np.zeros(objective.shape), self.tol, self.max_iter)
         else:
+            fitted = getattr(self, "coef_", None), getattr(self, "classes_", None)
             objective, dtype = self._problem(X, y, sample_weight)
-            result = self._solve_in_memory(objective)
+            result = self._solve_in_memory(objective, self._start(objective, *fitted))
         self._check_optimum_exists(objective, result)
         if not result.converged:
             hint = (
@@ -227,8 +300,23 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         self.loss_curve_ = list(result.loss_curve)
         return self
 
-    def _solve_in_memory(self, problem: S.LogisticProblem) -> SolverResult:
+    def _start(self, problem: S.LogisticProblem, coef: Any, classes: Any) -> np.ndarray:
+        """Θ₀: the previous fit's parameters with ``warm_start`` (same classes, features and
+        intercept setting), else 0."""
         Theta0 = np.zeros(problem.shape)
+        if (
+            self.warm_start
+            and coef is not None
+            and classes is not None
+            and np.array_equal(classes, self.classes_)
+            and np.shape(coef) == (Theta0.shape[0], problem.X.shape[1])
+        ):
+            Theta0[:, : problem.X.shape[1]] = coef
+            if problem.fit_intercept:
+                Theta0[:, -1] = self.intercept_
+        return Theta0
+
+    def _solve_in_memory(self, problem: S.LogisticProblem, Theta0: np.ndarray) -> SolverResult:
         work = problem.X.size * Theta0.shape[0]
         if self.solver in ("newton", "lbfgs"):
             solve = newton if self.solver == "newton" else S.lbfgs
@@ -281,8 +369,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         self._check_fitted("coef_")
         if is_dask_collection(X):  # a lazy dask array, block by block
             return self._dask_scores(X, "decision")
-        X = check_array(X, estimator=self, reset=False)
-        Z = X @ self.coef_.T + self.intercept_
+        X = check_array(X, estimator=self, reset=False, accept_sparse=True)
+        Z = np.asarray(X @ self.coef_.T) + self.intercept_
         return Z[:, 0] if Z.shape[1] == 1 else Z
 
     def predict_log_proba(self, X: Any) -> np.ndarray:
@@ -345,16 +433,18 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         )
 
     def _problem_for_certificate(self, X, y, sample_weight) -> S.LogisticProblem:
-        X = check_array(X, estimator=self, reset=False)
+        X = check_array(X, estimator=self, reset=False, accept_sparse=True)
         y = np.asarray(y)
         unknown = np.setdiff1d(np.unique(y), self.classes_)
         if len(unknown):
             raise ValueError(f"y contains labels {unknown!r} not seen in fit ({self.classes_}).")
         codes = np.searchsorted(self.classes_, y)
         sw = check_sample_weight(sample_weight, X, dtype=np.float64)
+        if self.class_weight is not None:
+            sw = sw * class_weights(self.class_weight, self.classes_, y, sw)[codes]
         alpha = 0.0 if np.isinf(self.C) else 1.0 / float(self.C)
         return S.LogisticProblem(
-            np.ascontiguousarray(X, dtype=np.float64),
+            _as_float64(X),
             codes,
             sw,
             alpha,
@@ -365,4 +455,5 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     def __sklearn_tags__(self):  # noqa: ANN204
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_class = True
+        tags.input_tags.sparse = True
         return tags
