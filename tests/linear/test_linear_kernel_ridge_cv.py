@@ -112,21 +112,6 @@ def test_save_load(tmp_path):
     np.testing.assert_array_equal(qed.load(tmp_path / "k.qed").predict(X_new), model.predict(X_new))
 
 
-@pytest.mark.parametrize(
-    ("params", "X", "exc", "match"),
-    [
-        ({"alphas": []}, None, ValueError, "non-empty"),
-        ({"alphas": [0.0, 1.0]}, None, ValueError, "> 0"),
-        ({"kernel": "precomputed"}, np.ones((4, 3)), ValueError, "square"),
-        ({"kernel": "sigmoidal"}, None, ValueError, "not supported"),
-    ],
-)
-def test_bad_input(params, X, exc, match):
-    X0, y, _ = _problem(7, n=4)
-    with pytest.raises(exc, match=match):
-        KernelRidgeCV(**params).fit(X0 if X is None else X, y)
-
-
 # Leave-one-out with a repeated row is not leave-one-out with a doubled weight (the twin stays
 # in when its copy is left out), so the selected λ, hence the predictions, may differ: the
 # check does not apply to leave-one-out selection.
