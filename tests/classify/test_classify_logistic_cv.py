@@ -116,6 +116,16 @@ def test_bad_hyperparameters_are_named(kwargs, match):
         LogisticRegressionCV(**kwargs).fit(X, y)
 
 
-@parametrize_with_checks([LogisticRegressionCV(Cs=3, cv=3)])
+_MARK = parametrize_with_checks([LogisticRegressionCV(Cs=3, cv=3)])
+# check_array_api_input skips itself unless SCIPY_ARRAY_API=1 was set before SciPy was
+# imported; LogisticRegressionCV claims no Array API dispatch, so it is left out, not skipped
+_CHECKS = [
+    (est, check)
+    for est, check in _MARK.args[1]
+    if "check_array_api_input" not in getattr(check, "func", check).__name__
+]
+
+
+@pytest.mark.parametrize(_MARK.args[0], _CHECKS, ids=_MARK.kwargs.get("ids"))
 def test_sklearn_estimator_checks(estimator, check):
     check(estimator)
