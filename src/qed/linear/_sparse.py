@@ -20,6 +20,7 @@ import warnings
 from typing import Any
 
 import numpy as np
+from numba import njit, prange
 from scipy import sparse
 from scipy.sparse.linalg import LinearOperator, cg
 
@@ -31,17 +32,37 @@ __all__ = ["GRAM_LIMIT", "sparse_statistics", "centered_gram_operator", "solve_c
 GRAM_LIMIT = 4096  # features; the d × d Gram is then at most 128 MiB in float64
 
 
+@njit(parallel=True, cache=True, error_model="numpy")
+def _csr_matvec(indptr, indices, data, v, out):  # pragma: no cover - compiled
+    """out = A v for A in CSR form, its rows split over the cores (each row's sum in a fixed
+    order, so the result does not depend on the number of threads). scipy's own product runs
+    on one core, and the CG solve is nothing but these products."""
+    for i in prange(indptr.size - 1):
+        total = 0.0
+        for k in range(indptr[i], indptr[i + 1]):
+            total += data[k] * v[indices[k]]
+        out[i] = total
+
+
+def _matvec(A: sparse.csr_matrix) -> Any:
+    out = np.empty(A.shape[0])
+    return lambda v: _csr_matvec(A.indptr, A.indices, A.data, v, out) or out.copy()
+
+
 def centered_gram_operator(X: Any, w: np.ndarray, x_mean: np.ndarray) -> LinearOperator:
     """v ↦ X_cᵀW X_c v for sparse (or dense) X of shape (n, d), never forming X_c."""
     n, d = X.shape
-    # Xᵀu as a CSR product of its own (a CSR matrix times a vector streams its rows; Xᵀ of a
-    # CSR matrix is CSC, whose product scatters): one more copy of the nonzeros, faster steps
-    XT = X.T.tocsr() if sparse.issparse(X) else X.T
+    if sparse.issparse(X):
+        # Xᵀu as a CSR product of its own (a CSR product streams rows; Xᵀ of a CSR matrix is
+        # CSC, whose product scatters): one more copy of the nonzeros, parallel steps
+        times_x, times_xt = _matvec(X), _matvec(X.T.tocsr())
+    else:
+        times_x, times_xt = X.__matmul__, X.T.__matmul__
 
     def matvec(v: np.ndarray) -> np.ndarray:
-        v = np.ravel(v)
-        u = (X @ v - x_mean @ v) * w
-        return XT @ u - x_mean * u.sum()
+        v = np.ascontiguousarray(np.ravel(v), dtype=np.float64)
+        u = (times_x(v) - x_mean @ v) * w
+        return times_xt(u) - x_mean * u.sum()
 
     return LinearOperator((d, d), matvec=matvec, rmatvec=matvec, dtype=np.float64)
 
