@@ -228,7 +228,9 @@ def _check_sparse(X: Any, input_name: str, dtype: Any, estimator: Any, reset: bo
     if dtype not in ("numeric", None):
         target = dtype
     X = sparse.csr_matrix(X, dtype=target)  # COO, LIL, DOK, CSC and sparse arrays alike
-    X.sum_duplicates()
+    if not X.has_canonical_format:  # summed on a copy: the caller's matrix is left as given
+        X = X.copy()
+        X.sum_duplicates()
     if X.shape[0] < 1 or X.shape[1] < 1:
         raise ValueError(
             f"Found array with shape {X.shape} while at least 1 sample and 1 feature are "
