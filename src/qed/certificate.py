@@ -15,7 +15,10 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Condition", "Certificate", "scaled_tolerance"]
+__all__ = ["BOUND_NAMES", "Condition", "Certificate", "scaled_tolerance"]
+
+#: The error bounds a certificate may carry, in the order they are shown.
+BOUND_NAMES = ("objective_gap", "distance", "prediction")
 
 
 def scaled_tolerance(scale: float, *, dtype: Any = np.float64, n: int = 1, factor: float = 1e3):
@@ -78,9 +81,23 @@ class Certificate:
 
     model: str
     conditions: list[Condition] = field(default_factory=list)
+    #: Upper bounds on the error of the fit (``qed.bounds``): ``objective_gap`` ≥ f(θ) − f*,
+    #: ``distance`` ≥ ‖θ − θ*‖₂ and, where predictions are linear in θ, ``prediction`` ≥
+    #: max |ŷ − ŷ*| over the X certified. Empty for fits with no such bound (non-convex).
+    bounds: dict[str, float] = field(default_factory=dict)
+    #: What the bounds measure (which objective, which parameters) or why there are none.
+    bounds_note: str = ""
 
     def add(self, name: str, value: float, tolerance: float, description: str = "") -> None:
         self.conditions.append(Condition(name, float(value), float(tolerance), description))
+
+    def set_bounds(self, bounds: dict[str, float], note: str) -> None:
+        """Record error bounds (keys among ``BOUND_NAMES``) and what they mean."""
+        unknown = set(bounds) - set(BOUND_NAMES)
+        if unknown:
+            raise ValueError(f"unknown bound names {sorted(unknown)}; use {BOUND_NAMES}.")
+        self.bounds = {k: float(bounds[k]) for k in BOUND_NAMES if k in bounds}
+        self.bounds_note = note
 
     @property
     def holds(self) -> bool:
@@ -103,6 +120,8 @@ class Certificate:
             "model": self.model,
             "holds": self.holds,
             "conditions": [c.to_dict() for c in self.conditions],
+            "bounds": dict(self.bounds),
+            "bounds_note": self.bounds_note,
         }
 
     def __repr__(self) -> str:
@@ -115,6 +134,10 @@ class Certificate:
                 f"  {mark} {c.name:<{width}}  {c.value:10.3e} ≤ {c.tolerance:9.3e}"
                 + (f"  {c.description}" if c.description else "")
             )
+        if self.bounds:
+            lines.append("  bounds: " + ", ".join(f"{k} ≤ {v:.3e}" for k, v in self.bounds.items()))
+        if self.bounds_note:
+            lines.append(f"  ({self.bounds_note})")
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
@@ -130,8 +153,18 @@ class Certificate:
             "</tr>"
             for c in self.conditions
         )
+        bounds = "".join(
+            f"<tr><td></td><td><code>{html.escape(k)}</code></td>"
+            f"<td style='text-align:right'>≤ {v:.3e}</td><td></td><td>error bound</td></tr>"
+            for k, v in self.bounds.items()
+        )
+        note = (
+            f"<tfoot><tr><td colspan='5'>{html.escape(self.bounds_note)}</td></tr></tfoot>"
+            if self.bounds_note
+            else ""
+        )
         return (
             f"<table class='qed-certificate'><caption>Certificate({html.escape(self.model)}): "
             f"<b>{verdict}</b></caption><thead><tr><th></th><th>condition</th><th>measured</th>"
-            f"<th>tolerance</th><th>meaning</th></tr></thead><tbody>{rows}</tbody></table>"
+            f"<th>tolerance</th><th>meaning</th></tr></thead><tbody>{rows}{bounds}</tbody>{note}</table>"
         )

@@ -12,8 +12,10 @@ from scipy import sparse
 
 from qed._array_api import to_numpy
 from qed._validation import check_array, check_sample_weight, check_y
+from qed.bounds import EIGEN_DENSE_MAX, rounding
 from qed.certificate import Certificate, scaled_tolerance
-from qed.linear._solvers import NormalStats, normal_residual
+from qed.linear._ls_bounds import least_squares_bounds
+from qed.linear._solvers import NormalStats, centered_gram, normal_residual
 
 __all__ = ["least_squares_certificate"]
 
@@ -56,13 +58,17 @@ def least_squares_certificate(
                 "kept; pass the training data: certificate(X, y)."
             )
         n = int(stats["n_samples"])
-        value, scale = normal_residual(stats, B, alpha_vec)
+        grad, scale = normal_residual(stats, B, alpha_vec)
+        value = float(np.linalg.norm(grad))
         sw_sum = float(stats["sw_sum"])
         x_mean, y_mean = stats["x_mean"], stats["y_mean"]
-        intercept_res = sw_sum * np.abs(y_mean - x_mean @ B - b)
+        offset = b + x_mean @ B - y_mean  # c = b − ȳ + x̄ᵀβ, zero at the optimum
+        intercept_res = sw_sum * np.abs(offset)
         intercept_scale = sw_sum * float(
             np.sum(np.abs(y_mean) + np.abs(x_mean) @ np.abs(B) + np.abs(b))
         )
+        gram = stats.get("gram")  # None when the solver kept √W·X_c (d > n: singular)
+        row_norm_max = None
     elif X is None or y is None:
         raise ValueError(
             f"{name}.certificate needs both X and y (or neither, to use the training data); "
@@ -103,6 +109,15 @@ def least_squares_certificate(
             + np.asarray(abs(X).T @ w).ravel() @ np.abs(B).sum(axis=1)
             + w.sum() * np.abs(b).sum()
         )
+        sw_sum = float(w.sum())
+        fit_intercept = bool(getattr(estimator, "fit_intercept", False))
+        x_mean = np.asarray(X.T @ w).ravel() / sw_sum if fit_intercept else np.zeros(X.shape[1])
+        offset = -WR.sum(axis=0) / sw_sum if fit_intercept else np.zeros(B.shape[1])
+        # centered: X_cᵀWr = XᵀWr − x̄·Σwr (Σw·x_c = 0)
+        grad = g + np.outer(x_mean, offset * sw_sum) if fit_intercept else g
+        gram = _centered_gram(X, Y, w, fit_intercept)
+        squares_c = np.asarray(squares.sum(axis=1)).ravel() - 2 * np.asarray(X @ x_mean).ravel()
+        row_norm_max = float(np.sqrt(max(np.max(squares_c + x_mean @ x_mean, initial=0.0), 0.0)))
     has_alpha = bool(np.any(alpha_vec != 0))
     cert.add(
         "normal_equations",
@@ -117,4 +132,29 @@ def least_squares_certificate(
             scaled_tolerance(intercept_scale, dtype=dtype, n=n),
             "Σw(y − Xβ − b) = 0 (the unpenalised intercept)",
         )
+    bounds, note = least_squares_bounds(
+        gram if gram is not None and gram.shape[0] <= EIGEN_DENSE_MAX else None,
+        grad,
+        offset,
+        alpha_vec,
+        x_mean=x_mean,
+        sw_sum=sw_sum,
+        n_samples=n,
+        grad_error=2 * rounding(n + B.shape[0] + 4, scale),
+        c_error=rounding(n + B.shape[0] + 4, intercept_scale) / max(sw_sum, 1e-300),
+        row_norm_max=row_norm_max,
+    )
+    cert.set_bounds(bounds, note)
     return cert
+
+
+def _centered_gram(X, Y, w, fit_intercept):
+    """X_cᵀWX_c for the bounds' μ (None when d > n, where it is singular, or too large)."""
+    n, d = X.shape
+    if d > min(n, EIGEN_DENSE_MAX):
+        return None
+    if sparse.issparse(X):
+        from qed.linear._sparse import sparse_statistics
+
+        return sparse_statistics(X, Y, w, fit_intercept, operator=False)["gram"]
+    return centered_gram(X, Y, w, fit_intercept)["gram"]

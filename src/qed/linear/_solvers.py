@@ -321,8 +321,8 @@ def ridge_svd(Xw: np.ndarray, Yw: np.ndarray, alpha: np.ndarray) -> np.ndarray:
 
 def normal_residual(
     stats: NormalStats, coef: np.ndarray, alpha: np.ndarray | float = 0.0
-) -> tuple[float, float]:
-    """‖X_cᵀW(y_c − X_cβ) − αβ‖_F and the size it is measured against.
+) -> tuple[np.ndarray, float]:
+    """The residual X_cᵀW(y_c − X_cβ) − αβ, shape (d, t), and the size it is measured against.
 
     coef is (d, t). The scale ‖X_c‖_F(‖X_c‖_F‖β‖ + ‖y_c‖) + α‖β‖ is what a backward-stable
     solver's residual is proportional to (‖X_c‖²_F = trace of the Gram).
@@ -339,4 +339,4 @@ def normal_residual(
     beta = float(np.linalg.norm(coef))
     y_norm = float(np.sqrt(np.sum(stats["yty"])))
     scale = x_norm * (x_norm * beta + y_norm) + float(np.max(alpha, initial=0.0)) * beta
-    return float(np.linalg.norm(grad)), scale
+    return grad, scale

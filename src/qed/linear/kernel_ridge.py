@@ -24,9 +24,11 @@ from qed._array_api import get_namespace
 from qed._blockwise import is_dask_collection
 from qed._validation import check_array, check_sample_weight, check_X_y
 from qed.base import BaseEstimator, RegressorMixin
+from qed.bounds import rounding
 from qed.certificate import Certificate, scaled_tolerance
 from qed.kernels import KERNELS, pairwise_kernel
 from qed.linear._checks import RankDeficiencyWarning, check_alpha
+from qed.linear._ls_bounds import kernel_ridge_bounds
 from qed.linear._solvers import spd_solve_refined
 
 __all__ = ["KernelRidge", "solve_kernel_ridge", "estimator_kernel"]
@@ -323,6 +325,14 @@ class KernelRidge(RegressorMixin, BaseEstimator):
             scaled_tolerance(scale, dtype=A.dtype, n=K.shape[0]),
             "‖W(y − Kα) − λα‖ = 0, i.e. (K + λI)α = y",
         )
+        bounds, note = kernel_ridge_bounds(
+            K,
+            G,
+            w,
+            np.broadcast_to(np.asarray(self._alpha, dtype=np.float64), (G.shape[1],)),
+            grad_error=rounding(K.shape[0] + 4, scale),
+        )
+        cert.set_bounds(bounds, note)
         return cert
 
     def _falkon_certificate(self, X: Any, y: Any, sample_weight: Any) -> Certificate:
@@ -339,6 +349,11 @@ class KernelRidge(RegressorMixin, BaseEstimator):
             10.0 * self._tol + scaled_tolerance(1.0, dtype=dtype, n=m),
             "‖(K_nmᵀWK_nm + λK_mm)β − K_nmᵀWy‖ / ‖K_nmᵀWy‖ ≤ tol: the normal equations of "
             "min ‖y − K_nmβ‖²_W + λβᵀK_mmβ over f = K(·, C)β, to FALKON's CG tolerance",
+        )
+        cert.set_bounds(
+            {},
+            "no error bounds for FALKON: its residual is measured in the coordinates β, while "
+            "a bound in ‖·‖_H needs K_mm⁻¹ applied to it; use solver='cholesky' for bounds",
         )
         return cert
 
