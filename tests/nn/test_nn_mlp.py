@@ -158,15 +158,18 @@ def test_regressor_fits_a_smooth_function_and_multi_output():
 
 
 def test_certificate_reports_loss_decrease_and_stationarity():
-    """Loss decreased; ‖∇L‖/‖∇L₀‖ is measured honestly (gtol decides, no global claim)."""
+    """Loss decreased; ‖∇L‖/‖∇L₀‖ is measured honestly (gtol decides, no global claim).
+    Sixty epochs leave this small network short of a minimum (λ_min(∇²L) ≈ −0.06·λ_max), so
+    the curvature check is loosened to htol = 1 here; tests/nn/test_nn_certificate_curvature.py
+    tests it."""
     X, y = _data()
     model = MLPClassifier(hidden_layer_sizes=(8,), epochs=60, learning_rate=1e-2, random_state=0)
     model.fit(X, y)
-    cert = model.certificate(X, y, gtol=1.0)
+    cert = model.certificate(X, y, gtol=1.0, htol=1.0)
     assert cert.holds
     ratio = cert["stationarity"].value
     assert 0 < ratio < 1
-    strict = model.certificate(X, y, gtol=ratio / 2)
+    strict = model.certificate(X, y, gtol=ratio / 2, htol=1.0)
     assert not strict.holds and "not convex" in repr(strict)
 
 

@@ -6,6 +6,8 @@
   Hessian-vector products);
 - :func:`descent_lemma_check` — f(x_{t+1}) ≤ f(x_t) − (η − βη²/2)‖∇f(x_t)‖² along a GD run
   (of a matrix problem or of a network);
+- :func:`extreme_eigenvalues` — λ_min and λ_max of a Hessian by Lanczos on a fixed budget of
+  Hessian-vector products (the second-order check of a network's certificate);
 - :func:`sharpness_along_training` — λ_max(∇²f) along full-batch GD of a network against 2/η;
 - :func:`sgd_convergence` / :func:`gd_convergence` — min E‖∇f‖² = O(1/√T) for SGD with
   η = 1/√T, O(1/T) for GD;
@@ -24,6 +26,7 @@ from qed.theory.convergence import (
     loglog_slope,
     sgd_convergence,
 )
+from qed.theory.curvature import LanczosEstimate, extreme_eigenvalues
 from qed.theory.experiments import (
     init_std,
     init_variance,
@@ -45,6 +48,8 @@ __all__ = [
     "largest_eigenvalue",
     "loss_and_gradient",
     "descent_lemma_check",
+    "extreme_eigenvalues",
+    "LanczosEstimate",
     "sharpness_along_training",
     "top_eigenvalue",
     "sgd_convergence",
