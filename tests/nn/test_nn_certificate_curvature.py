@@ -157,20 +157,6 @@ def test_certificate_is_reproducible_and_leaves_the_model_unchanged():
     np.testing.assert_array_equal(model.predict(X), pred)
 
 
-@pytest.mark.parametrize(
-    "kwargs, message",
-    [
-        ({"n_hvp": 0}, "n_hvp"),
-        ({"n_hvp": 2.5}, "n_hvp"),
-        ({"htol": -1.0}, "htol"),
-    ],
-)
-def test_bad_curvature_arguments(kwargs, message):
-    model, X, y = _fit(0, "regressor", "tanh")
-    with pytest.raises((ValueError, TypeError), match=message):
-        model.certificate(X, y, **kwargs)
-
-
 @pytest.mark.parametrize("seed", [0, 1, 2, 3, 4])
 @pytest.mark.parametrize("dim", [1, 2, 7, 60])
 def test_extreme_eigenvalues_of_symmetric_matrices(seed, dim):
