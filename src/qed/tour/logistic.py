@@ -192,11 +192,11 @@ def _bound_figure(ctx, X: np.ndarray, y: np.ndarray) -> None:
     path = newton_bound_path(X, y)
     k, bound, dist = path["k"], path["bound"], path["distance"]
     fig, ax = new_figure(width=7.0, height=4.0)
-    ax.semilogy(k, bound, "o-", label="certificate bound ‖∇f(θ_k)‖/μ_k")
-    ax.semilogy(k, dist, "s--", label="true distance ‖θ_k − θ*‖")
+    ax.semilogy(k, bound, "o-", label=r"certificate bound $\|\nabla f(\theta_k)\|/\mu_k$")
+    ax.semilogy(k, dist, "s--", label=r"true distance $\|\theta_k - \theta^*\|$")
     ax.set(
         xlabel="Newton step k",
-        ylabel="distance to the optimum θ*",
+        ylabel=r"distance to the optimum $\theta^*$",
         title=f"breast cancer, C = {BOUND_C:g}: Newton from θ = 0",
     )
     ax.legend(fontsize="small")
