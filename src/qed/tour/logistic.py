@@ -22,7 +22,7 @@ FORMULA = (
     r"p_k = \frac{e^{z_k}}{\sum_j e^{z_j}}, \qquad \nabla_{w_m}(-\log\mathcal{L}) = \sum_{i=1}^N (p_{im} - y_{im})\, x_i",
 )
 # the run of the bound figure: Newton from Θ = 0 on the standardised breast-cancer data
-BOUND_C = 1.0
+BOUND_C = 0.1
 # qed's ConvergenceWarning (a UserWarning) for a fit stopped at max_iter on purpose
 _STOPPED = r"LogisticRegression\(solver='newton'\) stopped at max_iter"
 
@@ -156,7 +156,8 @@ def newton_bound_path(X: np.ndarray, y: np.ndarray, *, C: float = BOUND_C) -> di
     steps of the run to the rounding floor, whose end θ* is the reference) this returns
     ``bound[k]`` = ``certificate(X, y).bounds["distance"]`` at θ_k — an upper bound on
     ‖θ_k − θ*‖₂ from ‖∇f(θ_k)‖/μ, μ a safe lower bound on λ_min(∇²f) over a ball around θ_k —
-    and ``distance[k]`` = ‖θ_k − θ*‖₂ measured against the reference.
+    and ``distance[k]`` = ‖θ_k − θ*‖₂ measured against the reference. ``bound[k]`` is ∞
+    where no ball around θ_k on which the curvature is certified reaches θ* (far from it).
 
     Returns
     -------
@@ -191,24 +192,43 @@ def newton_bound_path(X: np.ndarray, y: np.ndarray, *, C: float = BOUND_C) -> di
 def _bound_figure(ctx, X: np.ndarray, y: np.ndarray) -> None:
     path = newton_bound_path(X, y)
     k, bound, dist = path["k"], path["bound"], path["distance"]
+    finite = np.isfinite(bound)
     fig, ax = new_figure(width=7.0, height=4.0)
-    ax.semilogy(k, bound, "o-", label=r"certificate bound $\|\nabla f(\theta_k)\|/\mu_k$")
-    ax.semilogy(k, dist, "s--", label=r"true distance $\|\theta_k - \theta^*\|$")
+    ax.semilogy(k, dist, "s--", color="C1", label=r"true distance $\|\theta_k - \theta^*\|$")
+    ax.semilogy(
+        k[finite],
+        bound[finite],
+        "o-",
+        color="C0",
+        label=r"certificate bound $\|\nabla f(\theta_k)\|/\mu_k$",
+    )
+    top = 30 * max(dist.max(), bound[finite].max(initial=0.0))
+    ax.set_ylim(top=top)
+    if not finite.all():
+        ax.plot(
+            k[~finite],
+            np.full((~finite).sum(), top / 3),
+            "^",
+            color="C0",
+            label="bound = ∞ (no certified ball contains θ* yet)",
+        )
     ax.set(
         xlabel="Newton step k",
         ylabel=r"distance to the optimum $\theta^*$",
         title=f"breast cancer, C = {BOUND_C:g}: Newton from θ = 0",
     )
-    ax.legend(fontsize="small")
-    last = len(k) - 1
+    ax.legend(fontsize="small", loc="lower left")
+    first, last = int(k[finite][0]), len(k) - 1
     ctx.note(
-        f"Along Newton's run the certified distance bound stays above the true distance at "
-        f"every step and tightens with it quadratically; at step {k[last]} the bound is "
-        f"{bound[last]:.1e}, the true distance {dist[last]:.1e} (ratio "
+        f"Newton's iterates θ_1 … θ_{k[last]}: the certificate's distance bound is ∞ until "
+        f"step {first} (too far from θ* for a ball of certified curvature to reach it), then "
+        f"stays above the true distance and shrinks with it quadratically; at step {k[last]} "
+        f"the bound is {bound[last]:.1e}, the true distance {dist[last]:.1e} (ratio "
         f"{bound[last] / dist[last]:.1f}).",
-        ko=f"Newton 반복 내내 증명서의 거리 상한은 매 단계 실제 거리보다 크고, 실제 거리와 함께 "
-        f"이차 수렴으로 줄어든다. 단계 {k[last]}에서 상한 {bound[last]:.1e}, 실제 거리 "
-        f"{dist[last]:.1e} (비 {bound[last] / dist[last]:.1f}).",
+        ko=f"Newton 반복점 θ_1 … θ_{k[last]}: 증명서의 거리 상한은 단계 {first} 전까지 ∞ "
+        f"(θ*에서 너무 멀어 곡률이 증명된 공이 θ*에 닿지 않는다). 그 뒤로는 실제 거리보다 크고 "
+        f"실제 거리와 함께 이차 수렴으로 줄어든다. 단계 {k[last]}에서 상한 {bound[last]:.1e}, "
+        f"실제 거리 {dist[last]:.1e} (비 {bound[last] / dist[last]:.1f}).",
     )
     ctx.figure(
         fig,
@@ -217,11 +237,13 @@ def _bound_figure(ctx, X: np.ndarray, y: np.ndarray) -> None:
             "For each Newton iterate θ_k (θ = (w, b)), the certificate's bound "
             "‖θ_k − θ*‖ ≤ ‖∇f(θ_k)‖/μ_k, with μ_k a safe lower bound on the smallest "
             "eigenvalue of the Hessian ∇²f over a ball around θ_k that contains θ*, beside "
-            "the true distance to a fit converged to rounding. Both fall quadratically: the "
-            "digits double at each step.",
+            "the true distance to a fit converged to rounding. Far from θ* no such ball is "
+            "found and the bound is ∞ (triangles); near it both fall quadratically, the "
+            "correct digits doubling at each step.",
             "각 Newton 반복점 θ_k (θ = (w, b))에 대해 증명서의 상한 "
             "‖θ_k − θ*‖ ≤ ‖∇f(θ_k)‖/μ_k (μ_k는 θ*를 포함하는 θ_k 주변 공 위에서 Hessian ∇²f의 "
-            "최소 고유값의 안전한 하한)과, 반올림 수준까지 수렴한 해까지의 실제 거리. 둘 다 "
-            "이차 수렴으로 줄어든다: 맞는 자릿수가 매 단계 두 배가 된다.",
+            "최소 고유값의 안전한 하한)과, 반올림 수준까지 수렴한 해까지의 실제 거리. θ*에서 "
+            "멀면 그런 공을 찾지 못해 상한은 ∞ (삼각형); 가까우면 둘 다 이차 수렴으로 줄어들어 "
+            "맞는 자릿수가 매 단계 두 배가 된다.",
         ),
     )
