@@ -258,6 +258,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         """
         self._validate_params()
         self._record_sample_weight(sample_weight)
+        self.__dict__.pop("_stream", None)  # a fit starts afresh; partial_fit then continues it
         if is_dask_collection(X) or is_dask_collection(y):
             from qed.classify._dask_logistic import fit_objective
 
@@ -301,6 +302,24 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         self.n_iter_ = np.array([result.n_iter], dtype=np.int32)
         self.loss_curve_ = list(result.loss_curve)
         return self
+
+    def partial_fit(
+        self, X: Any, y: Any, classes: Any = None, sample_weight: Any = None
+    ) -> LogisticRegression:
+        """One pass of mini-batch SGD over a chunk of a stream (``classes`` on the first call).
+
+        An approximation of ``fit`` on all the chunks, by the estimator's ``optimizer``
+        (default: steps 1/β), ``batch_size`` and ``random_state``; the objective is the
+        averaged one of every row seen so far (``_logistic_stream``). X may be sparse.
+        ``certificate(X, y)`` on the data says how far from stationary the result is.
+        """
+        from qed.classify._logistic_stream import partial_fit
+
+        self._validate_params()
+        weighted_before = hasattr(self, "coef_") and getattr(self, "_fit_weighted", False)
+        self._record_sample_weight(sample_weight)
+        self._fit_weighted = self._fit_weighted or weighted_before
+        return partial_fit(self, X, y, classes, sample_weight)
 
     def _start(self, problem: S.LogisticProblem, coef: Any, classes: Any) -> np.ndarray:
         """Θ₀: the previous fit's parameters with ``warm_start`` (same classes, features and
