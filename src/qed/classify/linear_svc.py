@@ -30,8 +30,10 @@ from qed._validation import (
     encode_labels,
 )
 from qed.base import BaseEstimator, ClassifierMixin
+from qed.bounds import rounding
 from qed.certificate import Certificate, scaled_tolerance
 from qed.classify._dcd import dcd, projected_gradient
+from qed.classify._svm_bounds import combine_bounds, problem_bounds
 
 __all__ = ["LinearSVC", "linear_svc_objective"]
 
@@ -182,6 +184,10 @@ class LinearSVC(ClassifierMixin, BaseEstimator):
         else:
             X, y = check_X_y(X, y, estimator=self, y_numeric=False, dtype=np.float64)
         self.classes_, codes = encode_labels(y, self)
+        # the certificate must then be given the same weights (it rebuilds the Cᵢ from them)
+        self._sample_weighted = sample_weight is not None and bool(
+            np.any(np.asarray(sample_weight, dtype=np.float64) != 1.0)
+        )
         if isinstance(self.class_weight, dict):
             missing = [c for c in self.class_weight if c not in set(self.classes_.tolist())]
             if missing:
@@ -250,6 +256,33 @@ class LinearSVC(ClassifierMixin, BaseEstimator):
                 "LinearSVC(C=1.0, loss='hinge')."
             )
 
+    def _bounds_note(self, bias: float) -> str:
+        k = len(self.classes_)
+        hard = np.isinf(float(self.C))
+        objective = (
+            "|½‖w̃‖² − P*| of the hard margin P* = min ½‖w̃‖² on yᵢw̃ᵀx̃ᵢ ≥ 1 (a measured "
+            "margin violation δ < 1 is allowed for: w̃/(1 − δ) is feasible)"
+            if hard
+            else f"P(w̃) − P* with P = ½‖w̃‖² + ΣCᵢℓ(yᵢw̃ᵀx̃ᵢ), ℓ the {self.loss}"
+        )
+        many = k > 2
+        what = (
+            f"w̃ = (coef_, intercept_/{bias:g}), liblinear's penalised bias weight for "
+            f"intercept_scaling = {bias:g}"
+            if bias
+            else "w̃ = coef_ (no intercept)"
+        )
+        return (
+            f"objective_gap on {objective}"
+            + (f", summed over the {k} one-vs-rest problems" if many else "")
+            + f" (the duality gap with its rounding); distance on ‖w̃ − w̃*‖₂ with {what}"
+            + (", √ of the sum of squares over the problems" if many else "")
+            + "; prediction on max|decision_function − decision_function*| ≤ max‖x̃ᵢ‖·"
+            "distance over the rows certified"
+            + (" and the classes" if many else "")
+            + " (the intercept is part of w̃, so it is covered)"
+        )
+
     # -- prediction ----------------------------------------------------------------------
     def decision_function(self, X: Any) -> np.ndarray:
         """wᵀx + b: shape (n,) for two classes (> 0 predicts classes_[1]), else (n, k)."""
@@ -275,6 +308,12 @@ class LinearSVC(ClassifierMixin, BaseEstimator):
         - ``kkt_box``: 0 ≤ αᵢ ≤ Cᵢ (hinge) or αᵢ ≥ 0.
         - ``w_identity``: ‖w̃ − Σαᵢyᵢx̃ᵢ‖, the primal-dual link the solver maintains.
         - ``projected_gradient``: max |PGᵢ| ≤ tol, the solver's stopping rule.
+
+        ``cert.bounds``: ``objective_gap`` ≥ P(w̃) − P* (the duality gap with its rounding),
+        ``distance`` ≥ ‖w̃ − w̃*‖₂ = √(2·objective_gap) (P is 1-strongly convex in w̃, the
+        bias weight included), ``prediction`` ≥ max|decision_function − decision_function*|
+        over the rows of X, ≤ max‖x̃ᵢ‖·distance. One-vs-rest: gaps summed, distances in
+        quadrature, prediction the max. Pass the ``sample_weight`` of ``fit``.
         """
         self._check_fitted("coef_")
         X = self._check_X(X, reset=False)
@@ -282,10 +321,17 @@ class LinearSVC(ClassifierMixin, BaseEstimator):
         codes = np.searchsorted(self.classes_, y)
         if len(y) != X.shape[0] or self.alpha_.shape[1] != X.shape[0]:
             raise ValueError("certificate(X, y) needs the training data (same rows as fit).")
+        if sample_weight is None and getattr(self, "_sample_weighted", False):
+            raise ValueError(
+                "this LinearSVC was fitted with sample_weight, which sets each sample's "
+                "Cᵢ = C·class_weight·sample_weightᵢ; pass the same sample_weight to "
+                "certificate(X, y, sample_weight=...) to certify the problem that was solved."
+            )
         sw = check_sample_weight(sample_weight, X, dtype=np.float64)
         bias = float(self.intercept_scaling) if self.fit_intercept else 0.0
         hinge = self.loss == "hinge"
         worst: dict[str, tuple[float, float]] = {}
+        per_problem: list[dict[str, float]] = []
         for p, (yp, Cp, Cn) in enumerate(self._problems(codes, self.class_weight_)):
             C = sw * np.where(yp > 0, Cp, Cn)
             keep = C > 0  # a zero weight leaves the sample out of the problem
@@ -324,7 +370,30 @@ class LinearSVC(ClassifierMixin, BaseEstimator):
             for key in v:
                 if key not in worst or v[key] - t[key] > worst[key][0] - worst[key][1]:
                     worst[key] = (v[key], t[key])
+            feasible = bool((alpha >= 0).all() and (alpha <= U).all())
+            per_problem.append(
+                _problem_bounds(
+                    primal,
+                    dual,
+                    w,
+                    w_dual,
+                    alpha,
+                    m,
+                    Ck,
+                    Dii,
+                    np.sqrt(sq + bias**2),
+                    hinge=hinge,
+                    feasible=feasible,
+                )  # fmt: skip
+            )
         cert = Certificate(f"LinearSVC(C={self.C}, loss={self.loss!r})")
+        if sparse.issparse(X):
+            sq_all = np.asarray(X.multiply(X).sum(axis=1)).ravel()
+        else:
+            sq_all = np.einsum("ij,ij->i", X, X)
+        feature_norm = float(np.sqrt(np.max(sq_all, initial=0.0) + bias**2))
+        feature_norm *= 1.0 + rounding(X.shape[1] + 3, 1.0)
+        cert.set_bounds(combine_bounds(per_problem, feature_norm), self._bounds_note(bias))
         for key, text in [
             ("duality_gap", "P(w̃) − D(α) ≥ 0, bounds P(w̃) − min P"),
             ("kkt_box", "0 ≤ αᵢ ≤ Cᵢ (hinge) or αᵢ ≥ 0 (squared hinge)"),
@@ -333,6 +402,52 @@ class LinearSVC(ClassifierMixin, BaseEstimator):
         ]:
             cert.add(key, *worst[key], text)
         return cert
+
+
+def _problem_bounds(primal, dual, w, w_dual, alpha, m, C, Dii, r, *, hinge, feasible):
+    """``objective_gap`` and ``distance`` of one binary problem (``_svm_bounds``).
+
+    primal = P̂(w̃), dual = D̂(α) as computed; w, w_dual : (d + 1,) the model's w̃ and the
+    computed Σαᵢyᵢx̃ᵢ; m : (n,) yᵢw̃ᵀx̃ᵢ computed; C, Dii : (n,); r : (n,) ‖x̃ᵢ‖. Each
+    computed sum is widened by its rounding (``qed.bounds.rounding``): the margins by
+    γ_{d+2}·‖x̃ᵢ‖·‖w̃‖, Σαᵢyᵢx̃ᵢ by γ_{n+2}·Σαᵢ‖x̃ᵢ‖ in norm.
+    """
+    if not feasible:
+        return {"objective_gap": np.inf, "distance": np.inf}
+    n, d1 = len(m), len(w)
+    hard = bool(np.isinf(C).any())
+    w2 = float(w @ w)
+    w_norm = float(np.sqrt(w2)) * (1.0 + rounding(d1 + 2, 1.0))
+    e_xi = rounding(d1 + 1, 1.0) * r * w_norm + rounding(2, 1.0) * (1.0 + np.abs(m))
+    xi = np.maximum(0.0, 1.0 - m)
+    live = 1.0 - m > -e_xi
+    e_w2 = rounding(d1 + 2, w2)
+    s_alpha = float(alpha.sum())
+    e_wd = 2.0 * rounding(n + 2, float(alpha @ r))
+    wd2 = float(w_dual @ w_dual)
+    e_wd2 = (2.0 * np.sqrt(wd2) + e_wd) * e_wd + rounding(d1 + 2, wd2)
+    quad = float((Dii * alpha) @ alpha) if not hinge else 0.0
+    d_err = (
+        rounding(n + 2, s_alpha)
+        + 0.5 * e_wd2
+        + rounding(n + 4, quad)
+        + rounding(4, abs(dual) + s_alpha + wd2 + quad)
+    )
+    if hard:
+        half = 0.5 * w2  # the hard margin's P̂ = ½‖w̃‖² (C = ∞ carries no loss)
+        e_half = 0.5 * e_w2 + rounding(2, half)
+        violation = max(float(np.max(1.0 - m + e_xi, initial=0.0)), 0.0)
+        return problem_bounds(
+            half + e_half, dual - d_err, hard=True, half_w2_lo=half - e_half,
+            w_norm_hi=w_norm, violation=violation,
+        )  # fmt: skip
+    Cl, xl, el = C[live], xi[live], e_xi[live]
+    if hinge:
+        loss_err = float(Cl @ el) + rounding(n + 2, float(Cl @ xl))
+    else:
+        loss_err = float(Cl @ ((2.0 * xl + el) * el)) + rounding(n + 3, float(Cl @ xl**2))
+    p_err = loss_err + 0.5 * e_w2 + rounding(3, abs(primal))
+    return problem_bounds(primal + p_err, dual - d_err)
 
 
 def _box(C, hinge):

@@ -26,12 +26,14 @@ from qed._validation import (
     encode_labels,
 )
 from qed.base import BaseEstimator, ClassifierMixin
+from qed.bounds import rounding
 from qed.certificate import Certificate
 from qed.classify._platt import cv_decision_values, pairwise_coupling, platt_sigmoid, sigmoid_proba
 from qed.classify._separable import separable
 from qed.classify._smo import smo
 from qed.classify._svc_certificate import svc_certificate
 from qed.classify._svc_layout import intercept, ovr_from_ovo, pair_slices, store_pairs, votes
+from qed.classify._svm_bounds import kernel_error
 from qed.classify._svm_kernels import (
     KERNEL_CODES,
     PRECOMPUTED,
@@ -202,6 +204,10 @@ class SVC(ClassifierMixin, BaseEstimator):
         self.classes_, codes = encode_labels(y, self)
         self._gamma = gamma
         Cw = self._sample_bounds(X, y, codes, sample_weight)
+        # the certificate must then be given the same weights (it rebuilds the Cᵢ from them)
+        self._sample_weighted = sample_weight is not None and bool(
+            np.any(np.asarray(sample_weight, dtype=np.float64) != 1.0)
+        )
         named = isinstance(self.kernel, str) and self.kernel != "precomputed"
         G = X if named else self._gram(X)
         kind = KERNEL_CODES[self.kernel] if named else PRECOMPUTED
@@ -399,6 +405,13 @@ class SVC(ClassifierMixin, BaseEstimator):
         yᵢ, Σαᵢyᵢ = 0, yᵢfᵢ ≥ 1 where αᵢ < Cᵢ, αᵢ(yᵢfᵢ − 1 + ξᵢ) = 0, (Cᵢ − αᵢ)ξᵢ = 0, and
         the duality gap P − D = ‖w‖² + ΣCᵢξᵢ − Σαᵢ ≥ 0 (it bounds P(w) − P(w*)); for the hard
         margin 1/‖w‖ = 1/√Σαᵢ. Tolerances: the solver's tol on the KKT gap, plus rounding.
+
+        ``cert.bounds``: ``objective_gap`` ≥ P(w, b) − P* (the duality gap with its rounding
+        and a correction for Σαᵢyᵢ ≠ 0), ``distance`` ≥ ‖w − w*‖_H = √(2·objective_gap) in
+        the kernel's feature space, ``prediction`` ≥ max|⟨w − w*, φ(xᵢ)⟩| over the rows of X
+        (the w part of f only; the unpenalised intercept b is not bounded). Pairs of classes:
+        gaps summed, distances in quadrature, prediction the max. ``cert.bounds_note`` says
+        so; none for a kernel that is not positive semidefinite (sigmoid).
         """
         self._check_fitted("dual_coef_")
         X = check_array(X, estimator=self, reset=False, dtype=np.float64)
@@ -408,15 +421,34 @@ class SVC(ClassifierMixin, BaseEstimator):
             raise ValueError("certificate(X, y) needs the training data: y's labels and length.")
         if (self.classes_[np.minimum(codes, len(self.classes_) - 1)] != y).any():
             raise ValueError("y has labels the model was not fit on; pass the training data.")
+        if sample_weight is None and getattr(self, "_sample_weighted", False):
+            raise ValueError(
+                "this SVC was fitted with sample_weight, which sets each sample's bound "
+                "Cᵢ = C·class_weight·sample_weightᵢ; pass the same sample_weight to "
+                "certificate(X, y, sample_weight=...) to certify the problem that was solved."
+            )
         sw = check_sample_weight(sample_weight, X, dtype=np.float64)
         Cw = float(self.C) * self.class_weight_[codes] * np.where(sw > 0, sw, 1.0)
         Cw[sw == 0] = 0.0
+        r2 = 0.0
         if self.kernel == "precomputed":
-            diag = np.diag(X[:, : len(X)]) if X.shape[1] >= len(X) else np.ones(1)
+            if X.shape[1] != len(X):
+                raise ValueError(
+                    f"certificate with kernel='precomputed' needs the training Gram matrix "
+                    f"K(X_train, X_train) of shape ({X.shape[1]}, {X.shape[1]}), got {X.shape}."
+                )
+            diag = np.diag(X).copy()
         elif callable(self.kernel):
-            diag = np.array([self._call_kernel(x[None], x[None])[0, 0] for x in X[:100]])
+            diag = np.concatenate(
+                [np.diag(self._call_kernel(B, B)) for B in np.array_split(X, -(-len(X) // 256))]
+            )
         else:
             kern = (self._gamma, float(self.coef0), float(self.degree))
             diag = kernel_diag(X, KERNEL_CODES[self.kernel], *kern)
-        kdiag = float(np.max(np.abs(diag), initial=1.0))
-        return svc_certificate(self, self._ovo(X), codes, Cw, kdiag)
+            r2 = float(np.max(np.einsum("ij,ij->i", X, X), initial=0.0))
+            r2 += rounding(X.shape[1] + 1, r2)
+        k_err = kernel_error(
+            self.kernel, getattr(self, "_gamma", 1.0), float(self.coef0), float(self.degree),
+            r2, X.shape[1],
+        )  # fmt: skip
+        return svc_certificate(self, self._ovo(X), codes, Cw, diag, k_err)
