@@ -31,9 +31,15 @@ import numpy as np
 from qed.bounds import rounding
 from qed.certificate import Certificate, scaled_tolerance
 from qed.classify._svc_layout import pair_slices
-from qed.classify._svm_bounds import balance_correction, combine_bounds, problem_bounds
+from qed.classify._svm_bounds import (
+    balance_correction,
+    combine_bounds,
+    kernel_error,
+    problem_bounds,
+)
+from qed.classify._svm_kernels import KERNEL_CODES, kernel_diag
 
-__all__ = ["svc_certificate"]
+__all__ = ["kernel_scale", "svc_certificate"]
 
 NAMES = {
     "dual_sign": "dual_coef_ = αᵢyᵢ with αᵢ ≥ 0: sign(αᵢyᵢ) = yᵢ",
@@ -155,6 +161,33 @@ def _bounds_note(model, k, hard, eps_balance) -> str:
     if model.kernel == "precomputed" or callable(model.kernel):
         note += "; assumes the kernel is positive semidefinite (not checked)"
     return note
+
+
+def kernel_scale(model, X: np.ndarray) -> tuple[np.ndarray, float]:
+    """K(xᵢ, xᵢ) for every row of the training X, shape (n,), and ``kernel_error``: a bound
+    on the rounding of one computed kernel entry (inf for a kernel that is not PSD)."""
+    r2 = 0.0
+    if model.kernel == "precomputed":
+        if X.shape[1] != len(X):
+            raise ValueError(
+                f"certificate with kernel='precomputed' needs the training Gram matrix "
+                f"K(X_train, X_train) of shape ({X.shape[1]}, {X.shape[1]}), got {X.shape}."
+            )
+        diag = np.diag(X).copy()
+    elif callable(model.kernel):
+        diag = np.concatenate(
+            [np.diag(model._call_kernel(B, B)) for B in np.array_split(X, -(-len(X) // 256))]
+        )
+    else:
+        kern = (model._gamma, float(model.coef0), float(model.degree))
+        diag = kernel_diag(X, KERNEL_CODES[model.kernel], *kern)
+        r2 = float(np.max(np.einsum("ij,ij->i", X, X), initial=0.0))
+        r2 += rounding(X.shape[1] + 1, r2)
+    k_err = kernel_error(
+        model.kernel, getattr(model, "_gamma", 1.0), float(model.coef0), float(model.degree),
+        r2, X.shape[1],
+    )  # fmt: skip
+    return diag, k_err
 
 
 def svc_certificate(

@@ -33,7 +33,7 @@ from qed.base import BaseEstimator, ClassifierMixin
 from qed.bounds import rounding
 from qed.certificate import Certificate, scaled_tolerance
 from qed.classify._dcd import dcd, projected_gradient
-from qed.classify._svm_bounds import combine_bounds, problem_bounds
+from qed.classify._svm_bounds import combine_bounds, linear_problem_bounds
 
 __all__ = ["LinearSVC", "linear_svc_objective"]
 
@@ -372,7 +372,7 @@ class LinearSVC(ClassifierMixin, BaseEstimator):
                     worst[key] = (v[key], t[key])
             feasible = bool((alpha >= 0).all() and (alpha <= U).all())
             per_problem.append(
-                _problem_bounds(
+                linear_problem_bounds(
                     primal,
                     dual,
                     w,
@@ -402,52 +402,6 @@ class LinearSVC(ClassifierMixin, BaseEstimator):
         ]:
             cert.add(key, *worst[key], text)
         return cert
-
-
-def _problem_bounds(primal, dual, w, w_dual, alpha, m, C, Dii, r, *, hinge, feasible):
-    """``objective_gap`` and ``distance`` of one binary problem (``_svm_bounds``).
-
-    primal = P̂(w̃), dual = D̂(α) as computed; w, w_dual : (d + 1,) the model's w̃ and the
-    computed Σαᵢyᵢx̃ᵢ; m : (n,) yᵢw̃ᵀx̃ᵢ computed; C, Dii : (n,); r : (n,) ‖x̃ᵢ‖. Each
-    computed sum is widened by its rounding (``qed.bounds.rounding``): the margins by
-    γ_{d+2}·‖x̃ᵢ‖·‖w̃‖, Σαᵢyᵢx̃ᵢ by γ_{n+2}·Σαᵢ‖x̃ᵢ‖ in norm.
-    """
-    if not feasible:
-        return {"objective_gap": np.inf, "distance": np.inf}
-    n, d1 = len(m), len(w)
-    hard = bool(np.isinf(C).any())
-    w2 = float(w @ w)
-    w_norm = float(np.sqrt(w2)) * (1.0 + rounding(d1 + 2, 1.0))
-    e_xi = rounding(d1 + 1, 1.0) * r * w_norm + rounding(2, 1.0) * (1.0 + np.abs(m))
-    xi = np.maximum(0.0, 1.0 - m)
-    live = 1.0 - m > -e_xi
-    e_w2 = rounding(d1 + 2, w2)
-    s_alpha = float(alpha.sum())
-    e_wd = 2.0 * rounding(n + 2, float(alpha @ r))
-    wd2 = float(w_dual @ w_dual)
-    e_wd2 = (2.0 * np.sqrt(wd2) + e_wd) * e_wd + rounding(d1 + 2, wd2)
-    quad = float((Dii * alpha) @ alpha) if not hinge else 0.0
-    d_err = (
-        rounding(n + 2, s_alpha)
-        + 0.5 * e_wd2
-        + rounding(n + 4, quad)
-        + rounding(4, abs(dual) + s_alpha + wd2 + quad)
-    )
-    if hard:
-        half = 0.5 * w2  # the hard margin's P̂ = ½‖w̃‖² (C = ∞ carries no loss)
-        e_half = 0.5 * e_w2 + rounding(2, half)
-        violation = max(float(np.max(1.0 - m + e_xi, initial=0.0)), 0.0)
-        return problem_bounds(
-            half + e_half, dual - d_err, hard=True, half_w2_lo=half - e_half,
-            w_norm_hi=w_norm, violation=violation,
-        )  # fmt: skip
-    Cl, xl, el = C[live], xi[live], e_xi[live]
-    if hinge:
-        loss_err = float(Cl @ el) + rounding(n + 2, float(Cl @ xl))
-    else:
-        loss_err = float(Cl @ ((2.0 * xl + el) * el)) + rounding(n + 3, float(Cl @ xl**2))
-    p_err = loss_err + 0.5 * e_w2 + rounding(3, abs(primal))
-    return problem_bounds(primal + p_err, dual - d_err)
 
 
 def _box(C, hinge):

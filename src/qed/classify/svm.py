@@ -26,19 +26,16 @@ from qed._validation import (
     encode_labels,
 )
 from qed.base import BaseEstimator, ClassifierMixin
-from qed.bounds import rounding
 from qed.certificate import Certificate
 from qed.classify._platt import cv_decision_values, pairwise_coupling, platt_sigmoid, sigmoid_proba
 from qed.classify._separable import separable
 from qed.classify._smo import smo
-from qed.classify._svc_certificate import svc_certificate
+from qed.classify._svc_certificate import kernel_scale, svc_certificate
 from qed.classify._svc_layout import intercept, ovr_from_ovo, pair_slices, store_pairs, votes
-from qed.classify._svm_bounds import kernel_error
 from qed.classify._svm_kernels import (
     KERNEL_CODES,
     PRECOMPUTED,
     cross_kernel,
-    kernel_diag,
     kernel_matrix,
 )
 
@@ -430,25 +427,5 @@ class SVC(ClassifierMixin, BaseEstimator):
         sw = check_sample_weight(sample_weight, X, dtype=np.float64)
         Cw = float(self.C) * self.class_weight_[codes] * np.where(sw > 0, sw, 1.0)
         Cw[sw == 0] = 0.0
-        r2 = 0.0
-        if self.kernel == "precomputed":
-            if X.shape[1] != len(X):
-                raise ValueError(
-                    f"certificate with kernel='precomputed' needs the training Gram matrix "
-                    f"K(X_train, X_train) of shape ({X.shape[1]}, {X.shape[1]}), got {X.shape}."
-                )
-            diag = np.diag(X).copy()
-        elif callable(self.kernel):
-            diag = np.concatenate(
-                [np.diag(self._call_kernel(B, B)) for B in np.array_split(X, -(-len(X) // 256))]
-            )
-        else:
-            kern = (self._gamma, float(self.coef0), float(self.degree))
-            diag = kernel_diag(X, KERNEL_CODES[self.kernel], *kern)
-            r2 = float(np.max(np.einsum("ij,ij->i", X, X), initial=0.0))
-            r2 += rounding(X.shape[1] + 1, r2)
-        k_err = kernel_error(
-            self.kernel, getattr(self, "_gamma", 1.0), float(self.coef0), float(self.degree),
-            r2, X.shape[1],
-        )  # fmt: skip
+        diag, k_err = kernel_scale(self, X)
         return svc_certificate(self, self._ovo(X), codes, Cw, diag, k_err)
