@@ -47,13 +47,13 @@ ROWS = [
         "SVC fitted with sample_weight, certified without",
         _certify(SVC(), X, fit_kw={"sample_weight": W}),
         ValueError,
-        "fitted with sample_weight.*pass the same sample_weight",
+        "fitted with sample_weight.*pass the weights used in fit",
     ),
     (
         "LinearSVC fitted with sample_weight, certified without",
         _certify(LinearSVC(), X, fit_kw={"sample_weight": W}),
         ValueError,
-        "fitted with sample_weight.*pass the same sample_weight",
+        "fitted with sample_weight.*pass the weights used in fit",
     ),
     (
         "SVC precomputed certified on a non-Gram matrix",

@@ -184,10 +184,7 @@ class LinearSVC(ClassifierMixin, BaseEstimator):
         else:
             X, y = check_X_y(X, y, estimator=self, y_numeric=False, dtype=np.float64)
         self.classes_, codes = encode_labels(y, self)
-        # the certificate must then be given the same weights (it rebuilds the Cᵢ from them)
-        self._sample_weighted = sample_weight is not None and bool(
-            np.any(np.asarray(sample_weight, dtype=np.float64) != 1.0)
-        )
+        self._record_sample_weight(sample_weight)  # certificate rebuilds the Cᵢ from them
         if isinstance(self.class_weight, dict):
             missing = [c for c in self.class_weight if c not in set(self.classes_.tolist())]
             if missing:
@@ -321,12 +318,7 @@ class LinearSVC(ClassifierMixin, BaseEstimator):
         codes = np.searchsorted(self.classes_, y)
         if len(y) != X.shape[0] or self.alpha_.shape[1] != X.shape[0]:
             raise ValueError("certificate(X, y) needs the training data (same rows as fit).")
-        if sample_weight is None and getattr(self, "_sample_weighted", False):
-            raise ValueError(
-                "this LinearSVC was fitted with sample_weight, which sets each sample's "
-                "Cᵢ = C·class_weight·sample_weightᵢ; pass the same sample_weight to "
-                "certificate(X, y, sample_weight=...) to certify the problem that was solved."
-            )
+        self._check_certificate_weights(X, sample_weight)
         sw = check_sample_weight(sample_weight, X, dtype=np.float64)
         bias = float(self.intercept_scaling) if self.fit_intercept else 0.0
         hinge = self.loss == "hinge"

@@ -201,10 +201,7 @@ class SVC(ClassifierMixin, BaseEstimator):
         self.classes_, codes = encode_labels(y, self)
         self._gamma = gamma
         Cw = self._sample_bounds(X, y, codes, sample_weight)
-        # the certificate must then be given the same weights (it rebuilds the Cᵢ from them)
-        self._sample_weighted = sample_weight is not None and bool(
-            np.any(np.asarray(sample_weight, dtype=np.float64) != 1.0)
-        )
+        self._record_sample_weight(sample_weight)  # certificate rebuilds the Cᵢ from them
         named = isinstance(self.kernel, str) and self.kernel != "precomputed"
         G = X if named else self._gram(X)
         kind = KERNEL_CODES[self.kernel] if named else PRECOMPUTED
@@ -418,12 +415,7 @@ class SVC(ClassifierMixin, BaseEstimator):
             raise ValueError("certificate(X, y) needs the training data: y's labels and length.")
         if (self.classes_[np.minimum(codes, len(self.classes_) - 1)] != y).any():
             raise ValueError("y has labels the model was not fit on; pass the training data.")
-        if sample_weight is None and getattr(self, "_sample_weighted", False):
-            raise ValueError(
-                "this SVC was fitted with sample_weight, which sets each sample's bound "
-                "Cᵢ = C·class_weight·sample_weightᵢ; pass the same sample_weight to "
-                "certificate(X, y, sample_weight=...) to certify the problem that was solved."
-            )
+        self._check_certificate_weights(X, sample_weight)
         sw = check_sample_weight(sample_weight, X, dtype=np.float64)
         Cw = float(self.C) * self.class_weight_[codes] * np.where(sw > 0, sw, 1.0)
         Cw[sw == 0] = 0.0
