@@ -20,6 +20,7 @@ import numpy as np
 from scipy import sparse
 
 from qed._validation import check_array, check_random_state, check_sample_weight, check_y
+from qed.classify._class_weight import class_weights
 from qed.classify._logistic_sgd import _make_optimizer, _Param
 from qed.classify._logistic_solvers import LogisticProblem
 
@@ -65,8 +66,6 @@ def _chunk(est: Any, X: Any, y: Any, classes: Any, sample_weight: Any, first: bo
             "does not have; pass a dict {label: weight} (or sample weights) to partial_fit."
         )
     if est.class_weight is not None:
-        from qed.classify.logistic import class_weights
-
         sw = sw * class_weights(est.class_weight, est.classes_, y, sw)[codes]
     if sparse.issparse(X):
         X = X.astype(np.float64, copy=False)
