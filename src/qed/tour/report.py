@@ -82,6 +82,8 @@ class CertificateItem:
     model: str
     holds: bool
     conditions: list[dict[str, Any]]
+    bounds: dict[str, float] = field(default_factory=dict)
+    bounds_note: str = ""
 
 
 @dataclass
@@ -180,7 +182,14 @@ class ChapterContext:
         """Record a fitted model's ``Certificate``."""
         d = cert.to_dict()
         self.chapter.certificates.append(
-            CertificateItem(label, d["model"], bool(d["holds"]), d["conditions"])
+            CertificateItem(
+                label,
+                d["model"],
+                bool(d["holds"]),
+                d["conditions"],
+                d.get("bounds", {}),
+                d.get("bounds_note", ""),
+            )
         )
 
     def figure(self, fig: Any, title: str, caption: str = "") -> None:

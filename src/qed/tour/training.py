@@ -137,9 +137,13 @@ def run(ctx) -> None:
     )
     ctx.note(
         "A network's loss is not convex, so its certificate claims less than a convex "
-        "model's: the loss fell, and the gradient norm shrank below tol = 1% of its start.",
+        "model's: the loss fell, the gradient norm shrank below tol = 1% of its start, and "
+        "the Hessian (probed by Hessian-vector products) has no direction of significant "
+        "negative curvature; no bound on the distance to a global minimum exists.",
         ko="신경망의 loss는 convex가 아니므로 그 증명서는 convex 모형보다 적게 주장한다: loss가 "
-        "줄었고, gradient 크기가 처음의 1% (tol) 아래로 줄었다.",
+        "줄었고, gradient 크기가 처음의 1% (tol) 아래로 줄었으며, Hessian (Hessian-vector "
+        "곱으로 조사)에 뚜렷한 음의 곡률 방향이 없다; 전역 최솟값까지의 거리에 대한 상한은 "
+        "존재하지 않는다.",
     )
     ctx.certificate("MLPClassifier (Adam) on digits", adam.certificate(X[tr], y[tr]))
     fig, ax = new_figure(width=7.0, height=4.0)
