@@ -67,15 +67,12 @@ def check_peer(peer: str, name: str, model: Any) -> None:
         raise CLIError(f"unknown peer {peer!r} for --against; choose one of {', '.join(PEERS)}")
     label = f"{name!r} ({type(model).__name__})"
     if peer == "sklearn" and name not in SKLEARN_PEERS:
-        hint = "; use --against torch" if name == "mlp" else ""
-        raise CLIError(
-            f"--against sklearn compares {', '.join(SKLEARN_PEERS)}, not {label}{hint}"
-            + (
-                " (scikit-learn's MLP trains its own way: there is no common optimum)"
-                if name == "mlp"
-                else ""
-            )
+        hint = (
+            " (a network has no common optimum with scikit-learn's MLP); use --against torch"
+            if name == "mlp"
+            else ""
         )
+        raise CLIError(f"--against sklearn compares {', '.join(SKLEARN_PEERS)}, not {label}{hint}")
     if peer == "torch" and name != "mlp":
         hint = "; use --against sklearn" if name in SKLEARN_PEERS else ""
         raise CLIError(f"--against torch compares the mlp model only, not {label}{hint}")
@@ -154,7 +151,7 @@ def print_comparison(result: dict[str, Any], cert: Any, peer_cert: Any | None) -
     """The certificates (qed's, then qed's applied to the peer's solution) and a table."""
     print_certificate(cert)
     peer = result["peer"]
-    label = peer.get("estimator", peer["name"]).rpartition(".")[2] or peer["name"]
+    label = peer.get("estimator", "torch.nn.Sequential").rpartition(".")[2]
     if peer_cert is not None:
         console.print()
         peer_cert.model = f"{peer_cert.model} carrying scikit-learn {peer['version']}'s solution"
@@ -164,9 +161,14 @@ def print_comparison(result: dict[str, Any], cert: Any, peer_cert: Any | None) -
         table.add_column(col, justify="right" if col else "left")
     diff = result["difference"]
     if peer["name"] == "torch":
-        table.add_row("loss L(θ)", _num(result["qed"]["loss"]), _num(peer["loss"]), _num(diff["loss"]))
         table.add_row(
-            "‖∇θL‖₂", _num(result["qed"]["grad_norm"]), _num(peer["grad_norm"]), _num(diff["grad_norm"])
+            "loss L(θ)", _num(result["qed"]["loss"]), _num(peer["loss"]), _num(diff["loss"])
+        )
+        table.add_row(
+            "‖∇θL‖₂",
+            _num(result["qed"]["grad_norm"]),
+            _num(peer["grad_norm"]),
+            _num(diff["grad_norm"]),
         )
         table.add_row("outputs", "", "", f"max |Δ| {_num(diff['output_max_abs'])}")
     else:

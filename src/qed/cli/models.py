@@ -155,8 +155,8 @@ def certify(
         bool,
         typer.Option(
             "--json",
-            help="Print JSON on stdout instead of tables (non-finite numbers as \"inf\", "
-            "\"-inf\", \"nan\").",
+            help='Print JSON on stdout instead of tables (non-finite numbers as "inf", '
+            '"-inf", "nan").',
         ),
     ] = False,
     against: Annotated[

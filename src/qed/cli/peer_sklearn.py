@@ -32,7 +32,10 @@ SKLEARN_PEERS: dict[str, tuple[str, tuple[str, ...]]] = {
         ("alpha", "kernel", "gamma", "degree", "coef0", "kernel_params"),
     ),
     "logistic": ("sklearn.linear_model.LogisticRegression", ("C", "fit_intercept", "class_weight")),
-    "svc": ("sklearn.svm.SVC", ("C", "kernel", "gamma", "degree", "coef0", "class_weight")),
+    "svc": (
+        "sklearn.svm.SVC",
+        ("C", "kernel", "gamma", "degree", "coef0", "class_weight", "decision_function_shape"),
+    ),
 }
 
 #: The objective measured for both solutions, as a formula (what the bounds are about).
@@ -84,7 +87,9 @@ def _pairs(dual_coef: np.ndarray, n_support: np.ndarray) -> list[tuple[int, int,
     for a in range(k):
         for b in range(a + 1, k):
             pos = np.r_[edge[a] : edge[a + 1], edge[b] : edge[b + 1]]
-            coef = np.r_[dual_coef[b - 1, edge[a] : edge[a + 1]], dual_coef[a, edge[b] : edge[b + 1]]]
+            coef = np.r_[
+                dual_coef[b - 1, edge[a] : edge[a + 1]], dual_coef[a, edge[b] : edge[b + 1]]
+            ]
             out.append((a, b, pos, coef))
     return out
 

@@ -30,7 +30,7 @@ def _targets(model: Any, X: np.ndarray, y: np.ndarray) -> np.ndarray:
         if np.any(codes >= len(model.classes_)) or np.any(model.classes_[codes] != y):
             raise CLIError("the target has labels the network was not trained on")
         return codes.astype(np.int64)
-    return np.asarray(y, dtype=np.float64).reshape(len(X), -1)
+    return np.array(y, dtype=np.float64).reshape(len(X), -1)
 
 
 def qed_loss_and_grad(model: Any, X: np.ndarray, y: np.ndarray) -> tuple[float, float, np.ndarray]:
@@ -109,7 +109,9 @@ def torch_network(model: Any) -> Any:
         raise CLIError("--against torch needs PyTorch: pip install torch") from exc
     net = nn.Sequential(*[_torch_layer(layer, nn, torch) for layer in model.module_])
     state = {
-        name: torch.as_tensor(np.array(value, dtype=np.float64 if value.dtype.kind == "f" else None))
+        name: torch.as_tensor(
+            np.array(value, dtype=np.float64 if value.dtype.kind == "f" else None)
+        )
         for name, value in model.module_.state_dict().items()
     }
     missing, unexpected = net.load_state_dict(state, strict=False)
@@ -121,7 +123,9 @@ def torch_network(model: Any) -> Any:
     return net
 
 
-def torch_loss_and_grad(model: Any, X: np.ndarray, y: np.ndarray) -> tuple[float, float, np.ndarray]:
+def torch_loss_and_grad(
+    model: Any, X: np.ndarray, y: np.ndarray
+) -> tuple[float, float, np.ndarray]:
     """(L, ‖∇θL‖₂, outputs) by torch's autograd in float64, evaluation mode."""
     import torch
     import torch.nn.functional as F
