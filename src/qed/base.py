@@ -57,3 +57,25 @@ class BaseEstimator(_sk.BaseEstimator):
                 f"This {type(self).__name__} instance is not fitted yet. Call 'fit' with "
                 "appropriate arguments before using this estimator."
             ) from exc
+
+    def _record_sample_weight(self, sample_weight: object) -> None:
+        """Remember whether ``fit`` weighted the samples (non-uniformly or by other than 1):
+        ``certificate(X, y)`` then measures a different objective unless given them too."""
+        import numpy as np
+
+        if sample_weight is None:
+            self._fit_weighted = False
+            return
+        w = np.asarray(sample_weight) if not hasattr(sample_weight, "dask") else None
+        # dask weights stay lazy: treat them as weights (the safe side)
+        self._fit_weighted = w is None or w.size == 0 or not bool(np.all(w == 1))
+
+    def _check_certificate_weights(self, X: object, sample_weight: object) -> None:
+        """A model fitted with weights is certified on (X, y) only with weights given."""
+        if X is not None and sample_weight is None and getattr(self, "_fit_weighted", False):
+            raise ValueError(
+                f"This {type(self).__name__} was fitted with sample_weight, so certificate(X, "
+                "y) without them would measure a different objective; pass the weights used "
+                "in fit: certificate(X, y, sample_weight=w) (on other data, pass that data's "
+                "weights, e.g. np.ones(len(X)))."
+            )

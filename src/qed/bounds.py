@@ -96,25 +96,26 @@ def strongly_convex_bounds(
 
 
 def ball_strong_convexity(
-    grad_norm: float, mu_on_ball: Callable[[float], float], mu0: float, *, tries: int = 40
+    grad_norm: float, mu_on_ball: Callable[[float], float], mu0: float, *, tries: int = 9
 ) -> tuple[float, float]:
     """A radius r and a μ > 0 valid on the ball B(θ, r), with θ* inside that ball.
 
     ``mu_on_ball(r)`` must return a safe lower bound on λ_min(∇²f) over all of B(θ, r) and
     ``mu0`` the one at θ itself. If f is μ_r-strongly convex on B(θ, r) and ‖∇f(θ)‖ < μ_r·r/2,
     every θ′ on the sphere has f(θ′) ≥ f(θ) − ‖g‖r + μ_r r²/2 > f(θ), so (f being convex) the
-    minimiser lies inside, where the strongly convex bounds hold with μ_r. The radius starts
-    at 4‖g‖/μ₀ and doubles until that holds. Returns (r, μ_r), or (inf, 0.0) when no radius
-    works (θ far from the optimum, or no curvature).
+    minimiser lies inside, where the strongly convex bounds hold with μ_r. As μ_r ≤ μ₀, r
+    must exceed 2‖g‖/μ₀; the radii tried grow from just above it by factors 1.1, 1.25, 1.5, 2,
+    …, since μ_r·r rises and then falls with r. Returns (r, μ_r), or (inf, 0.0) when no
+    radius works (θ far from the optimum, or no curvature).
     """
     if not (mu0 > 0 and np.isfinite(grad_norm)):
         return np.inf, 0.0
     if grad_norm == 0.0:
         return 0.0, mu0
-    r = 4.0 * grad_norm / mu0
-    for _ in range(tries):
+    smallest = 2.0 * grad_norm / mu0
+    for factor in (1.1, 1.25, 1.5, 2.0, 3.0, 5.0, 10.0, 30.0, 100.0)[:tries]:
+        r = factor * smallest
         mu = mu_on_ball(r)
         if mu > 0 and 2.0 * grad_norm < mu * r:
             return r, mu
-        r *= 2.0
     return np.inf, 0.0

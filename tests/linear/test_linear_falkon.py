@@ -144,7 +144,10 @@ def test_certificate_fails_when_perturbed_and_checks_given_data():
     assert model.certificate().holds
     assert model.certificate(X, y, w).holds
     assert not model.certificate(X, y + 0.1, w).holds
-    assert not model.certificate(X, y).holds  # the weights are part of the problem
+    # the weights are part of the problem: without them, a clear error; with others, a failure
+    with pytest.raises(ValueError, match="fitted with sample_weight"):
+        model.certificate(X, y)
+    assert not model.certificate(X, y, np.ones(len(X))).holds
     model.dual_coef_ = model.dual_coef_ * (1 + 1e-4)
     assert not model.certificate(X, y, w).holds
     with pytest.raises(ValueError, match="changed since fit"):

@@ -121,7 +121,7 @@ def test_certificate_fails_when_perturbed_and_checks_given_data():
     model.dual_coef_ = model.dual_coef_ * (1 + 1e-6)
     assert not model.certificate().holds
     with pytest.raises(ValueError, match="training samples"):
-        model.certificate(X[:10], y[:10])
+        model.certificate(X[:10], y[:10], w[:10])
 
 
 def test_bad_input():

@@ -31,6 +31,7 @@ from qed._validation import (
 from qed.base import BaseEstimator, ClassifierMixin
 from qed.certificate import Certificate
 from qed.classify import _logistic_solvers as S
+from qed.classify._logistic_bounds import logistic_bounds
 from qed.classify._newton import SolverResult, certify, newton
 from qed.classify._separable import separating_direction
 
@@ -256,6 +257,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         (``_dask_logistic``); the Newton iteration and everything after it are the same.
         """
         self._validate_params()
+        self._record_sample_weight(sample_weight)
         if is_dask_collection(X) or is_dask_collection(y):
             from qed.classify._dask_logistic import fit_objective
 
@@ -417,6 +419,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         On dask arrays ∇f and ∇²f are summed on the cluster; the conditions are the same.
         """
         self._check_fitted("coef_")
+        self._check_certificate_weights(X, sample_weight)
         if is_dask_collection(X) or is_dask_collection(y):
             from qed.classify._dask_logistic import certificate_objective
 
@@ -424,13 +427,16 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         else:
             objective = self._problem_for_certificate(X, y, sample_weight)
         Theta = np.column_stack([self.coef_, self.intercept_]) if self.fit_intercept else self.coef_
-        return certify(
+        Theta = np.asarray(Theta, dtype=np.float64)
+        cert = certify(
             objective,
-            np.asarray(Theta, dtype=np.float64),
+            Theta,
             f"LogisticRegression(C={self.C}, solver={self.solver!r})",
             self.tol,
             self.coef_.dtype,
         )
+        cert.set_bounds(*logistic_bounds(objective, Theta))
+        return cert
 
     def _problem_for_certificate(self, X, y, sample_weight) -> S.LogisticProblem:
         X = check_array(X, estimator=self, reset=False, accept_sparse=True)

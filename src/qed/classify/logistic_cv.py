@@ -127,6 +127,7 @@ class LogisticRegressionCV(LogisticRegression):
         if not isinstance(self.refit, (bool, np.bool_)):
             raise TypeError(f"refit must be a bool, got {self.refit!r}.")
         LogisticRegression._validate_params(self)
+        self._record_sample_weight(sample_weight)
         Cs = self._grid()
         problem, dtype = self._problem(X, y, sample_weight, C=1.0)
         n = problem.n_rows

@@ -31,6 +31,7 @@ class LinearPredictor:
 
     def _fit(self, X: Any, y: Any, sample_weight: Any) -> Any:
         """Fit on numpy, dask or Array API input; see the module docstring."""
+        self._record_sample_weight(sample_weight)
         ridge = hasattr(self, "alpha")
         check_solver(self.solver, RIDGE_SOLVERS if ridge else OLS_SOLVERS)
         check_bool(self.fit_intercept, "fit_intercept")
@@ -71,6 +72,9 @@ class LinearPredictor:
         """
         from qed.linear._dask import partial_fit
 
+        weighted_before = hasattr(self, "coef_") and getattr(self, "_fit_weighted", False)
+        self._record_sample_weight(sample_weight)
+        self._fit_weighted = self._fit_weighted or weighted_before
         return partial_fit(self, X, y, sample_weight)
 
     def predict(self, X: Any) -> np.ndarray:

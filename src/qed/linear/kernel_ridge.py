@@ -205,6 +205,7 @@ class KernelRidge(RegressorMixin, BaseEstimator):
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> KernelRidge:
         """Solve (K + λI)α = y. X (n_samples, n_features); y (n_samples[, n_targets])."""
+        self._record_sample_weight(sample_weight)
         if self._use_falkon(X, y):
             from qed.linear._falkon_fit import fit_falkon
 
@@ -282,6 +283,7 @@ class KernelRidge(RegressorMixin, BaseEstimator):
         residual of the Nyström normal equations, measured in one blocked pass over the data.
         """
         self._check_fitted("dual_coef_")
+        self._check_certificate_weights(X, sample_weight)
         if getattr(self, "solver_", "cholesky") == "falkon":
             return self._falkon_certificate(X, y, sample_weight)
         if X is None and y is None:

@@ -98,6 +98,7 @@ class LinearRegression(LinearPredictor, RegressorMixin, BaseEstimator):
         statistics recorded at fit); with X and y, recomputed on that data.
         """
         self._check_fitted("coef_")
+        self._check_certificate_weights(X, sample_weight)
         if is_dask_collection(X) or is_dask_collection(y):  # measured on the cluster
             from qed.linear._dask import certificate_dask
 
