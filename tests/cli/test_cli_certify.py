@@ -147,13 +147,14 @@ def ls_objective(coef, intercept, X, y, alpha=0.0):
 
 
 def logistic_objective(coef, intercept, classes, X, y, C):
+    """f = Σ −log pᵢ + ‖W‖²/(2C), what the logistic certificate's bounds are about."""
     codes = np.searchsorted(classes, y)
     Z = X @ np.atleast_2d(coef).T + intercept
     if Z.shape[1] == 1:
         nll = -np.sum(log_expit((2.0 * codes - 1) * Z[:, 0]))
     else:
         nll = -np.sum(log_softmax(Z, axis=1)[np.arange(len(y)), codes])
-    return float(C * nll + 0.5 * np.sum(np.asarray(coef) ** 2))
+    return float(nll + np.sum(np.asarray(coef) ** 2) / (2 * C))
 
 
 def logistic_stationarity(coef, intercept, classes, X, y, C):
@@ -216,6 +217,26 @@ def certify_against(out, files, data, *peer_set):
     return got
 
 
+def check_within_bounds(got, *, coordinates=True, prediction_factor=1.0):
+    """The printed differences must lie within the two certificates' rigorous bounds:
+    f(peer) − f(qed) ≤ f(peer) − f* ≤ its objective_gap (and the other way), each
+    coordinate's gap ≤ ‖θ_peer − θ*‖ + ‖θ_qed − θ*‖, the predictions' likewise (times
+    ``prediction_factor``, the Lipschitz constant from the bounded quantity to the printed
+    one)."""
+    q, p = got["qed"]["certificate"]["bounds"], got["peer"]["certificate"]["bounds"]
+    assert {"objective_gap", "distance", "prediction"} <= set(q) & set(p)
+    f_q, f_p = got["qed"]["objective"], got["peer"]["objective"]
+    rounding = 1e-13 * max(abs(f_q), abs(f_p))  # the two evaluations of f in float64
+    assert f_p - f_q <= p["objective_gap"] + rounding
+    assert f_q - f_p <= q["objective_gap"] + rounding
+    d = got["difference"]
+    if coordinates:
+        coef = max(d["coef_max_abs"], d.get("intercept_max_abs", 0.0))
+        assert coef <= (p["distance"] + q["distance"]) * (1 + 1e-9) + 1e-13
+    bound = prediction_factor * (p["prediction"] + q["prediction"])
+    assert d["prediction_max_abs"] <= bound * (1 + 1e-9) + 1e-12
+
+
 def check_linear_peer_fields(got, model, peer, X):
     d = got["difference"]
     assert d["coef_max_abs"] == pytest.approx(np.max(np.abs(model.coef_ - peer.coef_)), abs=1e-300)
@@ -251,6 +272,7 @@ def test_least_squares_against_scikit_learn(files, tmp_path, model, settings, al
     assert got["qed"]["certificate"]["holds"] and got["peer"]["certificate"]["holds"]
     assert set(got["peer"]["certificate"]["bounds"]) == {"objective_gap", "distance", "prediction"}
     assert got["peer"]["params"]["fit_intercept"] is True
+    check_within_bounds(got)
 
 
 def test_kernel_ridge_against_scikit_learn(files, tmp_path):
@@ -281,6 +303,7 @@ def test_kernel_ridge_against_scikit_learn(files, tmp_path):
     )
     assert got["peer"]["params"]["gamma"] == 0.5 and got["peer"]["params"]["kernel"] == "rbf"
     assert got["peer"]["certificate"]["holds"]
+    check_within_bounds(got, coordinates=False)  # distance is in the RKHS, not in α
 
 
 @pytest.mark.parametrize(
@@ -309,6 +332,9 @@ def test_logistic_against_scikit_learn(files, tmp_path, data, target, C):
         np.max(np.abs(ours.predict_proba(X) - peer.predict_proba(X))), abs=1e-300
     )
     assert got["difference"]["labels_differ"] == int(np.sum(ours.predict(X) != peer.predict(X)))
+    binary = len(ours.classes_) == 2
+    if binary:  # |Δσ(z)| ≤ |Δz|/4; the softmax's shared shift makes Θ's coordinates differ
+        check_within_bounds(got, prediction_factor=0.25)
 
     # scikit-learn's defaults (lbfgs, tol 1e-4): qed's stationarity condition measures the
     # peer's own stopping quantity, so it is of the order of 1e-4 and fails qed's 1e-10
@@ -326,6 +352,12 @@ def test_logistic_against_scikit_learn(files, tmp_path, data, target, C):
     assert got["peer"]["objective"] == pytest.approx(
         logistic_objective(peer.coef_, peer.intercept_, peer.classes_, X, y, C), rel=1e-12
     )
+    # the peer's objective_gap bound is honest about its loose stop, and not vacuous
+    gap = got["peer"]["certificate"]["bounds"]["objective_gap"]
+    excess = got["peer"]["objective"] - got["qed"]["objective"]
+    assert excess <= gap <= 1000 * excess
+    if binary:
+        check_within_bounds(got, prediction_factor=0.25)
 
 
 @pytest.mark.parametrize(

@@ -43,7 +43,8 @@ OBJECTIVES = {
     "linear": "f(β, b) = ‖y − Xβ − b‖²",
     "ridge": "f(β, b) = ‖y − Xβ − b‖² + α‖β‖²",
     "kernel-ridge": "J(f) = ‖y − Kα‖² + λαᵀKα (f = Σⱼαⱼk(xⱼ, ·))",
-    "logistic": "f(W, b) = C·Σᵢcᵢ(−log p(yᵢ | xᵢ)) + ½‖W‖² (cᵢ: class weight)",
+    "logistic": "f(W, b) = Σᵢcᵢ(−log p(yᵢ | xᵢ)) + ‖W‖²/(2C) (cᵢ: class weight; "
+    "scikit-learn's objective divided by C)",
     "svc": "P(w, b) = ½‖w‖² + ΣᵢCᵢ·max(0, 1 − yᵢf(xᵢ)), summed over the one-vs-one pairs",
 }
 
@@ -158,7 +159,7 @@ def objective(name: str, model: Any, X: np.ndarray, y: np.ndarray) -> float:
         else:
             nll = -float(weights @ log_softmax(Z, axis=1)[np.arange(len(y)), codes])
         C = float(model.C)
-        return nll if np.isinf(C) else C * nll + 0.5 * float(np.vdot(coef, coef))
+        return nll if np.isinf(C) else nll + float(np.vdot(coef, coef)) / (2.0 * C)
     return _svc_terms(model, X, y)[0]
 
 
