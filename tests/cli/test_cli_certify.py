@@ -506,3 +506,10 @@ def test_torch_table_says_there_is_no_global_optimum(files, tmp_path):
     result = invoke("certify", out, files / "small.csv", "--against", "torch")
     assert "qed vs torch (Sequential)" in result.stdout and "not convex" in result.stdout
     assert "‖∇θL‖₂" in result.stdout
+
+
+def test_help_describes_json_and_against():
+    result = invoke("certify", "--help")
+    assert result.exit_code == 0
+    for text in ("--json", "--against", "--peer-set", "sklearn", "torch", '"inf"'):
+        assert text in result.stdout, text

@@ -134,7 +134,7 @@ def compare(
             "name": "sklearn",
             "version": sklearn.__version__,
             "estimator": P.SKLEARN_PEERS[name][0],
-            "params": {k: v for k, v in fitted.get_params(deep=False).items()},
+            "params": dict(fitted.get_params(deep=False)),
             "objective": f_peer,
             "certificate": peer_cert.to_dict(),
         },
@@ -154,8 +154,8 @@ def print_comparison(result: dict[str, Any], cert: Any, peer_cert: Any | None) -
     label = peer.get("estimator", "torch.nn.Sequential").rpartition(".")[2]
     if peer_cert is not None:
         console.print()
-        peer_cert.model = f"{peer_cert.model} carrying scikit-learn {peer['version']}'s solution"
-        print_certificate(peer_cert)
+        title = f"certificate: {peer_cert.model} carrying scikit-learn {peer['version']}'s solution"
+        print_certificate(peer_cert, title=title)
     table = Table(title=f"qed vs {peer['name']} ({label})", title_justify="left")
     for col in ("", "qed", peer["name"], "difference"):
         table.add_column(col, justify="right" if col else "left")
@@ -183,8 +183,9 @@ def print_comparison(result: dict[str, Any], cert: Any, peer_cert: Any | None) -
         table.add_row("qed's certificate", *holds, "")
         for key in result["qed"]["certificate"]["bounds"]:
             mine = result["qed"]["certificate"]["bounds"][key]
-            theirs = peer["certificate"]["bounds"].get(key, float("nan"))
-            table.add_row(f"bound: {key}", f"≤ {mine:.3e}", f"≤ {theirs:.3e}", "")
+            theirs = peer["certificate"]["bounds"].get(key)
+            shown = "—" if theirs is None else f"≤ {theirs:.3e}"
+            table.add_row(f"bound: {key}", f"≤ {mine:.3e}", shown, "")
         table.add_row(diff["coef"], "", "", f"max |Δ| {_num(diff['coef_max_abs'])}")
         if "intercept_max_abs" in diff:
             table.add_row("intercept_", "", "", f"max |Δ| {_num(diff['intercept_max_abs'])}")

@@ -196,8 +196,9 @@ def certificate(model: Any, X: np.ndarray, y: np.ndarray) -> tuple[Any, bool]:
     return method(), False
 
 
-def print_certificate(cert: Any) -> None:
-    table = Table(title=f"certificate: {cert.model}", title_justify="left")
+def print_certificate(cert: Any, title: str | None = None) -> None:
+    """The conditions (✓/✗, measured, tolerance, meaning), the error bounds and their note."""
+    table = Table(title=title or f"certificate: {cert.model}", title_justify="left")
     for col in ("", "condition", "measured", "tolerance", "meaning"):
         table.add_column(col)
     for c in cert.conditions:

@@ -142,7 +142,29 @@ def predict(
         console.print(f"wrote {len(result)} predictions to {out}")
 
 
-@app.command()
+def _paragraphs(text: str) -> str:
+    """Help text with each paragraph on one line (typer keeps a docstring's line breaks)."""
+    return "\n\n".join(" ".join(p.split()) for p in text.strip().split("\n\n"))
+
+
+CERTIFY_HELP = _paragraphs(
+    """
+    Check a saved model's optimality conditions on DATA.csv (exit 0 iff they hold).
+
+    Nothing is refitted: the certificate (conditions and error bounds) is evaluated on the
+    given data; on failure the failing conditions are listed and the exit status is 1.
+
+    --against sklearn fits scikit-learn's estimator on the same data with the model's
+    hyperparameters (scikit-learn's defaults otherwise; change them with --peer-set) and
+    shows both objectives, qed's certificate applied to scikit-learn's solution, and the
+    differences of objective, coefficients and predictions. --against torch rebuilds an
+    MLP in PyTorch (float64) with the same weights and compares loss and gradient norm.
+    The exit status is that of qed's own certificate.
+    """
+)
+
+
+@app.command(help=CERTIFY_HELP)
 @guard
 def certify(
     model_file: Annotated[Path, typer.Argument(help="A model saved by `qed fit` (or qed.save).")],
@@ -175,18 +197,7 @@ def certify(
         ),
     ] = None,
 ) -> None:
-    """Check a saved model's optimality conditions on DATA.csv (exit 0 iff they hold).
-
-    Nothing is refitted: the certificate (conditions and error bounds) is evaluated on the
-    given data; on failure the failing conditions are listed and the exit status is 1.
-
-    --against sklearn fits scikit-learn's estimator on the same data with the model's
-    hyperparameters (scikit-learn's defaults otherwise; change them with --peer-set) and
-    shows both objectives, qed's certificate applied to scikit-learn's solution, and the
-    differences of objective, coefficients and predictions. --against torch rebuilds an
-    MLP in PyTorch (float64) with the same weights and compares loss and gradient norm.
-    The exit status is that of qed's own certificate.
-    """
+    """Check a saved model's optimality conditions on DATA.csv; see ``CERTIFY_HELP``."""
     settings = parse_settings(peer_set or [], option="--peer-set")
     if settings and against is None:
         raise CLIError("--peer-set needs --against sklearn")
