@@ -437,6 +437,8 @@ def test_the_table_names_both_and_exit_status_is_qeds(files, tmp_path):
         ("clf.csv", "diagnosis", ["activation=tanh"]),
         ("small.csv", "y", ["hidden_layer_sizes=(6, 4)"]),
         ("iris.csv", "species", ["batch_norm=True", "dropout=0.2"]),
+        ("small.csv", "y", ["layer_norm=True", "activation=gelu"]),
+        ("iris.csv", "species", ["activation=elu", "hidden_layer_sizes=(5, 5)"]),
     ],
 )
 def test_mlp_against_torch(files, tmp_path, data, target, extra):
@@ -469,9 +471,20 @@ def test_mlp_against_torch(files, tmp_path, data, target, extra):
             bn.running_mean = torch.tensor(np.array(layer.running_mean))
             bn.running_var = torch.tensor(np.array(layer.running_var))
             layers.append(bn)
+        elif kind == "LayerNorm":
+            ln = torch.nn.LayerNorm(layer.normalized_shape, eps=layer.eps, dtype=torch.float64)
+            ln.weight.data = torch.tensor(np.array(layer.weight.data))
+            ln.bias.data = torch.tensor(np.array(layer.bias.data))
+            layers.append(ln)
         else:
             layers.append(
-                {"ReLU": torch.nn.ReLU, "Tanh": torch.nn.Tanh, "Dropout": torch.nn.Identity}[kind]()
+                {
+                    "ReLU": torch.nn.ReLU,
+                    "Tanh": torch.nn.Tanh,
+                    "GELU": torch.nn.GELU,
+                    "ELU": torch.nn.ELU,
+                    "Dropout": torch.nn.Identity,
+                }[kind]()
             )
     net = torch.nn.Sequential(*layers).eval()
     Z = net(torch.tensor(X))
