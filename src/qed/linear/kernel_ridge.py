@@ -292,6 +292,7 @@ class KernelRidge(RegressorMixin, BaseEstimator):
             raise ValueError("certificate needs both X and y (or neither, for the training data).")
         else:
             X, y = check_X_y(X, y, multi_output=True)
+            check_array(X, estimator=self, reset=False)  # the features fitted on
             Y = y.reshape(len(y), -1)
             w = (
                 None

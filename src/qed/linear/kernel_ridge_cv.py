@@ -19,7 +19,9 @@ import numpy as np
 
 from qed._validation import check_array, check_sample_weight, check_X_y
 from qed.base import BaseEstimator, RegressorMixin
+from qed.bounds import rounding
 from qed.certificate import Certificate, scaled_tolerance
+from qed.linear._ls_bounds import kernel_ridge_bounds
 from qed.linear.kernel_ridge import estimator_kernel
 from qed.linear.ridge_cv import check_alphas, kernel_loo, loo_scores
 
@@ -153,6 +155,16 @@ class KernelRidgeCV(RegressorMixin, BaseEstimator):
                 float(np.abs(Y).max() + np.abs(self._loo).max()), n=len(X), factor=1e5
             ),
             "max |√wᵢ(yᵢ − f₋ᵢ(xᵢ)) − looeᵢ| over 3 real refits without row i",
+        )
+        grad_scale = float(np.linalg.norm(K) * np.linalg.norm(A) * w.max() + np.linalg.norm(Y))
+        cert.set_bounds(
+            *kernel_ridge_bounds(
+                K,
+                residual,
+                w,
+                np.full(A.shape[1], self.alpha_),
+                grad_error=rounding(len(X) + 4, grad_scale + self.alpha_ * np.linalg.norm(A)),
+            )
         )
         return cert
 
