@@ -526,3 +526,25 @@ def test_help_describes_json_and_against():
     assert result.exit_code == 0
     for text in ("--json", "--against", "--peer-set", "sklearn", "torch", '"inf"'):
         assert text in result.stdout, text
+
+
+def test_json_from_a_real_process_is_pure_json(files, tmp_path):
+    """`python -m qed.cli certify --json` in a fresh process: stdout parses as JSON whole
+    (no table, status line or warning mixed in), for both peers."""
+    import subprocess
+    import sys
+
+    ridge = fit(files, tmp_path, "ridge", "reg.csv", "progression")
+    mlp = fit(
+        files, tmp_path, "mlp", "small.csv", "y", "hidden_layer_sizes=(3,)", "epochs=3",
+        "random_state=0",
+    )  # fmt: skip
+    for model, data, peer in ((ridge, "reg.csv", "sklearn"), (mlp, "small.csv", "torch")):
+        run = subprocess.run(
+            [sys.executable, "-m", "qed.cli", "certify", str(model), str(files / data),
+             "--json", "--against", peer],
+            capture_output=True, text=True, timeout=300, cwd=tmp_path,
+        )  # fmt: skip
+        got = strict_json(run.stdout)
+        assert run.returncode == (0 if got["qed"]["certificate"]["holds"] else 1), run.stderr
+        assert got["peer"]["name"] == peer
