@@ -353,8 +353,10 @@ def check_X_y(
     dtype: Any = "numeric",
     ensure_min_samples: int = 1,
     reset: bool = True,
+    accept_sparse: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Validate X (2-D, numeric, finite) and y (see ``check_y``) and their lengths.
+    """Validate X (2-D, numeric, finite; scipy.sparse if ``accept_sparse``) and y (see
+    ``check_y``) and their lengths.
 
     With an ``estimator`` and ``reset=True``, records ``n_features_in_`` and
     ``feature_names_in_`` on it (the fit-time half of sklearn's contract).
@@ -370,6 +372,7 @@ def check_X_y(
         estimator=estimator,
         reset=reset if estimator is not None else None,
         ensure_min_samples=ensure_min_samples,
+        accept_sparse=accept_sparse,
     )
     y = check_y(y, multi_output=multi_output, y_numeric=y_numeric, estimator=estimator)
     if y.shape[0] != X.shape[0]:

@@ -7,7 +7,8 @@ Each function takes X (n_x, d) and optional Y (n_y, d) (Y = X when omitted) and 
 - polynomial:  k(x, y) = (γ xᵀy + c₀)^degree
 - rbf:         k(x, y) = exp(−γ‖x − y‖²)
 
-γ defaults to 1/n_features. float32 inputs give float32 kernels (distances are accumulated
+γ defaults to 1/n_features. X and Y may be scipy.sparse: the products XYᵀ and the row norms
+are sparse operations, only the (n_x, n_y) kernel is dense. float32 inputs give float32 kernels (distances are accumulated
 in float64 for accuracy, as scikit-learn does); anything else gives float64.
 """
 
@@ -19,7 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from scipy import linalg
+from scipy import linalg, sparse
 
 from qed._array_api import get_namespace
 from qed._kernels_xp import resolve_gamma
@@ -40,9 +41,9 @@ __all__ = [
 
 def _check_pair(X: Any, Y: Any) -> tuple[np.ndarray, np.ndarray, bool]:
     """Validate X and Y; cast both to float64 unless both are float32. Returns (X, Y, same)."""
-    X = check_array(X, input_name="X")
+    X = check_array(X, input_name="X", accept_sparse=True)
     same = Y is None or Y is X
-    Y = X if same else check_array(Y, input_name="Y")
+    Y = X if same else check_array(Y, input_name="Y", accept_sparse=True)
     if X.shape[1] != Y.shape[1]:
         raise ValueError(
             f"Incompatible dimension for X and Y matrices: X.shape[1] == {X.shape[1]} while "
@@ -54,6 +55,20 @@ def _check_pair(X: Any, Y: Any) -> tuple[np.ndarray, np.ndarray, bool]:
     return X, Y, same
 
 
+def _product(X: Any, Y: Any) -> np.ndarray:
+    """XYᵀ as a dense (n_x, n_y) array, for dense or sparse X and Y (Y None: X itself)."""
+    Y = X if Y is None else Y
+    K = X @ Y.T
+    return K.toarray() if sparse.issparse(K) else np.asarray(K)
+
+
+def _row_squares(X: Any) -> np.ndarray:
+    """‖xᵢ‖² per row, dense or sparse, shape (n,)."""
+    if sparse.issparse(X):
+        return np.asarray(X.multiply(X).sum(axis=1)).ravel()
+    return np.einsum("ij,ij->i", X, X)
+
+
 def linear_kernel(X: Any, Y: Any = None) -> np.ndarray:
     """K = XYᵀ, shape (n_x, n_y)."""
     xp, is_numpy = get_namespace(X, Y)
@@ -62,7 +77,7 @@ def linear_kernel(X: Any, Y: Any = None) -> np.ndarray:
 
         return linear_kernel_xp(xp, X, Y)
     X, Y, same = _check_pair(X, Y)
-    return X @ X.T if same else X @ Y.T
+    return _product(X, None if same else Y)
 
 
 def polynomial_kernel(
@@ -78,7 +93,7 @@ def polynomial_kernel(
     check_scalar(degree, "degree", target_type=numbers.Real, min_val=0, allow_inf=False)
     check_scalar(coef0, "coef0", target_type=numbers.Real, allow_inf=False)
     gamma = resolve_gamma(gamma, X.shape[1])
-    K = X @ X.T if same else X @ Y.T
+    K = _product(X, None if same else Y)
     K *= gamma
     K += coef0
     K **= degree
@@ -114,14 +129,14 @@ def _rbf_inplace(X: np.ndarray, Y: np.ndarray | None, gamma: float) -> np.ndarra
     """
     root = np.sqrt(2.0 * gamma)
     Xs = X * root
-    xx = 0.5 * np.einsum("ij,ij->i", Xs, Xs)  # γ‖x‖²
+    xx = 0.5 * _row_squares(Xs)  # γ‖x‖²
     if Y is None:
-        K = Xs @ Xs.T
+        K = _product(Xs, None)
         yy = xx
     else:
         Ys = Y * root
-        K = Xs @ Ys.T
-        yy = 0.5 * np.einsum("ij,ij->i", Ys, Ys)
+        K = _product(Xs, Ys)
+        yy = 0.5 * _row_squares(Ys)
     K -= xx[:, None]
     K -= yy[None, :]
     np.minimum(K, 0.0, out=K)
@@ -174,9 +189,12 @@ def pairwise_kernel(
         raise TypeError(f"kernel must be a string or a callable, got {type(kernel).__name__}.")
     X, Y, same = _check_pair(X, Y)
     K = np.empty((X.shape[0], Y.shape[0]), dtype=np.float64)
+    # a callable sees plain 1-D rows; a sparse row is expanded alone, never the whole matrix
+    row = (lambda A, i: A[i].toarray().ravel()) if sparse.issparse(X) else (lambda A, i: A[i])
     for i in range(X.shape[0]):
+        xi = row(X, i)
         for j in range(i if same else 0, Y.shape[0]):
-            K[i, j] = kernel(X[i], Y[j], **kernel_params)
+            K[i, j] = kernel(xi, row(Y, j), **kernel_params)
             if same:
                 K[j, i] = K[i, j]
     return K

@@ -32,6 +32,7 @@ import os
 from typing import Any
 
 import numpy as np
+from scipy import sparse
 
 from qed import _persist_archive, _persist_sklearn
 from qed import _persist_values as atoms
@@ -146,6 +147,11 @@ class _Encoder:
             return value
         if isinstance(value, np.ndarray):
             return self._array(value)
+        if sparse.issparse(value):  # three plain arrays; any other format is stored as CSR
+            fmt = "csc" if value.format == "csc" else "csr"
+            value = value.asformat(fmt)
+            parts = {k: self._array(getattr(value, k)) for k in ("data", "indices", "indptr")}
+            return {"__kind__": "sparse", "format": fmt, "shape": list(value.shape), **parts}
         if isinstance(value, np.dtype):
             return atoms.encode_dtype(value)
         if isinstance(value, type):
@@ -239,6 +245,8 @@ class _Decoder:
             return self.archive.array(node["ref"])
         if kind == "objarray":
             return atoms.decode_objarray(node)
+        if kind == "sparse":
+            return self._sparse(node)
         if kind in ("float", "scalar"):
             return atoms.decode_leaf(node)
         if kind == "dtype":
@@ -268,6 +276,20 @@ class _Decoder:
         if kind == "object":
             return self._object(node)
         raise ValueError(f"corrupted qed file: unknown tag {str(kind)[:40]!r}")
+
+    def _sparse(self, node: dict[str, Any]) -> Any:
+        """A CSR/CSC matrix from its three arrays, its structure checked before use."""
+        cls = {"csr": sparse.csr_matrix, "csc": sparse.csc_matrix}.get(node.get("format"))
+        shape = node.get("shape")
+        if cls is None or not (isinstance(shape, list) and len(shape) == 2):
+            raise ValueError("corrupted qed file: malformed sparse matrix")
+        parts = [self.archive.array(node[k]["ref"]) for k in ("data", "indices", "indptr")]
+        try:
+            out = cls(tuple(parts), shape=tuple(int(v) for v in shape))
+            out.check_format(full_check=True)
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"corrupted qed file: invalid sparse matrix ({exc})") from exc
+        return out
 
     @staticmethod
     def _key(key: Any) -> Any:

@@ -381,3 +381,33 @@ def test_zip_bomb_is_refused_before_inflating(tmp_path):
 def test_machine_errors_are_not_reported_as_corrupted_files(tmp_path):
     with pytest.raises(IsADirectoryError):
         qed.load(tmp_path)
+
+
+def test_sparse_matrices_round_trip_and_bad_ones_are_refused(tmp_path):
+    """CSR/CSC are stored as three plain arrays; a structure that does not add up (an index
+    out of range, a wrong format name) is refused before anything uses it."""
+    from scipy import sparse
+
+    for fmt in ("csr", "csc", "coo"):
+        A = sparse.random(6, 5, density=0.4, random_state=1, format=fmt)
+        qed.save({"A": A}, tmp_path / "s.qed")
+        B = qed.load(tmp_path / "s.qed")["A"]
+        assert B.format == ("csc" if fmt == "csc" else "csr")
+        np.testing.assert_array_equal(B.toarray(), A.toarray())
+
+    def arrays(indices):
+        out = {}
+        for k, v in (("d", [1.0, 2.0]), ("i", indices), ("p", [0, 1, 2])):
+            buf = io.BytesIO()
+            np.save(buf, np.asarray(v))
+            out[f"{k}.npy"] = buf.getvalue()
+        return out
+
+    names = {"data": "d", "indices": "i", "indptr": "p"}
+    refs = {k: {"__kind__": "array", "ref": f"{v}.npy"} for k, v in names.items()}
+    for fmt, indices, match in (("csr", [0, 99], "invalid sparse"), ("bsr", [0, 1], "malformed")):
+        root = {"__kind__": "sparse", "format": fmt, "shape": [2, 3], **refs}
+        meta = {"format": FORMAT, "version": VERSION, "root": root}
+        _archive(tmp_path / "h.qed", meta, arrays(indices))
+        with pytest.raises(ValueError, match=match):
+            qed.load(tmp_path / "h.qed")

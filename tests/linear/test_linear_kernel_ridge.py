@@ -182,3 +182,33 @@ def test_refined_solve_is_double_precision_or_declines():
         np.testing.assert_allclose(X, exact, rtol=cond * 1e-13, atol=0)
         residual = np.abs(B - A @ X).max() / (np.abs(A).sum(axis=1).max() * np.abs(X).max())
         assert residual <= np.sqrt(300) * np.finfo(float).eps
+
+
+@pytest.mark.parametrize("kernel", ["linear", "rbf", "poly"])
+@pytest.mark.parametrize("fmt", ["csr", "csc"])
+def test_sparse_input_equals_dense_and_sklearn(kernel, fmt):
+    """Sparse X: the kernels are sparse products (only K is dense), equal to the dense fit
+    and to scikit-learn's KernelRidge on the same sparse X; certificate and saving work."""
+    import tempfile
+    from pathlib import Path
+
+    from scipy import sparse
+    from sklearn.kernel_ridge import KernelRidge as SkKernelRidge
+
+    import qed
+
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(60, 7))
+    X[X < 0.5] = 0.0
+    y = X @ rng.normal(size=7) + 0.1 * rng.normal(size=60)
+    Xs = sparse.csr_matrix(X).asformat(fmt)
+    ours = KernelRidge(alpha=0.5, kernel=kernel, gamma=0.2).fit(Xs, y)
+    dense = KernelRidge(alpha=0.5, kernel=kernel, gamma=0.2).fit(X, y)
+    ref = SkKernelRidge(alpha=0.5, kernel=kernel, gamma=0.2).fit(Xs, y)
+    np.testing.assert_allclose(ours.dual_coef_, dense.dual_coef_, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(ours.predict(Xs[:9]), ref.predict(Xs[:9]), rtol=1e-8, atol=1e-10)
+    assert ours.certificate().holds and ours.certificate(Xs, y).holds
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "m.qed"
+        qed.save(ours, path)
+        np.testing.assert_array_equal(qed.load(path).predict(Xs), ours.predict(Xs))

@@ -137,3 +137,22 @@ def test_one_gamma_rule_for_numpy_and_array_api():
     assert qed.kernels.resolve_gamma(None, 4) == 0.25
     with pytest.raises(ValueError, match="gamma"):
         qed.kernels.resolve_gamma(0.0, 4)
+
+
+@pytest.mark.parametrize("name", ["linear_kernel", "polynomial_kernel", "rbf_kernel"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_sparse_inputs_match_sklearn(name, dtype):
+    """Sparse X and Y (CSR, CSC) give scikit-learn's kernel on the same sparse input."""
+    from scipy import sparse
+
+    import qed.kernels as K
+
+    rng = np.random.default_rng(9)
+    X, Y = rng.normal(size=(20, 6)), rng.normal(size=(7, 6))
+    X[X < 0.3], Y[Y < 0.3] = 0.0, 0.0
+    Xs, Ys = sparse.csr_matrix(X, dtype=dtype), sparse.csc_matrix(Y, dtype=dtype)
+    rtol = 1e-5 if dtype == np.float32 else 1e-12
+    for args in ((Xs,), (Xs, Ys)):
+        ours, ref = getattr(K, name)(*args), getattr(pairwise, name)(*args)
+        assert isinstance(ours, np.ndarray) and ours.dtype == dtype
+        np.testing.assert_allclose(ours, ref, rtol=rtol, atol=rtol)

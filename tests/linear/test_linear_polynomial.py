@@ -35,6 +35,30 @@ def test_matches_sklearn(degree, interaction_only, include_bias, n_features):
     assert list(ours.get_feature_names_out(names)) == list(ref.get_feature_names_out(names))
 
 
+@pytest.mark.parametrize("fmt", ["csr", "csc", "coo"])
+@pytest.mark.parametrize("degree", [0, 1, 2, 3, (2, 3), (0, 2), (1, 1)])
+@pytest.mark.parametrize("interaction_only", [False, True])
+@pytest.mark.parametrize("include_bias", [True, False])
+def test_sparse_input_gives_sklearns_sparse_output(fmt, degree, interaction_only, include_bias):
+    """Sparse in, sparse out (CSC stays CSC, else CSR), the same values and format as
+    scikit-learn's, no stored zeros; the values equal the dense transform's."""
+    from scipy import sparse
+
+    if degree == 0 and not include_bias:
+        return  # refused, as test_matches_sklearn checks
+    X = np.random.default_rng(7).standard_normal((25, 4))
+    X[X < 0.4] = 0.0
+    Xs = sparse.csr_matrix(X).asformat(fmt).astype(np.float32)
+    kw = {"interaction_only": interaction_only, "include_bias": include_bias}
+    ours = PolynomialFeatures(degree, **kw).fit_transform(Xs)
+    ref = SkPolynomialFeatures(degree, **kw).fit_transform(Xs)
+    assert sparse.issparse(ours) and ours.format == ref.format and ours.dtype == np.float32
+    np.testing.assert_allclose(ours.toarray(), ref.toarray(), rtol=1e-6)
+    dense = PolynomialFeatures(degree, **kw).fit_transform(X.astype(np.float32))
+    np.testing.assert_array_equal(ours.toarray(), dense)
+    assert ours.nnz == np.count_nonzero(dense)
+
+
 def test_notes_design_matrix_is_vandermonde():
     """Notes: y = [1 x x² … x^m]β; for one input that is numpy's increasing Vandermonde."""
     x = np.linspace(-1, 1, 9)

@@ -15,16 +15,31 @@ For the pair (a, b) with yᵢ = +1 on class a, fᵢ = Σⱼ αⱼyⱼK(xⱼ, x�
 Each is reported for the worst pair. The duality gap expands to Σᵢ[αᵢ(yᵢfᵢ − 1) + Cᵢξᵢ] (by
 Σαᵢyᵢ = 0), a sum of terms that vanish except on samples within the solver's tol of the
 margin, each at most Cᵢ·tol there: its tolerance is tol·Σ Cᵢ over those samples.
+
+Error bounds (``cert.bounds``, ``qed.classify._svm_bounds``): per pair, the duality gap
+measured with its rounding (the kernel entries', the decision values' and the sums', by
+``qed.bounds.rounding``) plus the correction for |Σαᵢyᵢ| > 0 bounds P(w, b) − P*, and
+√(2·gap) bounds ‖w − w*‖_H in the kernel's feature space; the pairs combine as in
+``combine_bounds``. Only the w part of the decision function is bounded: the intercept b is
+not penalised, so P is not strongly convex in b and b* need not be unique.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from qed.bounds import rounding
 from qed.certificate import Certificate, scaled_tolerance
 from qed.classify._svc_layout import pair_slices
+from qed.classify._svm_bounds import (
+    balance_correction,
+    combine_bounds,
+    kernel_error,
+    problem_bounds,
+)
+from qed.classify._svm_kernels import KERNEL_CODES, kernel_diag
 
-__all__ = ["svc_certificate"]
+__all__ = ["kernel_scale", "svc_certificate"]
 
 NAMES = {
     "dual_sign": "dual_coef_ = αᵢyᵢ with αᵢ ≥ 0: sign(αᵢyᵢ) = yᵢ",
@@ -78,14 +93,118 @@ def _pair_values(yf, alpha, C, coef, ysv, fsv, b, tol, kdiag, hard):
     return v, t
 
 
-def svc_certificate(model, dec: np.ndarray, codes: np.ndarray, Cw: np.ndarray, kdiag: float):
+def _pair_bounds(yf, alpha, C, coef, fsv, b, k_max, k_err, hard) -> dict[str, float]:
+    """``objective_gap`` and ``distance`` of one pair from its measured duality gap.
+
+    yf, alpha, C : (m,) over the pair's samples (yᵢf̂ᵢ computed, αᵢ, Cᵢ); coef, fsv : (n_SV,)
+    αᵢyᵢ and f̂ at the SVs; k_max ≥ K(xᵢ, xᵢ) on the pair; k_err ≥ |K̂ᵢⱼ − Kᵢⱼ| per entry.
+    Every computed sum is widened by its rounding, so p_hi ≥ P(w, b) and d_lo ≤ D(α′).
+    """
+    if (alpha > C).any():  # outside the box: not dual feasible, no weak duality
+        return {"objective_gap": np.inf, "distance": np.inf}
+    m, n_sv = len(yf), len(coef)
+    s_alpha = float(alpha.sum())
+    abs_coef = np.abs(coef)
+    s_coef = float(abs_coef.sum())
+    # |f̂ᵢ − fᵢ|: the kernel entries' error and the dot product's (|Kᵢⱼ| ≤ k_max, PSD)
+    f_err = s_coef * k_err + rounding(n_sv + 2, s_coef * k_max + abs(b))
+    w2 = float(coef @ (fsv - b))
+    w2_err = s_coef * f_err + rounding(n_sv + 3, float(abs_coef @ np.abs(fsv - b)))
+    w_norm = float(np.sqrt(max(w2 + w2_err, 0.0)))
+    xi_err = f_err + rounding(2, 1.0) * (1.0 + np.abs(yf))  # per sample: max(0, ·) is 1-Lipschitz
+    eps_balance = abs(float(coef.sum())) + rounding(n_sv, s_coef)
+    d_lo = (
+        s_alpha
+        - rounding(m + 2, s_alpha)
+        - 0.5 * (w2 + w2_err)
+        - balance_correction(eps_balance, w_norm, k_max)
+    )
+    if hard:
+        violation = max(float(np.max(1.0 - yf + xi_err, initial=0.0)), 0.0)
+        half_hi = 0.5 * (w2 + w2_err) + rounding(2, abs(w2))
+        half_lo = 0.5 * (w2 - w2_err) - rounding(2, abs(w2))
+        d_lo -= rounding(4, abs(d_lo) + abs(w2))
+        return problem_bounds(
+            half_hi, d_lo, hard=True, half_w2_lo=half_lo, w_norm_hi=w_norm, violation=violation
+        )
+    xi = np.maximum(0.0, 1.0 - yf)
+    live = 1.0 - yf > -xi_err  # only here can ξᵢ or its computed value be positive
+    c_xi = float(C @ xi)
+    c_xi_hi = c_xi + float(C[live] @ xi_err[live]) + rounding(m + 2, c_xi)
+    p_hi = 0.5 * (w2 + w2_err) + c_xi_hi
+    p_hi += rounding(4, p_hi)
+    d_lo -= rounding(4, abs(d_lo) + abs(w2))
+    return problem_bounds(p_hi, d_lo)
+
+
+def _bounds_note(model, k, hard, eps_balance) -> str:
+    if hard:
+        objective = (
+            "|½‖w‖²_H − P*| of the hard margin P* = min ½‖w‖²_H on yᵢfᵢ ≥ 1 (a measured margin "
+            "violation δ < 1 is allowed for: (w, b)/(1 − δ) is feasible)"
+        )
+    else:
+        objective = "P(w, b) − P* with P = ½‖w‖²_H + ΣCᵢξᵢ"
+    many = k > 2
+    note = (
+        f"objective_gap on {objective}"
+        + (f", summed over the {k * (k - 1) // 2} one-vs-one pairs" if many else "")
+        + " (the duality gap with its rounding); distance on ‖w − w*‖_H in the kernel's "
+        "feature space, w = Σαᵢyᵢφ(xᵢ), not on the coordinates α"
+        + (" (√ of the sum of squares over pairs)" if many else "")
+        + "; prediction on max|⟨w − w*, φ(xᵢ)⟩| ≤ max√K(xᵢ, xᵢ)·distance over the rows "
+        "certified" + (" and the pairs" if many else "") + ": the w part of the decision "
+        "function only, not the intercept b (unpenalised, so P is not strongly convex in b "
+        f"and b* need not be unique); Σαᵢyᵢ = 0 holds to {eps_balance:.1e}, allowed for by "
+        "rebalancing α (a correction term in the gap)"
+    )
+    if model.kernel == "precomputed" or callable(model.kernel):
+        note += "; assumes the kernel is positive semidefinite (not checked)"
+    return note
+
+
+def kernel_scale(model, X: np.ndarray) -> tuple[np.ndarray, float]:
+    """K(xᵢ, xᵢ) for every row of the training X, shape (n,), and ``kernel_error``: a bound
+    on the rounding of one computed kernel entry (inf for a kernel that is not PSD)."""
+    r2 = 0.0
+    if model.kernel == "precomputed":
+        if X.shape[1] != len(X):
+            raise ValueError(
+                f"certificate with kernel='precomputed' needs the training Gram matrix "
+                f"K(X_train, X_train) of shape ({X.shape[1]}, {X.shape[1]}), got {X.shape}."
+            )
+        diag = np.diag(X).copy()
+    elif callable(model.kernel):
+        diag = np.concatenate(
+            [np.diag(model._call_kernel(B, B)) for B in np.array_split(X, -(-len(X) // 256))]
+        )
+    else:
+        kern = (model._gamma, float(model.coef0), float(model.degree))
+        diag = kernel_diag(X, KERNEL_CODES[model.kernel], *kern)
+        r2 = float(np.max(np.einsum("ij,ij->i", X, X), initial=0.0))
+        r2 += rounding(X.shape[1] + 1, r2)
+    k_err = kernel_error(
+        model.kernel, getattr(model, "_gamma", 1.0), float(model.coef0), float(model.degree),
+        r2, X.shape[1],
+    )  # fmt: skip
+    return diag, k_err
+
+
+def svc_certificate(
+    model, dec: np.ndarray, codes: np.ndarray, Cw: np.ndarray, diag: np.ndarray, k_err: float
+):
     """Certificate of a fitted SVC. dec : (n, n_pairs) decision values of ``model._ovo`` on
     the training data; codes : (n,) class codes; Cw : (n,) per-sample bounds Cᵢ (0 for a
-    sample left out by a zero weight); kdiag : max K(xᵢ, xᵢ), the scale of the rounding."""
+    sample left out by a zero weight); diag : (n,) K(xᵢ, xᵢ), the scale of the rounding and
+    of the prediction bound; k_err : ``kernel_error`` (inf: a kernel that is not PSD)."""
     k = len(model.classes_)
     hard = np.isinf(float(model.C))
     sign = -1.0 if k == 2 else 1.0  # scikit-learn's two-class sign back to libsvm's
+    kdiag = float(np.max(np.abs(diag), initial=1.0))
+    diag_hi = np.maximum(diag, 0.0) + (k_err if np.isfinite(k_err) else 0.0)
     worst: dict[str, tuple[float, float]] = {}
+    per_pair: list[dict[str, float]] = []
+    eps_balance = 0.0
     pairs = pair_slices(model.dual_coef_, model.n_support_)
     col = 0
     for a in range(k):
@@ -107,9 +226,40 @@ def svc_certificate(model, dec: np.ndarray, codes: np.ndarray, Cw: np.ndarray, k
             for key in v:
                 if key not in worst or v[key] - t[key] > worst[key][0] - worst[key][1]:
                     worst[key] = (v[key], t[key])
+            if np.isfinite(k_err):
+                if v["dual_sign"] > 0:  # some αᵢ < 0: not dual feasible
+                    per_pair.append({"objective_gap": np.inf, "distance": np.inf})
+                else:
+                    k_pair = float(np.max(diag_hi[idx], initial=0.0))
+                    per_pair.append(
+                        _pair_bounds(
+                            yp * f[idx],
+                            alpha_full[idx],
+                            Cw[idx],
+                            coef,
+                            f[sv],
+                            b_pair,
+                            k_pair,
+                            k_err,
+                            hard,
+                        )  # fmt: skip
+                    )
+                s_coef = float(np.abs(coef).sum())
+                eps_balance = max(eps_balance, v["kkt_balance"] + rounding(len(coef), s_coef))
             col += 1
     kernel = model.kernel if isinstance(model.kernel, str) else "callable"
     cert = Certificate(f"SVC(C={model.C}, kernel={kernel!r})")
     for key, (value, tol) in worst.items():
         cert.add(key, value, tol, NAMES[key])
+    if np.isfinite(k_err):
+        feature_norm = float(np.sqrt(np.max(diag_hi, initial=0.0)))
+        cert.set_bounds(
+            combine_bounds(per_pair, feature_norm), _bounds_note(model, k, hard, eps_balance)
+        )
+    else:
+        cert.set_bounds(
+            {},
+            f"no error bounds: the {kernel!r} kernel with coef0={model.coef0} is not positive "
+            "semidefinite, so there is no feature space in which the dual bounds the primal",
+        )
     return cert

@@ -30,8 +30,10 @@ from qed._validation import (
     encode_labels,
 )
 from qed.base import BaseEstimator, ClassifierMixin
+from qed.bounds import rounding
 from qed.certificate import Certificate, scaled_tolerance
 from qed.classify._dcd import dcd, projected_gradient
+from qed.classify._svm_bounds import combine_bounds, linear_problem_bounds
 
 __all__ = ["LinearSVC", "linear_svc_objective"]
 
@@ -182,6 +184,7 @@ class LinearSVC(ClassifierMixin, BaseEstimator):
         else:
             X, y = check_X_y(X, y, estimator=self, y_numeric=False, dtype=np.float64)
         self.classes_, codes = encode_labels(y, self)
+        self._record_sample_weight(sample_weight)  # certificate rebuilds the Cᵢ from them
         if isinstance(self.class_weight, dict):
             missing = [c for c in self.class_weight if c not in set(self.classes_.tolist())]
             if missing:
@@ -250,6 +253,33 @@ class LinearSVC(ClassifierMixin, BaseEstimator):
                 "LinearSVC(C=1.0, loss='hinge')."
             )
 
+    def _bounds_note(self, bias: float) -> str:
+        k = len(self.classes_)
+        hard = np.isinf(float(self.C))
+        objective = (
+            "|½‖w̃‖² − P*| of the hard margin P* = min ½‖w̃‖² on yᵢw̃ᵀx̃ᵢ ≥ 1 (a measured "
+            "margin violation δ < 1 is allowed for: w̃/(1 − δ) is feasible)"
+            if hard
+            else f"P(w̃) − P* with P = ½‖w̃‖² + ΣCᵢℓ(yᵢw̃ᵀx̃ᵢ), ℓ the {self.loss}"
+        )
+        many = k > 2
+        what = (
+            f"w̃ = (coef_, intercept_/{bias:g}), liblinear's penalised bias weight for "
+            f"intercept_scaling = {bias:g}"
+            if bias
+            else "w̃ = coef_ (no intercept)"
+        )
+        return (
+            f"objective_gap on {objective}"
+            + (f", summed over the {k} one-vs-rest problems" if many else "")
+            + f" (the duality gap with its rounding); distance on ‖w̃ − w̃*‖₂ with {what}"
+            + (", √ of the sum of squares over the problems" if many else "")
+            + "; prediction on max|decision_function − decision_function*| ≤ max‖x̃ᵢ‖·"
+            "distance over the rows certified"
+            + (" and the classes" if many else "")
+            + " (the intercept is part of w̃, so it is covered)"
+        )
+
     # -- prediction ----------------------------------------------------------------------
     def decision_function(self, X: Any) -> np.ndarray:
         """wᵀx + b: shape (n,) for two classes (> 0 predicts classes_[1]), else (n, k)."""
@@ -275,6 +305,12 @@ class LinearSVC(ClassifierMixin, BaseEstimator):
         - ``kkt_box``: 0 ≤ αᵢ ≤ Cᵢ (hinge) or αᵢ ≥ 0.
         - ``w_identity``: ‖w̃ − Σαᵢyᵢx̃ᵢ‖, the primal-dual link the solver maintains.
         - ``projected_gradient``: max |PGᵢ| ≤ tol, the solver's stopping rule.
+
+        ``cert.bounds``: ``objective_gap`` ≥ P(w̃) − P* (the duality gap with its rounding),
+        ``distance`` ≥ ‖w̃ − w̃*‖₂ = √(2·objective_gap) (P is 1-strongly convex in w̃, the
+        bias weight included), ``prediction`` ≥ max|decision_function − decision_function*|
+        over the rows of X, ≤ max‖x̃ᵢ‖·distance. One-vs-rest: gaps summed, distances in
+        quadrature, prediction the max. Pass the ``sample_weight`` of ``fit``.
         """
         self._check_fitted("coef_")
         X = self._check_X(X, reset=False)
@@ -282,10 +318,12 @@ class LinearSVC(ClassifierMixin, BaseEstimator):
         codes = np.searchsorted(self.classes_, y)
         if len(y) != X.shape[0] or self.alpha_.shape[1] != X.shape[0]:
             raise ValueError("certificate(X, y) needs the training data (same rows as fit).")
+        self._check_certificate_weights(X, sample_weight)
         sw = check_sample_weight(sample_weight, X, dtype=np.float64)
         bias = float(self.intercept_scaling) if self.fit_intercept else 0.0
         hinge = self.loss == "hinge"
         worst: dict[str, tuple[float, float]] = {}
+        per_problem: list[dict[str, float]] = []
         for p, (yp, Cp, Cn) in enumerate(self._problems(codes, self.class_weight_)):
             C = sw * np.where(yp > 0, Cp, Cn)
             keep = C > 0  # a zero weight leaves the sample out of the problem
@@ -324,7 +362,30 @@ class LinearSVC(ClassifierMixin, BaseEstimator):
             for key in v:
                 if key not in worst or v[key] - t[key] > worst[key][0] - worst[key][1]:
                     worst[key] = (v[key], t[key])
+            feasible = bool((alpha >= 0).all() and (alpha <= U).all())
+            per_problem.append(
+                linear_problem_bounds(
+                    primal,
+                    dual,
+                    w,
+                    w_dual,
+                    alpha,
+                    m,
+                    Ck,
+                    Dii,
+                    np.sqrt(sq + bias**2),
+                    hinge=hinge,
+                    feasible=feasible,
+                )  # fmt: skip
+            )
         cert = Certificate(f"LinearSVC(C={self.C}, loss={self.loss!r})")
+        if sparse.issparse(X):
+            sq_all = np.asarray(X.multiply(X).sum(axis=1)).ravel()
+        else:
+            sq_all = np.einsum("ij,ij->i", X, X)
+        feature_norm = float(np.sqrt(np.max(sq_all, initial=0.0) + bias**2))
+        feature_norm *= 1.0 + rounding(X.shape[1] + 3, 1.0)
+        cert.set_bounds(combine_bounds(per_problem, feature_norm), self._bounds_note(bias))
         for key, text in [
             ("duality_gap", "P(w̃) − D(α) ≥ 0, bounds P(w̃) − min P"),
             ("kkt_box", "0 ≤ αᵢ ≤ Cᵢ (hinge) or αᵢ ≥ 0 (squared hinge)"),

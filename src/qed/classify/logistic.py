@@ -31,6 +31,7 @@ from qed._validation import (
 from qed.base import BaseEstimator, ClassifierMixin
 from qed.certificate import Certificate
 from qed.classify import _logistic_solvers as S
+from qed.classify._class_weight import class_weights
 from qed.classify._logistic_bounds import logistic_bounds
 from qed.classify._newton import SolverResult, certify, newton
 from qed.classify._separable import separating_direction
@@ -58,28 +59,6 @@ def logistic_objective(model: LogisticRegression, X: Any, y: Any, sample_weight:
         nll = -float(sw @ log_softmax(Z, axis=1)[np.arange(len(y)), codes])
     C = float(model.C)
     return nll if np.isinf(C) else C * nll + 0.5 * float(np.vdot(coef, coef))
-
-
-def class_weights(class_weight: Any, classes: np.ndarray, y: np.ndarray, sw: np.ndarray):
-    """The weight c_m of each class (k,), scikit-learn's: "balanced" gives
-    Σᵢsᵢ / (k·Σ_{yᵢ=m} sᵢ); a dict gives its value (1 for labels it omits).
-
-    Raises ValueError for dict keys that are not labels of y and for negative or non-finite
-    weights.
-    """
-    if isinstance(class_weight, dict):
-        unknown = [key for key in class_weight if not np.any(classes == key)]
-        if unknown:
-            raise ValueError(
-                f"class_weight has keys {unknown!r} that are not labels of y (classes "
-                f"{classes.tolist()}); use the labels as keys."
-            )
-        values = np.array([float(v) for v in class_weight.values()], dtype=np.float64)
-        if np.any(~np.isfinite(values)) or np.any(values < 0):
-            raise ValueError(f"class_weight values must be finite and ≥ 0, got {class_weight!r}.")
-    from sklearn.utils.class_weight import compute_class_weight
-
-    return compute_class_weight(class_weight, classes=classes, y=y, sample_weight=sw)
 
 
 def _as_float64(X: Any) -> Any:
@@ -258,6 +237,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         """
         self._validate_params()
         self._record_sample_weight(sample_weight)
+        self.__dict__.pop("_stream", None)  # a fit starts afresh; partial_fit then continues it
         if is_dask_collection(X) or is_dask_collection(y):
             from qed.classify._dask_logistic import fit_objective
 
@@ -301,6 +281,24 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         self.n_iter_ = np.array([result.n_iter], dtype=np.int32)
         self.loss_curve_ = list(result.loss_curve)
         return self
+
+    def partial_fit(
+        self, X: Any, y: Any, classes: Any = None, sample_weight: Any = None
+    ) -> LogisticRegression:
+        """One pass of mini-batch SGD over a chunk of a stream (``classes`` on the first call).
+
+        An approximation of ``fit`` on all the chunks, by the estimator's ``optimizer``
+        (default: steps 1/β), ``batch_size`` and ``random_state``; the objective is the
+        averaged one of every row seen so far (``_logistic_stream``). X may be sparse.
+        ``certificate(X, y)`` on the data says how far from stationary the result is.
+        """
+        from qed.classify._logistic_stream import partial_fit
+
+        self._validate_params()
+        weighted_before = hasattr(self, "coef_") and getattr(self, "_fit_weighted", False)
+        self._record_sample_weight(sample_weight)
+        self._fit_weighted = self._fit_weighted or weighted_before
+        return partial_fit(self, X, y, classes, sample_weight)
 
     def _start(self, problem: S.LogisticProblem, coef: Any, classes: Any) -> np.ndarray:
         """Θ₀: the previous fit's parameters with ``warm_start`` (same classes, features and

@@ -30,13 +30,12 @@ from qed.certificate import Certificate
 from qed.classify._platt import cv_decision_values, pairwise_coupling, platt_sigmoid, sigmoid_proba
 from qed.classify._separable import separable
 from qed.classify._smo import smo
-from qed.classify._svc_certificate import svc_certificate
+from qed.classify._svc_certificate import kernel_scale, svc_certificate
 from qed.classify._svc_layout import intercept, ovr_from_ovo, pair_slices, store_pairs, votes
 from qed.classify._svm_kernels import (
     KERNEL_CODES,
     PRECOMPUTED,
     cross_kernel,
-    kernel_diag,
     kernel_matrix,
 )
 
@@ -202,6 +201,7 @@ class SVC(ClassifierMixin, BaseEstimator):
         self.classes_, codes = encode_labels(y, self)
         self._gamma = gamma
         Cw = self._sample_bounds(X, y, codes, sample_weight)
+        self._record_sample_weight(sample_weight)  # certificate rebuilds the Cᵢ from them
         named = isinstance(self.kernel, str) and self.kernel != "precomputed"
         G = X if named else self._gram(X)
         kind = KERNEL_CODES[self.kernel] if named else PRECOMPUTED
@@ -399,6 +399,13 @@ class SVC(ClassifierMixin, BaseEstimator):
         yᵢ, Σαᵢyᵢ = 0, yᵢfᵢ ≥ 1 where αᵢ < Cᵢ, αᵢ(yᵢfᵢ − 1 + ξᵢ) = 0, (Cᵢ − αᵢ)ξᵢ = 0, and
         the duality gap P − D = ‖w‖² + ΣCᵢξᵢ − Σαᵢ ≥ 0 (it bounds P(w) − P(w*)); for the hard
         margin 1/‖w‖ = 1/√Σαᵢ. Tolerances: the solver's tol on the KKT gap, plus rounding.
+
+        ``cert.bounds``: ``objective_gap`` ≥ P(w, b) − P* (the duality gap with its rounding
+        and a correction for Σαᵢyᵢ ≠ 0), ``distance`` ≥ ‖w − w*‖_H = √(2·objective_gap) in
+        the kernel's feature space, ``prediction`` ≥ max|⟨w − w*, φ(xᵢ)⟩| over the rows of X
+        (the w part of f only; the unpenalised intercept b is not bounded). Pairs of classes:
+        gaps summed, distances in quadrature, prediction the max. ``cert.bounds_note`` says
+        so; none for a kernel that is not positive semidefinite (sigmoid).
         """
         self._check_fitted("dual_coef_")
         X = check_array(X, estimator=self, reset=False, dtype=np.float64)
@@ -408,15 +415,9 @@ class SVC(ClassifierMixin, BaseEstimator):
             raise ValueError("certificate(X, y) needs the training data: y's labels and length.")
         if (self.classes_[np.minimum(codes, len(self.classes_) - 1)] != y).any():
             raise ValueError("y has labels the model was not fit on; pass the training data.")
+        self._check_certificate_weights(X, sample_weight)
         sw = check_sample_weight(sample_weight, X, dtype=np.float64)
         Cw = float(self.C) * self.class_weight_[codes] * np.where(sw > 0, sw, 1.0)
         Cw[sw == 0] = 0.0
-        if self.kernel == "precomputed":
-            diag = np.diag(X[:, : len(X)]) if X.shape[1] >= len(X) else np.ones(1)
-        elif callable(self.kernel):
-            diag = np.array([self._call_kernel(x[None], x[None])[0, 0] for x in X[:100]])
-        else:
-            kern = (self._gamma, float(self.coef0), float(self.degree))
-            diag = kernel_diag(X, KERNEL_CODES[self.kernel], *kern)
-        kdiag = float(np.max(np.abs(diag), initial=1.0))
-        return svc_certificate(self, self._ovo(X), codes, Cw, kdiag)
+        diag, k_err = kernel_scale(self, X)
+        return svc_certificate(self, self._ovo(X), codes, Cw, diag, k_err)

@@ -217,7 +217,14 @@ class KernelRidge(RegressorMixin, BaseEstimator):
             fit_kernel_ridge_xp(self, xp, X, y, sample_weight)
             self._mark_cholesky()
             return self
-        X, y = check_X_y(X, y, estimator=self, multi_output=True, y_numeric=True)
+        X, y = check_X_y(
+            X,
+            y,
+            estimator=self,
+            multi_output=True,
+            y_numeric=True,
+            accept_sparse=self.kernel != "precomputed",  # a kernel matrix is dense by nature
+        )
         y = y.astype(X.dtype, copy=False)
         Y = y.reshape(len(y), -1)
         alpha = check_alpha(self.alpha, Y.shape[1])
@@ -253,11 +260,11 @@ class KernelRidge(RegressorMixin, BaseEstimator):
             from qed.linear._array_api_path import predict_kernel_ridge_xp
 
             return predict_kernel_ridge_xp(self, xp, X)
-        X = check_array(X, estimator=self, reset=False)
+        X = check_array(X, estimator=self, reset=False, accept_sparse=self.kernel != "precomputed")
         if self.kernel == "precomputed":
             return X @ self.dual_coef_.astype(X.dtype, copy=False)
         # K(x, X_fit) for a block of rows at a time: never more than ~64 MB of it
-        rows = max(1, (64 * 2**20) // (8 * max(len(self.X_fit_), 1)))
+        rows = max(1, (64 * 2**20) // (8 * max(self.X_fit_.shape[0], 1)))
         parts = []
         for s in range(0, X.shape[0], rows):
             K = self._get_kernel(X[s : s + rows], self.X_fit_)
@@ -291,8 +298,9 @@ class KernelRidge(RegressorMixin, BaseEstimator):
         elif X is None or y is None:
             raise ValueError("certificate needs both X and y (or neither, for the training data).")
         else:
-            X, y = check_X_y(X, y, multi_output=True)
-            check_array(X, estimator=self, reset=False)  # the features fitted on
+            sparse_ok = self.kernel != "precomputed"
+            X, y = check_X_y(X, y, multi_output=True, accept_sparse=sparse_ok)
+            check_array(X, estimator=self, reset=False, accept_sparse=sparse_ok)  # same features
             Y = y.reshape(len(y), -1)
             w = (
                 None
@@ -364,4 +372,5 @@ class KernelRidge(RegressorMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
         tags.input_tags.pairwise = self.kernel == "precomputed"
+        tags.input_tags.sparse = self.kernel != "precomputed" and self.solver != "falkon"
         return tags

@@ -13,6 +13,7 @@ from math import comb
 from typing import Any
 
 import numpy as np
+from scipy import sparse
 
 from qed._validation import check_array, check_bool
 from qed.base import BaseEstimator, TransformerMixin
@@ -94,7 +95,7 @@ class PolynomialFeatures(TransformerMixin, BaseEstimator):
 
     def fit(self, X: Any, y: Any = None) -> PolynomialFeatures:
         """Record n_features_in_ and the output powers. X (n_samples, n_features)."""
-        X = check_array(X, estimator=self, reset=True)
+        X = check_array(X, estimator=self, reset=True, accept_sparse=True)
         lo, hi = _degrees(self.degree, self.include_bias)
         self._min_degree, self._max_degree = lo, hi
         self.powers_ = monomial_powers(
@@ -107,17 +108,23 @@ class PolynomialFeatures(TransformerMixin, BaseEstimator):
         self.n_output_features_ = self.powers_.shape[0]
         return self
 
-    def transform(self, X: Any) -> np.ndarray:
+    def transform(self, X: Any) -> Any:
         """Monomials of X, shape (n_samples, n_output_features_); float32 stays float32.
 
         Degree k columns are built from the degree k−1 block by one broadcast product per
-        feature (x_j times every degree k−1 monomial whose features are all ≥ j).
+        feature (x_j times every degree k−1 monomial whose features are all ≥ j). A sparse X
+        gives a sparse result in its format (CSC stays CSC, everything else becomes CSR, as
+        scikit-learn does), built from the same products with x_j as a diagonal matrix, so
+        that zeros are never stored.
         """
         self._check_fitted("powers_")
-        X = check_array(X, estimator=self, reset=False)
+        fmt = "csc" if sparse.issparse(X) and X.format == "csc" else "csr"
+        X = check_array(X, estimator=self, reset=False, accept_sparse=True)
         n, d = X.shape
         lo, hi = self._min_degree, self._max_degree
         interaction = check_bool(self.interaction_only, "interaction_only")
+        if sparse.issparse(X):
+            return self._sparse_transform(X, interaction, fmt)
         n_full = int(self.include_bias) + sum(_n_terms(d, k, interaction) for k in range(1, hi + 1))
         XP = np.empty((n, n_full), dtype=X.dtype)
         col = 0
@@ -146,6 +153,40 @@ class PolynomialFeatures(TransformerMixin, BaseEstimator):
             tail = XP[:, n_full - keep :]
             XP = np.hstack([XP[:, :1], tail]) if self.include_bias else tail.copy()
         return XP
+
+    def _sparse_transform(self, X: Any, interaction: bool, fmt: str) -> Any:
+        """The blocks of ``transform`` for scipy.sparse X, degree by degree, in ``fmt``."""
+        X = sparse.csc_matrix(X)
+        n, d = X.shape
+        lo, hi = self._min_degree, self._max_degree
+        # the columns x_j as diagonal matrices: D_j @ block multiplies rows, keeping sparsity
+        diags = [sparse.diags(X[:, [j]].toarray().ravel()) for j in range(d)]
+        blocks, previous = [], X
+        starts = list(range(d + 1))  # starts[j]: first column of `previous` with lowest feature j
+        if lo <= 1 <= hi:
+            blocks.append(X)
+        for degree in range(2, hi + 1):
+            parts, new_starts, end = [], [0], previous.shape[1]
+            for j in range(d):
+                start = starts[j + 1] if interaction else starts[j]
+                if start < end:
+                    parts.append(sparse.csc_matrix(diags[j] @ previous[:, start:end]))
+                new_starts.append(new_starts[-1] + max(end - start, 0))
+            if not parts:
+                break
+            previous, starts = sparse.hstack(parts, format="csc"), new_starts
+            if degree >= lo:
+                blocks.append(previous)
+        if self.include_bias:
+            blocks.insert(0, sparse.csc_matrix(np.ones((n, 1), dtype=X.dtype)))
+        if not blocks:  # no monomial at all (interaction_only with too few features)
+            return sparse.csr_matrix((n, 0), dtype=X.dtype).asformat(fmt)
+        return sparse.hstack(blocks, format=fmt, dtype=X.dtype)
+
+    def __sklearn_tags__(self):  # noqa: ANN204
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         """Names like "1", "x0", "x0^2", "x0 x1" (or with the input feature names)."""
