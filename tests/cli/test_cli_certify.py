@@ -203,9 +203,8 @@ def per_sample(model, n):
     return out
 
 
-def certify_against(out, files, data, *peer_set, finite=True):
-    """``--json --against sklearn``, parsed; the bounds present are finite floats (or, with
-    ``finite=False``, for models whose bounds are still being added, floats or "inf")."""
+def certify_against(out, files, data, *peer_set):
+    """``--json --against sklearn``, parsed; the bounds are there, each a finite float."""
     args = ["certify", out, files / data, "--json", "--against", "sklearn"]
     for s in peer_set:
         args += ["--peer-set", s]
@@ -214,10 +213,9 @@ def certify_against(out, files, data, *peer_set, finite=True):
     assert result.exit_code == (0 if got["qed"]["certificate"]["holds"] else 1), result.output
     assert got["peer"]["name"] == "sklearn" and got["peer"]["certificate"]["conditions"]
     for cert in (got["qed"]["certificate"], got["peer"]["certificate"]):
+        assert cert["bounds"] and cert["bounds_note"]  # every convex model carries bounds
         for value in cert["bounds"].values():
-            assert (isinstance(value, float) and np.isfinite(value)) or (
-                not finite and value == "inf"
-            ), cert["bounds"]
+            assert isinstance(value, float) and np.isfinite(value), cert["bounds"]
     return got
 
 
@@ -391,7 +389,7 @@ def test_svc_against_scikit_learn(files, tmp_path, data, target, settings, tight
     n_pairs = len(ours.classes_) * (len(ours.classes_) - 1) // 2
 
     for peer_set, tol in (([], 1e-3), (["tol=1e-9"], 1e-9)):
-        got = certify_against(out, files, data, *peer_set, finite=False)
+        got = certify_against(out, files, data, *peer_set)
         assert got["qed"]["certificate"]["holds"]
         peer = SVC(**params, tol=tol).fit(X, y)
         assert got["peer"]["params"]["tol"] == tol
@@ -402,6 +400,11 @@ def test_svc_against_scikit_learn(files, tmp_path, data, target, settings, tight
         assert got["peer"]["objective"] >= got["qed"]["objective"] - n_pairs * gap["value"] - 1e-9
         for c in got["peer"]["certificate"]["conditions"]:
             assert c["holds"] == (c["value"] <= c["tolerance"])
+        # the objective_gap bounds (of P summed over the pairs) contain the difference
+        q, p = got["qed"]["certificate"]["bounds"], got["peer"]["certificate"]["bounds"]
+        f_q, f_p = got["qed"]["objective"], got["peer"]["objective"]
+        assert f_p - f_q <= p["objective_gap"] + 1e-12 * abs(f_q)
+        assert f_q - f_p <= q["objective_gap"] + 1e-12 * abs(f_q)
         d = got["difference"]
         assert d["coef_max_abs"] == pytest.approx(
             np.max(np.abs(per_sample(ours, len(X)) - per_sample(peer, len(X)))), abs=1e-300
