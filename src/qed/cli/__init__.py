@@ -4,8 +4,18 @@
     qed fit MODEL DATA.csv --target COL [--set k=v] --out FILE.qed
     qed predict FILE.qed DATA.csv [--out PRED.csv]
     qed certify FILE.qed DATA.csv --target COL            exit 0 iff the certificate holds
+    qed certify FILE.qed DATA.csv --json                  the certificate as JSON
+    qed certify FILE.qed DATA.csv --against sklearn|torch qed beside its peer on this data
     qed bench [--quick]                                    qed vs its peers, ratio table
     qed chapters | qed --version
+
+``certify`` prints the optimality conditions and the error bounds; ``--json`` prints
+``Certificate.to_dict()`` with non-finite numbers as the strings "inf", "-inf", "nan" (valid
+JSON). ``--against sklearn`` (linear, ridge, kernel-ridge, logistic, svc; ``qed.cli.peer_sklearn``)
+fits scikit-learn's estimator on the same data with the model's hyperparameters and shows both
+objectives, qed's certificate of scikit-learn's solution and the differences; ``--against
+torch`` (mlp; ``qed.cli.peer_torch``) compares loss and gradient norm of the same network in
+PyTorch. The exit status is that of qed's own certificate.
 
 Every failure the user can cause (a missing file, an unknown column, model or parameter,
 non-numeric data) prints one line ``error: …`` naming the problem, and exits with status 1.

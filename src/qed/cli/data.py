@@ -146,12 +146,13 @@ def parse_value(text: str) -> Any:
         return text  # a bare word: a string option such as kernel=rbf
 
 
-def parse_settings(settings: list[str]) -> dict[str, Any]:
+def parse_settings(settings: list[str], option: str = "--set") -> dict[str, Any]:
     out = {}
     for item in settings:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
-            raise CLIError(f"--set {item!r} is not key=value (e.g. --set alpha=0.5)")
+            example = "tol=1e-12" if option == "--peer-set" else "alpha=0.5"
+            raise CLIError(f"{option} {item!r} is not key=value (e.g. {option} {example})")
         out[key.strip()] = parse_value(value.strip())
     return out
 
@@ -195,14 +196,21 @@ def certificate(model: Any, X: np.ndarray, y: np.ndarray) -> tuple[Any, bool]:
     return method(), False
 
 
-def print_certificate(cert: Any) -> None:
-    table = Table(title=f"certificate: {cert.model}", title_justify="left")
+def print_certificate(cert: Any, title: str | None = None) -> None:
+    """The conditions (✓/✗, measured, tolerance, meaning), the error bounds and their note."""
+    table = Table(title=title or f"certificate: {cert.model}", title_justify="left")
     for col in ("", "condition", "measured", "tolerance", "meaning"):
         table.add_column(col)
     for c in cert.conditions:
         mark = "[green]✓[/]" if c.holds else "[red]✗[/]"
         table.add_row(mark, c.name, f"{c.value:.3e}", f"{c.tolerance:.3e}", c.description)
+    if cert.bounds and table.rows:
+        table.rows[-1].end_section = True  # a rule between the conditions and the bounds
+    for key, bound in cert.bounds.items():
+        table.add_row("", key, f"≤ {bound:.3e}", "", "error bound (see below)")
     console.print(table)
+    if cert.bounds_note:
+        console.print(f"[dim]bounds: {cert.bounds_note}[/]")
     verdict = "[bold green]holds[/]" if cert.holds else "[bold red]FAILS[/]"
     console.print(f"certificate {verdict}")
 

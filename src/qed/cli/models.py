@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 import qed
 from qed.cli._app import CLIError, app, console, guard
+from qed.cli.against import check_peer, compare, model_name, print_comparison, to_json
 from qed.cli.data import (
     FILE_FORMAT,
     MODELS,
@@ -141,7 +142,29 @@ def predict(
         console.print(f"wrote {len(result)} predictions to {out}")
 
 
-@app.command()
+def _paragraphs(text: str) -> str:
+    """Help text with each paragraph on one line (typer keeps a docstring's line breaks)."""
+    return "\n\n".join(" ".join(p.split()) for p in text.strip().split("\n\n"))
+
+
+CERTIFY_HELP = _paragraphs(
+    """
+    Check a saved model's optimality conditions on DATA.csv (exit 0 iff they hold).
+
+    Nothing is refitted: the certificate (conditions and error bounds) is evaluated on the
+    given data; on failure the failing conditions are listed and the exit status is 1.
+
+    --against sklearn fits scikit-learn's estimator on the same data with the model's
+    hyperparameters (scikit-learn's defaults otherwise; change them with --peer-set) and
+    shows both objectives, qed's certificate applied to scikit-learn's solution, and the
+    differences of objective, coefficients and predictions. --against torch rebuilds an
+    MLP in PyTorch (float64) with the same weights and compares loss and gradient norm.
+    The exit status is that of qed's own certificate.
+    """
+)
+
+
+@app.command(help=CERTIFY_HELP)
 @guard
 def certify(
     model_file: Annotated[Path, typer.Argument(help="A model saved by `qed fit` (or qed.save).")],
@@ -150,29 +173,85 @@ def certify(
         str | None,
         typer.Option("--target", "-t", help="Target column (default: the one used by `qed fit`)."),
     ] = None,
+    json_: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help='Print JSON on stdout instead of tables (non-finite numbers as "inf", '
+            '"-inf", "nan").',
+        ),
+    ] = False,
+    against: Annotated[
+        str | None,
+        typer.Option(
+            "--against",
+            help="Compare with a peer: sklearn (linear, ridge, kernel-ridge, logistic, svc) or "
+            "torch (mlp).",
+        ),
+    ] = None,
+    peer_set: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--peer-set",
+            help="A parameter of scikit-learn's peer, key=value (repeatable), e.g. tol=1e-12.",
+        ),
+    ] = None,
 ) -> None:
-    """Check a saved model's optimality conditions on DATA.csv (exit 0 iff they hold).
-
-    Nothing is refitted: the certificate is evaluated on the given data; on failure the
-    failing conditions are listed and the exit status is 1.
-    """
+    """Check a saved model's optimality conditions on DATA.csv; see ``CERTIFY_HELP``."""
+    settings = parse_settings(peer_set or [], option="--peer-set")
+    if settings and against is None:
+        raise CLIError("--peer-set needs --against sklearn")
     bundle = load_bundle(model_file)
     model = bundle["model"]
+    name = model_name(model, bundle)
+    if against is not None:
+        check_peer(against, name, model)
     target = target or bundle.get("target")
     if target is None:
         raise CLIError("pass --target: the file does not record the target column")
     frame = read_csv(data)
-    features = bundle["features"] or [c for c in frame.columns if c != target]
     y = target_column(frame, target, data, bundle.get("task", "regression"))
-    X = feature_matrix(frame, list(features), data)
-    cert, on_data = certificate(model, X, y)
-    if not on_data:
-        console.print(
-            f"[yellow]note: {type(model).__name__}.certificate() takes no data; "
-            "showing the conditions measured at fit time[/]"
-        )
-    print_certificate(cert)
+    X = feature_matrix(frame, model_features(bundle, frame, target, data), data)
+    if against is not None:
+        result, cert, peer_cert = compare(against, name, model, X, y, settings)
+        if json_:
+            sys.stdout.write(to_json(result) + "\n")
+        else:
+            print_comparison(result, cert, peer_cert)
+    else:
+        cert, on_data = certificate(model, X, y)
+        if not on_data:
+            typer.echo(
+                f"note: {type(model).__name__}.certificate() takes no data; "
+                "showing the conditions measured at fit time",
+                err=json_,
+            )
+        if json_:
+            sys.stdout.write(to_json(cert.to_dict()) + "\n")
+        else:
+            print_certificate(cert)
     if not cert.holds:
         names = ", ".join(c.name for c in cert.failing())
         typer.echo(f"certificate fails on {data}: {names}", err=True)
         raise typer.Exit(1)
+
+
+def model_features(bundle: dict, frame: Any, target: str, data: Path) -> list[str]:
+    """The model's feature columns in ``frame``, or a clear error naming both counts."""
+    n_in = getattr(bundle["model"], "n_features_in_", None)
+    features = bundle["features"]
+    columns = [c for c in frame.columns if c != target]
+    if features is None:  # saved from Python on a plain array: all columns but the target
+        if n_in is not None and len(columns) != n_in:
+            raise CLIError(
+                f"{data} has {len(columns)} feature columns besides the target {target!r}, but "
+                f"the model was fitted on {n_in} features"
+            )
+        return columns
+    missing = [c for c in features if c not in frame.columns]
+    if missing:
+        raise CLIError(
+            f"{data} has {len(columns)} feature columns besides the target {target!r}, but the "
+            f"model was fitted on {len(features)}; missing: {', '.join(map(repr, missing))}"
+        )
+    return list(features)
