@@ -375,14 +375,19 @@ def check_X_y(
         accept_sparse=accept_sparse,
     )
     y = check_y(y, multi_output=multi_output, y_numeric=y_numeric, estimator=estimator)
-    if y.shape[0] != X.shape[0]:
-        raise ValueError(
-            f"Found input variables with inconsistent numbers of samples: X has {X.shape[0]} "
-            f"rows but y has {y.shape[0]}; X and y must describe the same samples."
-        )
+    check_same_rows(X.shape[0], y.shape[0])
     if y_numeric and y.dtype != X.dtype and y.dtype.kind == "f":
         y = y.astype(X.dtype, copy=False)
     return X, y
+
+
+def check_same_rows(n_x: int, n_y: int) -> None:
+    """Raise a ValueError naming both counts unless X and y have as many rows."""
+    if n_x != n_y:
+        raise ValueError(
+            f"Found input variables with inconsistent numbers of samples: X has {n_x} rows but "
+            f"y has {n_y}; X and y must describe the same samples."
+        )
 
 
 def check_sample_weight(

@@ -16,23 +16,15 @@ from typer.testing import CliRunner
 
 import qed
 from qed.cli import app
-from qed.datasets import load_breast_cancer, load_diabetes, load_iris
+from qed.datasets import load_iris
 
 runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
-def files(tmp_path_factory):
+def files(tmp_path_factory, write_standard_csvs):
     d = tmp_path_factory.mktemp("certify")
-    X, y = load_diabetes(return_X_y=True)
-    reg = pd.DataFrame(X, columns=[f"x{i}" for i in range(X.shape[1])])
-    reg["progression"] = y
-    reg.to_csv(d / "reg.csv", index=False)
-    Xb, yb = load_breast_cancer(return_X_y=True)
-    Xb = (Xb[:, :4] - Xb[:, :4].mean(0)) / Xb[:, :4].std(0)
-    clf = pd.DataFrame(Xb, columns=["radius", "texture", "perimeter", "area"])
-    clf["diagnosis"] = np.where(yb == 1, "benign", "malignant")
-    clf.to_csv(d / "clf.csv", index=False)
+    write_standard_csvs(d)
     Xi, yi = load_iris(return_X_y=True)
     Xi = (Xi - Xi.mean(0)) / Xi.std(0)  # scikit-learn's lbfgs converges within its 100 steps
     iris = pd.DataFrame(Xi, columns=["sl", "sw", "pl", "pw"])

@@ -21,6 +21,7 @@ import numpy as np
 from scipy.special import log_expit, log_softmax
 
 from qed._blockwise import is_dask_collection, map_reduce_rows, row_blocks_aligned
+from qed._validation import check_same_rows
 from qed.classify._logistic_solvers import LogisticProblem
 
 __all__ = ["DaskObjective", "fit_objective", "certificate_objective", "scores_dask"]
@@ -176,11 +177,7 @@ def _check_inputs(X, y, sample_weight):
         )
     if X.dtype.kind not in "biuf":
         raise ValueError(f"X must be numeric, got dtype {X.dtype}.")
-    if X.shape[0] != y.shape[0]:
-        raise ValueError(
-            f"Found input variables with inconsistent numbers of samples: X has {X.shape[0]} "
-            f"rows but y has {y.shape[0]}; X and y must describe the same samples."
-        )
+    check_same_rows(X.shape[0], y.shape[0])
     if sample_weight is not None and not is_dask_collection(sample_weight):
         sample_weight = np.broadcast_to(np.asarray(sample_weight, dtype=np.float64), (X.shape[0],))
     if sample_weight is not None and sample_weight.shape != (X.shape[0],):

@@ -19,7 +19,13 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 
-from qed._validation import check_array, check_random_state, check_sample_weight, check_y
+from qed._validation import (
+    check_array,
+    check_random_state,
+    check_same_rows,
+    check_sample_weight,
+    check_y,
+)
 from qed.classify._class_weight import class_weights
 from qed.classify._logistic_sgd import _make_optimizer, _Param
 from qed.classify._logistic_solvers import LogisticProblem
@@ -36,11 +42,7 @@ def _chunk(est: Any, X: Any, y: Any, classes: Any, sample_weight: Any, first: bo
         )
     X = check_array(X, estimator=est, reset=first, accept_sparse=True)
     y = check_y(y, y_numeric=False, estimator=est)
-    if y.shape[0] != X.shape[0]:
-        raise ValueError(
-            f"Found input variables with inconsistent numbers of samples: X has {X.shape[0]} "
-            f"rows but y has {y.shape[0]}."
-        )
+    check_same_rows(X.shape[0], y.shape[0])
     if classes is not None:
         classes = np.unique(np.asarray(classes))
         if first:

@@ -22,6 +22,7 @@ from qed._validation import (
     check_array,
     check_bool,
     check_random_state,
+    check_same_rows,
     check_sample_weight,
     check_scalar,
     check_X_y,
@@ -204,12 +205,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             # validated as CSR (COO/LIL/DOK/CSC converted), stored values finite; never densified
             X = check_array(X, accept_sparse=True, estimator=self)
             y = check_y(y, y_numeric=False, estimator=self)
-            if y.shape[0] != X.shape[0]:
-                raise ValueError(
-                    f"Found input variables with inconsistent numbers of samples: X has "
-                    f"{X.shape[0]} rows but y has {y.shape[0]}; X and y must describe the "
-                    "same samples."
-                )
+            check_same_rows(X.shape[0], y.shape[0])
         else:
             X, y = check_X_y(X, y, estimator=self, y_numeric=False)
         self.classes_, codes = encode_labels(y, self)

@@ -11,7 +11,7 @@ import numpy as np
 from scipy import sparse
 
 from qed._array_api import to_numpy
-from qed._validation import check_array, check_sample_weight, check_y
+from qed._validation import check_array, check_same_rows, check_sample_weight, check_y
 from qed.bounds import EIGEN_DENSE_MAX, rounding
 from qed.certificate import Certificate, scaled_tolerance
 from qed.linear._ls_bounds import least_squares_bounds
@@ -77,11 +77,7 @@ def least_squares_certificate(
     else:
         X = check_array(X, dtype=dtype, accept_sparse=True)  # sparse X is never densified
         y = check_y(y, multi_output=True)
-        if y.shape[0] != X.shape[0]:
-            raise ValueError(
-                f"Found input variables with inconsistent numbers of samples: X has "
-                f"{X.shape[0]} rows but y has {y.shape[0]}."
-            )
+        check_same_rows(X.shape[0], y.shape[0])
         Y = y.reshape(len(y), -1).astype(dtype, copy=False)
         if X.shape[1] != B.shape[0] or Y.shape[1] != B.shape[1]:
             raise ValueError(

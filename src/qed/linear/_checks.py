@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from qed._validation import check_array, check_sample_weight, check_y
+from qed._validation import check_array, check_same_rows, check_sample_weight, check_y
 
 __all__ = [
     "check_fit_data",
@@ -55,11 +55,7 @@ def check_fit_data(
         X, estimator=estimator, reset=True, ensure_finite=False, accept_sparse=accept_sparse
     )
     y = check_y(y, multi_output=True, estimator=estimator)
-    if y.shape[0] != X.shape[0]:
-        raise ValueError(
-            f"Found input variables with inconsistent numbers of samples: X has {X.shape[0]} "
-            f"rows but y has {y.shape[0]}; X and y must describe the same samples."
-        )
+    check_same_rows(X.shape[0], y.shape[0])
     y = y.astype(X.dtype, copy=False)
     sw = None
     if sample_weight is not None:
@@ -88,11 +84,7 @@ def check_lengths(X_shape: tuple, y_shape: tuple) -> None:
 
     Shared by the paths that cannot use ``check_array`` (dask and Array API inputs).
     """
-    if y_shape[0] != X_shape[0]:
-        raise ValueError(
-            f"Found input variables with inconsistent numbers of samples: X has {X_shape[0]} "
-            f"rows but y has {y_shape[0]}; X and y must describe the same samples."
-        )
+    check_same_rows(X_shape[0], y_shape[0])
     if X_shape[0] < 1 or X_shape[1] < 1:
         raise ValueError(
             f"Found array with shape {tuple(X_shape)}; at least 1 sample and 1 "

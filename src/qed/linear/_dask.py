@@ -28,7 +28,13 @@ import numpy as np
 from scipy import sparse
 
 from qed._blockwise import is_dask_collection, map_reduce_rows, row_blocks_aligned
-from qed._validation import check_array, check_sample_weight, check_y, record_features
+from qed._validation import (
+    check_array,
+    check_same_rows,
+    check_sample_weight,
+    check_y,
+    record_features,
+)
 from qed.linear._checks import check_lengths
 from qed.linear._least_squares import fit_from_stats
 from qed.linear._solvers import NormalStats
@@ -234,11 +240,7 @@ def partial_fit(est: Any, X: Any, y: Any, sample_weight: Any = None) -> Any:
             raise ValueError(f"{type(est).__name__}.partial_fit requires y.")
         X = check_array(X, estimator=est, reset=first, accept_sparse=True)
         y = check_y(y, multi_output=True, estimator=est)
-        if y.shape[0] != X.shape[0]:
-            raise ValueError(
-                f"Found input variables with inconsistent numbers of samples: X has "
-                f"{X.shape[0]} rows but y has {y.shape[0]}."
-            )
+        check_same_rows(X.shape[0], y.shape[0])
         sw = (
             None
             if sample_weight is None
