@@ -325,7 +325,9 @@ def _report(name, ratios):
 # prediction median 61, worst 1.7e3 (0.2% above 1000). LinearSVC objective median 1.24,
 # worst 23.9; distance median 20, worst 692; prediction median 27, worst 471. So the issue's
 # "bound ≤ 1000 × true error" is asserted for objective_gap and distance; for prediction
-# only in the median and for 95% of the fits.
+# only in the median and for 95% of the fits. Restricted to the range tol 1e-3 … 1e-6
+# (120 SVC problems, distance from the best intercept for w): SVC distance median 83, worst
+# 639; prediction median 163, worst 1.7e3 (1 fit of 188 above 1000).
 
 
 def _assert_tight(ratios):

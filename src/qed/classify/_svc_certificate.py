@@ -93,11 +93,12 @@ def _pair_values(yf, alpha, C, coef, ysv, fsv, b, tol, kdiag, hard):
     return v, t
 
 
-def _pair_bounds(yf, alpha, C, coef, fsv, b, k_max, k_err, hard) -> dict[str, float]:
+def _pair_bounds(yf, alpha, C, coef, fsv, b, k_max, k_err, hard, y_pair) -> dict[str, float]:
     """``objective_gap`` and ``distance`` of one pair from its measured duality gap.
 
     yf, alpha, C : (m,) over the pair's samples (yᵢf̂ᵢ computed, αᵢ, Cᵢ); coef, fsv : (n_SV,)
-    αᵢyᵢ and f̂ at the SVs; k_max ≥ K(xᵢ, xᵢ) on the pair; k_err ≥ |K̂ᵢⱼ − Kᵢⱼ| per entry.
+    αᵢyᵢ and f̂ at the SVs; k_max ≥ K(xᵢ, xᵢ) on the pair; k_err ≥ |K̂ᵢⱼ − Kᵢⱼ| per entry;
+    y_pair : (m,) the ±1 labels.
     Every computed sum is widened by its rounding, so p_hi ≥ P(w, b) and d_lo ≤ D(α′).
     """
     if (alpha > C).any():  # outside the box: not dual feasible, no weak duality
@@ -127,14 +128,45 @@ def _pair_bounds(yf, alpha, C, coef, fsv, b, k_max, k_err, hard) -> dict[str, fl
         return problem_bounds(
             half_hi, d_lo, hard=True, half_w2_lo=half_lo, w_norm_hi=w_norm, violation=violation
         )
-    xi = np.maximum(0.0, 1.0 - yf)
-    live = 1.0 - yf > -xi_err  # only here can ξᵢ or its computed value be positive
-    c_xi = float(C @ xi)
-    c_xi_hi = c_xi + float(C[live] @ xi_err[live]) + rounding(m + 2, c_xi)
-    p_hi = 0.5 * (w2 + w2_err) + c_xi_hi
-    p_hi += rounding(4, p_hi)
     d_lo -= rounding(4, abs(d_lo) + abs(w2))
-    return problem_bounds(p_hi, d_lo)
+
+    def p_upper(shift: float) -> float:
+        """An upper bound on P(w, b + shift): the margins move by yᵢ·shift."""
+        yf_s = yf + y_pair * shift
+        err = xi_err + rounding(2, abs(b) + abs(shift))
+        xi = np.maximum(0.0, 1.0 - yf_s)
+        live = 1.0 - yf_s > -err  # only here can ξᵢ or its computed value be positive
+        c_xi = float(C @ xi)
+        p = 0.5 * (w2 + w2_err) + c_xi + float(C[live] @ err[live]) + rounding(m + 2, c_xi)
+        return p + rounding(4, p)
+
+    out = problem_bounds(p_upper(0.0), d_lo)
+    # the distance bound is on w alone: P at the best intercept for this w is a smaller
+    # upper bound on min_b P(w, b) ≥ P* + ½‖w − w*‖², hence a tighter √(2·gap)
+    best = problem_bounds(p_upper(_best_shift(yf, y_pair, C)), d_lo)
+    out["distance"] = min(out["distance"], best["distance"])
+    return out
+
+
+def _best_shift(yf: np.ndarray, y: np.ndarray, C: np.ndarray) -> float:
+    """argmin over s of Σ Cᵢ·max(0, 1 − yfᵢ − yᵢs), a convex piecewise-linear function whose
+    minimum lies at a breakpoint sᵢ = yᵢ(1 − yfᵢ): every breakpoint evaluated by prefix sums."""
+    a = 1.0 - yf
+    t = y * a  # the breakpoints
+    pos, neg = y > 0, y < 0
+    # y = +1 rows contribute Cᵢ(aᵢ − s) for s < aᵢ; y = −1 rows Cᵢ(aᵢ + s) for s > −aᵢ
+    ap, cp = a[pos], C[pos]
+    an, cn = -a[neg], C[neg]  # their breakpoints −aᵢ
+    op, on = np.argsort(ap), np.argsort(an)
+    ap, cp, an, cn = ap[op], cp[op], an[on], cn[on]
+    cp_sum = np.append(np.cumsum(cp[::-1])[::-1], 0.0)  # Σ over rows k… of the y = +1 side
+    cpa_sum = np.append(np.cumsum((cp * ap)[::-1])[::-1], 0.0)
+    cn_sum = np.insert(np.cumsum(cn), 0, 0.0)  # Σ over the first k rows of the y = −1 side
+    cna_sum = np.insert(np.cumsum(cn * an), 0, 0.0)
+    kp = np.searchsorted(ap, t, side="right")  # y = +1 rows from kp on have aᵢ > s
+    kn = np.searchsorted(an, t, side="left")  # y = −1 rows before kn have −aᵢ < s
+    values = (cpa_sum[kp] - t * cp_sum[kp]) + (t * cn_sum[kn] - cna_sum[kn])
+    return float(t[int(np.argmin(values))]) if len(t) else 0.0
 
 
 def _bounds_note(model, k, hard, eps_balance) -> str:
@@ -242,6 +274,7 @@ def svc_certificate(
                             k_pair,
                             k_err,
                             hard,
+                            yp,
                         )  # fmt: skip
                     )
                 s_coef = float(np.abs(coef).sum())
