@@ -19,6 +19,7 @@ must lie inside it.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 from scipy.linalg import eigh
@@ -38,10 +39,12 @@ EIGEN_DENSE_MAX = 2048
 _EPS = float(np.finfo(np.float64).eps)
 
 
-def rounding(n_terms: int, size: float) -> float:
+def rounding(n_terms: int, size: float, dtype: Any = np.float64) -> float:
     """Higham's γₘ·size = m·eps/(1 − m·eps)·size: the rounding error of a sum (or dot
-    product) of m terms whose absolute values add up to at most ``size``."""
-    m = max(int(n_terms), 1) * _EPS
+    product) of m terms whose absolute values add up to at most ``size``, computed in
+    ``dtype`` (float32 statistics round 2²⁹ times coarser than float64 ones)."""
+    eps = float(np.finfo(dtype).eps) if np.dtype(dtype).kind == "f" else _EPS
+    m = max(int(n_terms), 1) * eps
     return float(m / (1.0 - m) * size) if m < 0.5 else np.inf
 
 

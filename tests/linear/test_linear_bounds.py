@@ -186,3 +186,25 @@ def test_rank_deficient_regression_says_no_bound():
     cert = model.certificate(X, y)
     assert cert.holds
     assert cert.bounds["distance"] == np.inf and "not unique" in cert.bounds_note
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_float32_models_are_certified_against_the_exact_problem(seed):
+    """float32 data and coefficients: the residuals are evaluated in float64 and the float32
+    statistics' rounding is added, so the bounds hold against the exact optimum of the float32
+    values (solved here in float64), from the data and from the statistics alike."""
+    rng = np.random.default_rng(seed)
+    X = (rng.normal(size=(200, 5)) * 3 + 1).astype(np.float32)
+    y = (X @ rng.normal(size=5) + rng.normal(size=200)).astype(np.float32)
+    for model in (Ridge(alpha=1.0), LinearRegression()):
+        model.fit(X, y)
+        ref = type(model)(**model.get_params()).fit(X.astype(np.float64), y.astype(np.float64))
+        true = np.hypot(np.linalg.norm(model.coef_ - ref.coef_), model.intercept_ - ref.intercept_)
+        for cert in (model.certificate(X, y), model.certificate()):
+            assert cert.holds and true <= cert.bounds["distance"]
+    kr = KernelRidge(alpha=0.3, kernel="rbf", gamma=0.5).fit(X[:80], y[:80])
+    K = rbf_kernel(X[:80].astype(np.float64), gamma=0.5)
+    star = np.linalg.solve(K + 0.3 * np.eye(80), y[:80].astype(np.float64))
+    delta = kr.dual_coef_.astype(np.float64) - star
+    cert = kr.certificate()
+    assert cert.holds and np.sqrt(delta @ K @ delta) <= cert.bounds["distance"]

@@ -47,8 +47,12 @@ def least_squares_certificate(
     name = type(estimator).__name__
     # to_numpy: a model fitted on GPU tensors is certified on host copies of its d × t arrays
     B, b = _as_2d(to_numpy(estimator.coef_), to_numpy(estimator.intercept_))
-    dtype = B.dtype
-    alpha_vec = np.broadcast_to(np.asarray(alpha, dtype=dtype), (B.shape[1],))
+    dtype = B.dtype  # the conditions' tolerances: the precision the coefficients are kept in
+    # every residual is evaluated in float64; what stays inexact is the data's statistics,
+    # formed at fit in ``stats_dtype`` (float32 for float32 data), which the bounds add
+    B, b = B.astype(np.float64), b.astype(np.float64)
+    stats_dtype = np.float64
+    alpha_vec = np.broadcast_to(np.asarray(alpha, dtype=np.float64), (B.shape[1],))
     cert = Certificate(name)
     if X is None and y is None:
         if "gram" not in stats and "xw" not in stats:
@@ -58,6 +62,10 @@ def least_squares_certificate(
                 "kept; pass the training data: certificate(X, y)."
             )
         n = int(stats["n_samples"])
+        stats_dtype = (stats["gram"] if "gram" in stats else stats["xw"]).dtype
+        stats = {
+            k: v.astype(np.float64) if isinstance(v, np.ndarray) else v for k, v in stats.items()
+        }
         grad, scale = normal_residual(stats, B, alpha_vec)
         value = float(np.linalg.norm(grad))
         sw_sum = float(stats["sw_sum"])
@@ -75,10 +83,12 @@ def least_squares_certificate(
             "pass certificate(X, y)."
         )
     else:
-        X = check_array(X, dtype=dtype, accept_sparse=True)  # sparse X is never densified
+        # measured in float64 whatever the model's dtype: float32 coefficients are certified
+        # against the exact optimum of the float32 data, not against float32 rounding noise
+        X = check_array(X, dtype=np.float64, accept_sparse=True)  # sparse: never densified
         y = check_y(y, multi_output=True)
         check_same_rows(X.shape[0], y.shape[0])
-        Y = y.reshape(len(y), -1).astype(dtype, copy=False)
+        Y = y.reshape(len(y), -1).astype(np.float64, copy=False)
         if X.shape[1] != B.shape[0] or Y.shape[1] != B.shape[1]:
             raise ValueError(
                 f"{name} was fitted on {B.shape[0]} features and {B.shape[1]} target(s), but "
@@ -136,8 +146,9 @@ def least_squares_certificate(
         x_mean=x_mean,
         sw_sum=sw_sum,
         n_samples=n,
-        grad_error=2 * rounding(n + B.shape[0] + 4, scale),
-        c_error=rounding(n + B.shape[0] + 4, intercept_scale) / max(sw_sum, 1e-300),
+        grad_error=2 * rounding(n + B.shape[0] + 4, scale, stats_dtype),
+        c_error=rounding(n + B.shape[0] + 4, intercept_scale, stats_dtype) / max(sw_sum, 1e-300),
+        dtype=stats_dtype,
         row_norm_max=row_norm_max,
     )
     cert.set_bounds(bounds, note)

@@ -20,6 +20,8 @@ because the Gram is positive semidefinite.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from qed.bounds import EIGEN_DENSE_MAX, rounding, safe_min_eigenvalue
@@ -39,6 +41,7 @@ def least_squares_bounds(
     grad_error: float,
     c_error: float,
     row_norm_max: float | None = None,
+    dtype: Any = np.float64,
 ) -> tuple[dict[str, float], str]:
     """The bounds above, summed over targets (``distance`` is the Euclidean norm over all
     coefficients and intercepts; ``prediction`` the largest over targets and rows).
@@ -46,13 +49,15 @@ def least_squares_bounds(
     gram : (d, d) centered X_cᵀWX_c or None; grad : (d, t) the residual g; c : (t,) the
     intercept offsets (zeros without an intercept); alpha : (t,); ``grad_error`` and
     ``c_error`` bound the rounding of ‖gₜ‖ and |cₜ|; ``row_norm_max`` = max‖x_cᵢ‖ over the
-    rows certified (None: no prediction bound, e.g. certified from statistics alone).
+    rows certified (None: no prediction bound, e.g. certified from statistics alone);
+    ``dtype`` the precision the Gram was formed in.
     """
     lam = 0.0
     note_mu = "μ = α (the Gram is too large or singular to decompose)"
     if gram is not None:
         trace = float(np.trace(gram)) + sw_sum * float(x_mean @ x_mean)
-        lam = max(safe_min_eigenvalue(gram, formation_error=rounding(n_samples + 2, trace)), 0.0)
+        formation = rounding(n_samples + 2, trace, dtype)
+        lam = max(safe_min_eigenvalue(gram, formation_error=formation), 0.0)
         note_mu = "μ = safe λ_min(X_cᵀWX_c) + α"
     mu = lam + np.asarray(alpha, dtype=np.float64)
     g = np.linalg.norm(grad, axis=0) + grad_error

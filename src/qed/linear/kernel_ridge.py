@@ -319,7 +319,11 @@ class KernelRidge(RegressorMixin, BaseEstimator):
                 f"The dual coefficients live on the {A.shape[0]} training samples; pass the "
                 f"training X and y to certificate (got {X.shape[0]} samples)."
             )
-        K = np.asarray(self._get_kernel(X), dtype=np.float64)
+        # the kernel of the data's values in float64: a float32 model is certified against
+        # the exact problem, not against its own float32 kernel's rounding
+        X64 = X if self.kernel == "precomputed" else X.astype(np.float64)
+        K = np.asarray(self._get_kernel(X64), dtype=np.float64)
+        coef_dtype, A = A.dtype, A.astype(np.float64)
         R = Y - K @ A
         w = np.ones(len(Y)) if w is None else w
         G = w[:, None] * R - self._alpha * A
@@ -333,7 +337,7 @@ class KernelRidge(RegressorMixin, BaseEstimator):
         cert.add(
             "dual_equations",
             float(np.linalg.norm(G)),
-            scaled_tolerance(scale, dtype=A.dtype, n=K.shape[0]),
+            scaled_tolerance(scale, dtype=coef_dtype, n=K.shape[0]),
             "‖W(y − Kα) − λα‖ = 0, i.e. (K + λI)α = y",
         )
         bounds, note = kernel_ridge_bounds(
