@@ -10,8 +10,10 @@ below ``tol``.
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 from scipy import sparse
@@ -22,7 +24,7 @@ from qed.classify import _logistic_kernels as K
 from qed.classify import _logistic_loss as L
 from qed.classify._newton import SolverResult, cholesky, factor_apply
 
-__all__ = ["LogisticProblem", "lbfgs"]
+__all__ = ["LogisticProblem", "lbfgs", "as_float64", "blas_single_thread"]
 
 # rows of the random subsample that the CG preconditioner's Hessian is estimated on
 SUBSAMPLE_ROWS = 4096
@@ -32,6 +34,38 @@ SPARSE_DENSE_PRECOND_MAX = 2048
 # Newton on more rows than this first solves on a 1/WARM_START_FRACTION random subsample
 WARM_START_MIN_ROWS = 8_000
 WARM_START_FRACTION = 8
+
+
+def as_float64(X: Any) -> Any:
+    """X in float64 for the solvers: C-contiguous, or a canonical CSR matrix (sorted indices)."""
+    if sparse.issparse(X):
+        X = X.astype(np.float64, copy=False)
+        X.sort_indices()
+        return X
+    return np.ascontiguousarray(X, dtype=np.float64)
+
+
+_CONTROLLER = None
+
+
+def blas_single_thread(work: float) -> AbstractContextManager:
+    """One BLAS thread while a large fit runs (when threadpoolctl is available).
+
+    The solvers' BLAS calls are short (matrix-vector sized products, Hessians of row
+    subsamples) and the heavy passes are serial numba loops, so BLAS threads gain little and,
+    on a small machine shared with other work, lose a lot: measured on 2 cores under load,
+    up to 10× slower fits with OpenBLAS's threads than with one. Small fits skip the switch.
+    """
+    global _CONTROLLER
+    if work < 1e6:
+        return nullcontext()
+    if _CONTROLLER is None:
+        try:  # one scan of the loaded libraries per process, not one per fit
+            from threadpoolctl import ThreadpoolController
+        except ImportError:  # pragma: no cover - threadpoolctl ships with scikit-learn
+            return nullcontext()
+        _CONTROLLER = ThreadpoolController()
+    return _CONTROLLER.limit(limits=1, user_api="blas")
 
 
 @dataclass

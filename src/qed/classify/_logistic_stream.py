@@ -17,7 +17,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy import sparse
 
 from qed._validation import (
     check_array,
@@ -28,7 +27,7 @@ from qed._validation import (
 )
 from qed.classify._class_weight import class_weights
 from qed.classify._logistic_sgd import _make_optimizer, _Param
-from qed.classify._logistic_solvers import LogisticProblem
+from qed.classify._logistic_solvers import LogisticProblem, as_float64
 
 __all__ = ["partial_fit"]
 
@@ -69,12 +68,7 @@ def _chunk(est: Any, X: Any, y: Any, classes: Any, sample_weight: Any, first: bo
         )
     if est.class_weight is not None:
         sw = sw * class_weights(est.class_weight, est.classes_, y, sw)[codes]
-    if sparse.issparse(X):
-        X = X.astype(np.float64, copy=False)
-        X.sort_indices()
-    else:
-        X = np.ascontiguousarray(X, dtype=np.float64)
-    return X, codes, sw
+    return as_float64(X), codes, sw
 
 
 def partial_fit(est: Any, X: Any, y: Any, classes: Any, sample_weight: Any) -> Any:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import numbers
 import warnings
-from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 import numpy as np
@@ -60,38 +59,6 @@ def logistic_objective(model: LogisticRegression, X: Any, y: Any, sample_weight:
         nll = -float(sw @ log_softmax(Z, axis=1)[np.arange(len(y)), codes])
     C = float(model.C)
     return nll if np.isinf(C) else C * nll + 0.5 * float(np.vdot(coef, coef))
-
-
-def _as_float64(X: Any) -> Any:
-    """X in float64 for the solvers: C-contiguous, or a canonical CSR matrix (sorted indices)."""
-    if sparse.issparse(X):
-        X = X.astype(np.float64, copy=False)
-        X.sort_indices()
-        return X
-    return np.ascontiguousarray(X, dtype=np.float64)
-
-
-_CONTROLLER = None
-
-
-def _blas_single_thread(work: float) -> AbstractContextManager:
-    """One BLAS thread while a large fit runs (when threadpoolctl is available).
-
-    The solvers' BLAS calls are short (matrix-vector sized products, Hessians of row
-    subsamples) and the heavy passes are serial numba loops, so BLAS threads gain little and,
-    on a small machine shared with other work, lose a lot: measured on 2 cores under load,
-    up to 10× slower fits with OpenBLAS's threads than with one. Small fits skip the switch.
-    """
-    global _CONTROLLER
-    if work < 1e6:
-        return nullcontext()
-    if _CONTROLLER is None:
-        try:  # one scan of the loaded libraries per process, not one per fit
-            from threadpoolctl import ThreadpoolController
-        except ImportError:  # pragma: no cover - threadpoolctl ships with scikit-learn
-            return nullcontext()
-        _CONTROLLER = ThreadpoolController()
-    return _CONTROLLER.limit(limits=1, user_api="blas")
 
 
 def _suspect_separation(problem: S.LogisticProblem, result: SolverResult) -> bool:
@@ -216,7 +183,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         alpha = 0.0 if np.isinf(C) else 1.0 / float(C)
         # solve in float64 whatever the input; coef_ is stored in the input's dtype
         problem = S.LogisticProblem(
-            _as_float64(X),
+            S.as_float64(X),
             codes,
             sw,
             alpha,
@@ -316,7 +283,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         work = problem.X.size * Theta0.shape[0]
         if self.solver in ("newton", "lbfgs"):
             solve = newton if self.solver == "newton" else S.lbfgs
-            with _blas_single_thread(work):
+            with S.blas_single_thread(work):
                 return solve(problem, Theta0, self.tol, self.max_iter)
         from qed.classify import _logistic_sgd
 
@@ -444,7 +411,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             sw = sw * class_weights(self.class_weight, self.classes_, y, sw)[codes]
         alpha = 0.0 if np.isinf(self.C) else 1.0 / float(self.C)
         return S.LogisticProblem(
-            _as_float64(X),
+            S.as_float64(X),
             codes,
             sw,
             alpha,

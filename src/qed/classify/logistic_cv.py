@@ -19,8 +19,9 @@ import numpy as np
 from qed._validation import check_random_state, check_sample_weight, check_scalar
 from qed.certificate import Certificate
 from qed.classify import _logistic_solvers as S
+from qed.classify._logistic_solvers import blas_single_thread
 from qed.classify._newton import newton
-from qed.classify.logistic import LogisticRegression, _blas_single_thread
+from qed.classify.logistic import LogisticRegression
 
 __all__ = ["LogisticRegressionCV", "logistic_path"]
 
@@ -140,7 +141,7 @@ class LogisticRegressionCV(LogisticRegression):
                     f"cv={self.cv} folds is more than the {n} samples; use cv ≤ n_samples."
                 )
         folds = list(check_cv(self.cv, labels, classifier=True).split(problem.X, labels))
-        with _blas_single_thread(float(problem.X.size * problem.shape[0])):
+        with blas_single_thread(float(problem.X.size * problem.shape[0])):
             self._cross_validate(problem, raw_sw, labels, folds, Cs, dtype)
         return self
 
