@@ -67,6 +67,17 @@ def test_streamed_weights_are_remembered():
         model.certificate(X, y)
 
 
+def test_ridge_cv_loo_check_needs_the_fit_weights():
+    from qed.linear import RidgeCV
+
+    X, y, w = _data(Ridge())
+    model = RidgeCV().fit(X, y, sample_weight=w)
+    with pytest.raises(ValueError, match="fitted with sample_weight"):
+        model.certificate(X, y)
+    assert model.certificate(X, y, sample_weight=w).holds
+    assert model.certificate().holds  # the statistics carry the weights themselves
+
+
 def test_beta_bernoulli_certificate_needs_a_fit():
     with pytest.raises(NotFittedError, match="not fitted yet"):
         BetaBernoulli().certificate()

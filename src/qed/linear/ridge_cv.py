@@ -243,6 +243,7 @@ class RidgeCV(RegressorMixin, BaseEstimator):
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> RidgeCV:
         """Choose α and fit. X (n_samples, n_features); y (n_samples[, n_targets])."""
+        self._record_sample_weight(sample_weight)
         if self.gcv_mode not in (None, "auto", "svd", "eigen"):
             raise ValueError(
                 f"gcv_mode={self.gcv_mode!r} is not supported; use None, 'auto', 'svd' or 'eigen'."
@@ -326,6 +327,7 @@ class RidgeCV(RegressorMixin, BaseEstimator):
         leave-one-out identity eᵢ^(−i) = (yᵢ − ŷᵢ)/(1 − hᵢᵢ) checked against real refits with
         row i left out, for the three rows of largest leave-one-out error."""
         self._check_fitted("coef_")
+        self._check_certificate_weights(X, sample_weight)
         cert = least_squares_certificate(self, self._stats, alpha=self._alpha)
         if X is None or self._loo is None:
             return cert
