@@ -158,6 +158,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         returns self."""
         self._validate_params()
         continuing = self.warm_start and hasattr(self, "module_")
+        self._note_weights(sample_weight, continuing)
         X, y = check_X_y(X, y, estimator=self, y_numeric=False, reset=not continuing)
         classes, codes = encode_labels(y, self)
         if continuing:
@@ -182,6 +183,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         ``classes`` (every label that will ever occur); later calls may repeat it, unchanged."""
         self._validate_params()
         first = not hasattr(self, "module_")
+        self._note_weights(sample_weight, not first)
         X, y = check_X_y(X, y, estimator=self, y_numeric=False, reset=first)
         if first:
             if classes is None:
@@ -284,6 +286,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
     def _fit_regressor(self, X: Any, y: Any, sample_weight: Any, incremental: bool) -> MLPRegressor:
         self._validate_params()
         continuing = hasattr(self, "module_") and (self.warm_start or incremental)
+        self._note_weights(sample_weight, continuing)
         X, y = check_X_y(X, y, estimator=self, multi_output=True, reset=not continuing)
         Y = y.reshape(len(y), -1).astype(X.dtype, copy=False)
         if continuing and Y.shape[1] != self.n_outputs_:

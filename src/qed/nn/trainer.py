@@ -170,7 +170,16 @@ class BaseMLP(BaseEstimator):
         return OPTIMIZERS[self.optimizer](params, lr=lr, weight_decay=float(self.alpha))
 
     # --- fitting ------------------------------------------------------------------------
-    def _initialize(self, X: np.ndarray, Y: np.ndarray, n_out: int) -> None:
+    def _note_weights(self, sample_weight: Any, continuing: bool) -> None:
+        """Remember whether any fit of this model was weighted (``certificate`` then needs the
+        weights); class weights are the model's own and need no remembering."""
+        before = continuing and getattr(self, "_fit_weighted", False)
+        self._record_sample_weight(sample_weight)
+        self._fit_weighted = self._fit_weighted or before
+
+    def _initialize(
+        self, X: np.ndarray, Y: np.ndarray, n_out: int, W: np.ndarray | None = None
+    ) -> None:
         rng = check_random_state(self.random_state)
         he = self.activation in HE_ACTIVATIONS
         init = self.init if self.init != "auto" else ("he" if he else "xavier")
@@ -214,7 +223,7 @@ class BaseMLP(BaseEstimator):
         self.validation_loss_curve_ = [] if self.early_stopping else None
         self._best_state = None
         self.module_.eval()
-        self.initial_loss_, self.initial_grad_norm_ = self._loss_and_grad_norm(X, Y)
+        self.initial_loss_, self.initial_grad_norm_ = self._loss_and_grad_norm(X, Y, W)
 
     def _fit(
         self,
@@ -232,7 +241,7 @@ class BaseMLP(BaseEstimator):
                 "across calls); set early_stopping=False or use fit."
             )
         if not (hasattr(self, "module_") and (self.warm_start or incremental)):
-            self._initialize(X, Y, n_out)
+            self._initialize(X, Y, n_out, W)
         else:
             X = X.astype(self._dtype(), copy=False)
             Y = Y.astype(self._dtype(), copy=False) if Y.dtype.kind == "f" else Y
@@ -340,8 +349,11 @@ class BaseMLP(BaseEstimator):
         with no_grad():
             return self.module_(Tensor(X.astype(self._dtype(), copy=False))).data
 
-    def _loss_and_grad_norm(self, X: np.ndarray, Y: np.ndarray) -> tuple[float, float]:
-        """Full-data loss and ‖∇θ L‖₂ of the network as it predicts (evaluation mode)."""
+    def _loss_and_grad_norm(
+        self, X: np.ndarray, Y: np.ndarray, W: np.ndarray | None = None
+    ) -> tuple[float, float]:
+        """Full-data loss (weighted by W) and ‖∇θ L‖₂ of the network as it predicts
+        (evaluation mode)."""
         net = self.module_
         training = net.training
         net.eval()
@@ -349,7 +361,9 @@ class BaseMLP(BaseEstimator):
         saved = [p.grad for p in params]
         for p in params:
             p.grad = None
-        loss = self._loss(net(Tensor(X.astype(self._dtype(), copy=False))), Y, None)
+        if W is not None:
+            W = W.astype(self._dtype(), copy=False)
+        loss = self._loss(net(Tensor(X.astype(self._dtype(), copy=False))), Y, W)
         loss.backward()
         norm = float(
             np.sqrt(
@@ -366,7 +380,7 @@ class BaseMLP(BaseEstimator):
         return float(loss.data), norm
 
     def _curvature(
-        self, X: np.ndarray, Y: np.ndarray, n_hvp: int, random_state: Any
+        self, X: np.ndarray, Y: np.ndarray, W: np.ndarray | None, n_hvp: int, random_state: Any
     ) -> tuple[Any, int]:
         """Lanczos estimate of the extreme eigenvalues of ∇²L(θ_T), the Hessian of the
         full-data loss over all trainable parameters (evaluation mode), from ``n_hvp``
@@ -381,7 +395,7 @@ class BaseMLP(BaseEstimator):
         saved = [p.grad for p in params]
         try:
             _, _, hvp = hessian_vector_product(
-                net, X.astype(self._dtype(), copy=False), Y, lambda z, t: self._loss(z, t, None)
+                net, X.astype(self._dtype(), copy=False), Y, lambda z, t: self._loss(z, t, W)
             )
             dim = sum(p.data.size for p in params)
             estimate = extreme_eigenvalues(hvp, dim, n_products=n_hvp, random_state=random_state)
@@ -395,6 +409,7 @@ class BaseMLP(BaseEstimator):
         self,
         X: Any,
         y: Any,
+        sample_weight: Any = None,
         *,
         gtol: float = 1e-2,
         htol: float = 1e-2,
@@ -407,8 +422,8 @@ class BaseMLP(BaseEstimator):
         so a stationary point need not be a minimum, and nothing bounds L(θ) − L* or the
         distance to a global minimiser (``bounds`` stays empty and ``bounds_note`` says so).
         This certificate checks three honest, local properties of the network as it
-        predicts (evaluation mode), L being the unweighted mean training loss (without the
-        ``alpha`` penalty):
+        predicts (evaluation mode), L being the mean training loss weighted as in ``fit``
+        (``sample_weight`` and ``class_weight``; without the ``alpha`` penalty):
 
         1. ``loss_decrease``: L(θ_T) − L(θ₀) ≤ rounding, θ₀ the initial weights;
         2. ``stationarity``: ‖∇L(θ_T)‖ / ‖∇L(θ₀)‖ ≤ ``gtol`` (the absolute ‖∇L(θ_T)‖₂ is
@@ -423,6 +438,8 @@ class BaseMLP(BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features); y : the targets, as in ``fit``.
+        sample_weight : array-like of shape (n_samples,), optional
+            The weights of the fit; required when the model was fitted with them.
         gtol : float, default 1e-2
             Tolerance of the relative gradient norm.
         htol : float, default 1e-2
@@ -438,10 +455,12 @@ class BaseMLP(BaseEstimator):
         check_scalar(htol, "htol", min_val=0.0)
         check_scalar(n_hvp, "n_hvp", target_type=numbers.Integral, min_val=1)
         self._check_fitted("module_")
+        self._check_certificate_weights(X, sample_weight)
         X = check_array(X, estimator=self, reset=False)
         Y = self._targets_for_certificate(y, len(X))
-        loss, norm = self._loss_and_grad_norm(X, Y)
-        curvature, dim = self._curvature(X, Y, int(n_hvp), random_state)
+        W = self._sample_weight(X, np.asarray(y), sample_weight)
+        loss, norm = self._loss_and_grad_norm(X, Y, W)
+        curvature, dim = self._curvature(X, Y, W, int(n_hvp), random_state)
         cert = Certificate(
             f"{type(self).__name__}(hidden_layer_sizes={self._hidden()}, epochs={self.n_iter_})"
         )
