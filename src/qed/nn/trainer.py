@@ -22,7 +22,7 @@ from qed._validation import (
 )
 from qed.autograd.tensor import Tensor, no_grad
 from qed.base import BaseEstimator
-from qed.certificate import Certificate, scaled_tolerance
+from qed.certificate import Certificate
 from qed.nn.layers import INITS
 from qed.nn.training import (
     ACTIVATIONS,
@@ -379,32 +379,6 @@ class BaseMLP(BaseEstimator):
         net.train(training)
         return float(loss.data), norm
 
-    def _curvature(
-        self, X: np.ndarray, Y: np.ndarray, W: np.ndarray | None, n_hvp: int, random_state: Any
-    ) -> tuple[Any, int]:
-        """Lanczos estimate of the extreme eigenvalues of ∇²L(θ_T), the Hessian of the
-        full-data loss over all trainable parameters (evaluation mode), from ``n_hvp``
-        Hessian-vector products ∇²L·v = ∇⟨∇L, v⟩ (a second reverse sweep)."""
-        from qed.theory.curvature import extreme_eigenvalues
-        from qed.theory.network import hessian_vector_product
-
-        net = self.module_
-        training = net.training
-        net.eval()
-        params = [p for p in net.parameters() if p.requires_grad]
-        saved = [p.grad for p in params]
-        try:
-            _, _, hvp = hessian_vector_product(
-                net, X.astype(self._dtype(), copy=False), Y, lambda z, t: self._loss(z, t, W)
-            )
-            dim = sum(p.data.size for p in params)
-            estimate = extreme_eigenvalues(hvp, dim, n_products=n_hvp, random_state=random_state)
-        finally:
-            for p, g in zip(params, saved, strict=True):
-                p.grad = g
-            net.train(training)
-        return estimate, dim
-
     def certificate(
         self,
         X: Any,
@@ -451,51 +425,8 @@ class BaseMLP(BaseEstimator):
         random_state : int, Generator or None, default 0
             The Lanczos start vector (fixed by default, so the certificate is reproducible).
         """
-        check_scalar(gtol, "gtol", min_val=0.0)
-        check_scalar(htol, "htol", min_val=0.0)
-        check_scalar(n_hvp, "n_hvp", target_type=numbers.Integral, min_val=1)
-        self._check_fitted("module_")
-        self._check_certificate_weights(X, sample_weight)
-        X = check_array(X, estimator=self, reset=False)
-        Y = self._targets_for_certificate(y, len(X))
-        W = self._sample_weight(X, np.asarray(y), sample_weight)
-        loss, norm = self._loss_and_grad_norm(X, Y, W)
-        curvature, dim = self._curvature(X, Y, W, int(n_hvp), random_state)
-        cert = Certificate(
-            f"{type(self).__name__}(hidden_layer_sizes={self._hidden()}, epochs={self.n_iter_})"
+        from qed.nn._certify import network_certificate
+
+        return network_certificate(
+            self, X, y, sample_weight, gtol=gtol, htol=htol, n_hvp=n_hvp, random_state=random_state
         )
-        cert.add(
-            "loss_decrease",
-            loss - self.initial_loss_,
-            scaled_tolerance(abs(self.initial_loss_), dtype=self._dtype(), n=len(X)),
-            "L(θ_T) − L(θ₀) ≤ 0: training lowered the loss (not convex: no global optimum claimed)",
-        )
-        cert.add(
-            "stationarity",
-            norm / max(self.initial_grad_norm_, 1e-300),
-            float(gtol),
-            "‖∇L(θ_T)‖ / ‖∇L(θ₀)‖ ≤ gtol: approximately stationary",
-        )
-        cert.add(
-            "hessian_min_eigenvalue",
-            -curvature.smallest,
-            float(htol) * abs(curvature.largest),
-            "−λ_min(∇²L) ≤ htol·|λ_max(∇²L)|: no direction of significant negative curvature "
-            f"(second-order stationarity; Lanczos, {curvature.n_products} Hessian-vector "
-            "products)",
-        )
-        exact = curvature.n_products >= dim
-        cert.set_bounds(
-            {},
-            "L is not convex: no bound on L(θ) − L* or on the distance to a global minimiser "
-            f"exists. Measured at θ_T: ‖∇L‖₂ = {norm:.3e}, λ_min(∇²L) ≈ "
-            f"{curvature.smallest:.3e}, λ_max(∇²L) ≈ {curvature.largest:.3e} "
-            + (
-                f"(all {dim} parameters: the exact spectrum up to rounding)"
-                if exact
-                else f"(Lanczos on {curvature.n_products} of {dim} dimensions: an estimate, "
-                "λ_min may be lower)"
-            )
-            + "; a local, second-order check only.",
-        )
-        return cert
