@@ -21,11 +21,9 @@ from qed._validation import (
     check_array,
     check_bool,
     check_random_state,
-    check_same_rows,
     check_sample_weight,
     check_scalar,
     check_X_y,
-    check_y,
     encode_labels,
 )
 from qed.base import BaseEstimator, ClassifierMixin
@@ -168,29 +166,26 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             )
 
     def _problem(self, X, y, sample_weight, C=None) -> tuple[S.LogisticProblem, np.dtype]:
-        if sparse.issparse(X):
-            # validated as CSR (COO/LIL/DOK/CSC converted), stored values finite; never densified
-            X = check_array(X, accept_sparse=True, estimator=self)
-            y = check_y(y, y_numeric=False, estimator=self)
-            check_same_rows(X.shape[0], y.shape[0])
-        else:
-            X, y = check_X_y(X, y, estimator=self, y_numeric=False)
+        # sparse X is validated as CSR (COO/LIL/DOK/CSC converted), stored values finite;
+        # never densified
+        X, y = check_X_y(X, y, estimator=self, y_numeric=False, accept_sparse=True)
         self.classes_, codes = encode_labels(y, self)
         sw = check_sample_weight(sample_weight, X, dtype=np.float64, only_positive=True)
+        return self._weighted_problem(X, y, codes, sw, self.C if C is None else C), X.dtype
+
+    def _weighted_problem(self, X, y, codes, sw, C) -> S.LogisticProblem:
+        """The objective of (X, y) with sample weights ``sw`` times the class weights, at C;
+        in float64 whatever the input (``coef_`` is stored in the input's dtype)."""
         if self.class_weight is not None:
             sw = sw * class_weights(self.class_weight, self.classes_, y, sw)[codes]
-        C = self.C if C is None else C
-        alpha = 0.0 if np.isinf(C) else 1.0 / float(C)
-        # solve in float64 whatever the input; coef_ is stored in the input's dtype
-        problem = S.LogisticProblem(
+        return S.LogisticProblem(
             S.as_float64(X),
             codes,
             sw,
-            alpha,
+            0.0 if np.isinf(C) else 1.0 / float(C),
             check_bool(self.fit_intercept, "fit_intercept"),
             len(self.classes_),
         )
-        return problem, X.dtype
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> LogisticRegression:
         """Fit by the chosen solver from Θ = 0. X (n, d); y (n,) of any label type.
@@ -407,17 +402,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             raise ValueError(f"y contains labels {unknown!r} not seen in fit ({self.classes_}).")
         codes = np.searchsorted(self.classes_, y)
         sw = check_sample_weight(sample_weight, X, dtype=np.float64)
-        if self.class_weight is not None:
-            sw = sw * class_weights(self.class_weight, self.classes_, y, sw)[codes]
-        alpha = 0.0 if np.isinf(self.C) else 1.0 / float(self.C)
-        return S.LogisticProblem(
-            S.as_float64(X),
-            codes,
-            sw,
-            alpha,
-            check_bool(self.fit_intercept, "fit_intercept"),
-            len(self.classes_),
-        )
+        return self._weighted_problem(X, y, codes, sw, self.C)
 
     def __sklearn_tags__(self):  # noqa: ANN204
         tags = super().__sklearn_tags__()
