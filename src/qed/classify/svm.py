@@ -39,7 +39,7 @@ from qed.classify._svm_kernels import (
     kernel_matrix,
 )
 
-__all__ = ["SVC"]
+__all__ = ["SVC", "pair_slices"]  # pair_slices: the one-vs-one layout of dual_coef_
 
 
 class SVC(ClassifierMixin, BaseEstimator):

@@ -24,6 +24,7 @@ __all__ = [
     "parse_settings",
     "make_model",
     "certificate",
+    "apply_settings",
     "print_certificate",
     "load_bundle",
     "print_metrics",
@@ -169,15 +170,20 @@ def make_model(name: str, task: str, settings: dict[str, Any]) -> Any:
         cls = getattr(importlib.import_module(module), cls_name)
     except (ImportError, AttributeError) as exc:
         raise CLIError(f"model {name!r} ({module}.{cls_name}) is not available: {exc}") from exc
-    model = cls()
-    valid = model.get_params(deep=False)
+    return apply_settings(cls(), settings, "parameter(s)")
+
+
+def apply_settings(estimator: Any, settings: dict[str, Any], what: str) -> Any:
+    """``estimator.set_params(**settings)``, refusing names it does not take by a CLIError
+    that lists the ones it does (``what`` names the option, e.g. "--peer-set parameter(s)")."""
+    valid = estimator.get_params(deep=False)
     unknown = [k for k in settings if k not in valid]
     if unknown:
         raise CLIError(
-            f"unknown parameter(s) {', '.join(map(repr, unknown))} for {cls_name}; "
+            f"unknown {what} {', '.join(map(repr, unknown))} for {type(estimator).__name__}; "
             f"it takes {', '.join(sorted(valid))}"
         )
-    return model.set_params(**settings)
+    return estimator.set_params(**settings)
 
 
 def certificate(model: Any, X: np.ndarray, y: np.ndarray) -> tuple[Any, bool]:

@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import copy
 import importlib
+from itertools import combinations
 from typing import Any
 
 import numpy as np
 from scipy.special import log_expit, log_softmax
 
 from qed.cli._app import CLIError
+from qed.cli.data import apply_settings
 
 __all__ = ["SKLEARN_PEERS", "OBJECTIVES", "fit_peer", "transplant", "objective", "differences"]
 
@@ -67,32 +69,7 @@ def fit_peer(name: str, model: Any, X: np.ndarray, y: np.ndarray, settings: dict
     if callable(getattr(model, "kernel", None)):
         raise CLIError("a callable kernel cannot be passed to scikit-learn from the command line")
     params = {k: getattr(model, k) for k in SKLEARN_PEERS[name][1]}
-    peer = cls(**params)
-    valid = peer.get_params(deep=False)
-    unknown = [k for k in settings if k not in valid]
-    if unknown:
-        raise CLIError(
-            f"unknown --peer-set parameter(s) {', '.join(map(repr, unknown))} for "
-            f"{cls.__name__}; it takes {', '.join(sorted(valid))}"
-        )
-    peer.set_params(**settings)
-    return peer.fit(X, y)
-
-
-def _pairs(dual_coef: np.ndarray, n_support: np.ndarray) -> list[tuple[int, int, np.ndarray]]:
-    """scikit-learn's one-vs-one layout of ``dual_coef_`` (k − 1, n_SV): for each pair (a, b)
-    its class indices, the positions of its SVs (those of a, then b) and their αᵢyᵢ."""
-    k = len(n_support)
-    edge = np.concatenate([[0], np.cumsum(n_support)])
-    out = []
-    for a in range(k):
-        for b in range(a + 1, k):
-            pos = np.r_[edge[a] : edge[a + 1], edge[b] : edge[b + 1]]
-            coef = np.r_[
-                dual_coef[b - 1, edge[a] : edge[a + 1]], dual_coef[a, edge[b] : edge[b + 1]]
-            ]
-            out.append((a, b, pos, coef))
-    return out
+    return apply_settings(cls(**params), settings, "--peer-set parameter(s)").fit(X, y)
 
 
 def _svc_terms(model: Any, X: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
@@ -110,7 +87,10 @@ def _svc_terms(model: Any, X: np.ndarray, y: np.ndarray) -> tuple[float, np.ndar
     ).reshape(len(X), -1)
     C = float(model.C) * np.asarray(model.class_weight_, dtype=np.float64)[codes]
     total, w2s = 0.0, []
-    for col, (a, b, pos, coef) in enumerate(_pairs(model.dual_coef_, model.n_support_)):
+    from qed.classify.svm import pair_slices
+
+    pairs = zip(combinations(range(k), 2), pair_slices(model.dual_coef_, model.n_support_))
+    for col, ((a, b), (pos, coef)) in enumerate(pairs):
         f = dec[:, col]
         plus = 1 if k == 2 else a  # the class with y = +1 in this sign convention
         rows = np.flatnonzero((codes == a) | (codes == b))
