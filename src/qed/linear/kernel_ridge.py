@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from scipy import linalg
+from scipy import linalg, sparse
 
 from qed._array_api import get_namespace
 from qed._blockwise import is_dask_collection
@@ -206,7 +206,17 @@ class KernelRidge(RegressorMixin, BaseEstimator):
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> KernelRidge:
         """Solve (K + λI)α = y. X (n_samples, n_features); y (n_samples[, n_targets])."""
         self._record_sample_weight(sample_weight)
+        if sparse.issparse(X) and self.kernel == "precomputed":
+            raise TypeError(
+                "kernel='precomputed' needs the kernel matrix K(X, X) dense (a kernel matrix is "
+                "dense by nature); pass K.toarray()."
+            )
         if self._use_falkon(X, y):
+            if sparse.issparse(X):
+                raise TypeError(
+                    "solver='falkon' (chosen by 'auto' beyond 10,000 samples) takes dense X "
+                    "only; pass X.toarray(), or solver='cholesky' for the exact fit on sparse X."
+                )
             from qed.linear._falkon_fit import fit_falkon
 
             return fit_falkon(self, X, y, sample_weight, lambda t: check_alpha(self.alpha, t))
