@@ -40,6 +40,7 @@ from qed.bounds import (
 )
 from qed.classify import _logistic_loss as L
 from qed.classify._logistic_solvers import LogisticProblem
+from qed.classify._newton import null_space
 
 __all__ = ["logistic_bounds"]
 
@@ -90,15 +91,12 @@ def _merge(a: dict, b: dict) -> dict:
 
 
 def _null_directions(shape: tuple[int, int], d: int, alpha: float, fit_intercept: bool):
-    """Columns spanning the shared shifts along which f is exactly flat, (k·p, m)."""
-    k, p = shape
-    if k == 1:
-        return np.zeros((p, 0))
-    cols = range(p) if alpha == 0 else ([d] if fit_intercept else [])
-    N = np.zeros((k, p, len(cols)))
-    for j, col in enumerate(cols):
-        N[:, col, j] = 1.0 / np.sqrt(k)
-    return N.reshape(k * p, len(cols))
+    """The shared shifts along which f is exactly flat, (k·p, m): of every parameter when
+    α = 0, of the intercepts only otherwise (``_newton.null_space`` holds all of them)."""
+    basis = null_space(shape)
+    if shape[0] == 1 or alpha == 0:
+        return basis
+    return basis[:, [d]] if fit_intercept else basis[:, :0]
 
 
 def logistic_bounds(obj: Any, Theta: np.ndarray) -> tuple[dict[str, float], str]:
