@@ -22,7 +22,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from scipy.linalg import eigh
+from scipy.linalg import cholesky, eigh, eigvalsh
 
 __all__ = [
     "EIGEN_DENSE_MAX",
@@ -52,10 +52,12 @@ def safe_min_eigenvalue(H: np.ndarray, *, formation_error: float = 0.0) -> float
     """A lower bound on λ_min of the exact symmetric matrix that H is a computed copy of.
 
     H : ndarray of shape (m, m); ``formation_error`` bounds ‖H − H_exact‖₂ (the rounding of
-    forming H from data). With H V̂ ≈ V̂Λ̂ computed, R = HV̂ − V̂Λ̂ and η = ‖V̂ᵀV̂ − I‖₂: V̂ is
-    η from an orthogonal Q, so QᵀHQ = Λ̂ + F with ‖F‖ ≤ ‖R‖ + (‖H‖ + ‖Λ̂‖)η, and Weyl's
-    inequality gives λ_min(H) ≥ λ̂_min − ‖F‖. Frobenius norms bound the spectral ones, and the
-    rounding of R's own computation is added. Returns −inf when V̂ is not nearly orthogonal.
+    forming H from data). The computed eigenvalues λ̂ (no vectors) suggest a shift τ just
+    below λ̂_min, and a Cholesky factorisation of A = H − τI proves it: if it completes in
+    floating point, RᵀR = A + E with |Eᵢⱼ| ≤ γₘ₊₁√(aᵢᵢaⱼⱼ) (Demmel), so ‖E‖₂ ≤ γ'·trace(A),
+    A + E ⪰ 0 and λ_min(H) ≥ τ − γ'·trace(A) − (the rounding of forming A). Should no shift
+    factor, the eigendecomposition itself is checked (``_weyl_lower_bound``). Returns −inf
+    for a matrix with non-finite entries.
     """
     H = np.asarray(H, dtype=np.float64)
     m = H.shape[0]
@@ -65,6 +67,32 @@ def safe_min_eigenvalue(H: np.ndarray, *, formation_error: float = 0.0) -> float
         return -np.inf
     Hs = 0.5 * (H + H.T)
     asymmetry = float(np.linalg.norm(H - Hs))  # the exact matrix is symmetric
+    lam_min = float(eigvalsh(Hs, subset_by_index=[0, 0], check_finite=False)[0])
+    diag = np.diag(Hs)
+    scale = float(np.abs(diag).sum()) + m * abs(lam_min) + float(np.abs(Hs).max()) * m
+    gamma = rounding(m + 1, 1.0) / (1.0 - rounding(m + 1, 1.0))
+    delta = 4.0 * gamma * scale
+    for _ in range(6):  # a shift too close to λ_min may not factor: step further down
+        tau = lam_min - delta
+        A = Hs - tau * np.eye(m)
+        try:
+            cholesky(A, lower=True, overwrite_a=True, check_finite=False)
+        except np.linalg.LinAlgError:
+            delta *= 8.0
+            continue
+        trace_a = float(np.sum(diag - tau))
+        shift_rounding = rounding(2, float(np.max(np.abs(diag - tau))))
+        lower = tau - gamma * trace_a - shift_rounding
+        return lower - asymmetry - float(formation_error)
+    return _weyl_lower_bound(Hs) - asymmetry - float(formation_error)
+
+
+def _weyl_lower_bound(Hs: np.ndarray) -> float:
+    """λ_min from the full eigendecomposition and its residual: with HV̂ ≈ V̂Λ̂, R = HV̂ − V̂Λ̂
+    and η = ‖V̂ᵀV̂ − I‖₂, V̂ is η from an orthogonal Q, so QᵀHQ = Λ̂ + F with ‖F‖ ≤ ‖R‖ +
+    (‖H‖ + ‖Λ̂‖)η, and Weyl's inequality gives λ_min ≥ λ̂_min − ‖F‖ (Frobenius norms bound
+    the spectral ones; R's own rounding is added). −inf when V̂ is not nearly orthogonal."""
+    m = Hs.shape[0]
     lam, V = eigh(Hs, check_finite=False)
     R = Hs @ V - V * lam
     eta = float(np.linalg.norm(V.T @ V - np.eye(m)))
@@ -77,7 +105,7 @@ def safe_min_eigenvalue(H: np.ndarray, *, formation_error: float = 0.0) -> float
         + (h_norm + lam_norm) * eta
         + rounding(m + 2, 2.0 * (h_norm + lam_norm) * np.sqrt(m))
     )
-    return float(lam[0]) - slack - asymmetry - float(formation_error)
+    return float(lam[0]) - slack
 
 
 def strongly_convex_bounds(

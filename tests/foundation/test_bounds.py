@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from qed.bounds import (
+    _weyl_lower_bound,
     ball_strong_convexity,
     rounding,
     safe_min_eigenvalue,
@@ -40,9 +41,10 @@ def test_safe_min_eigenvalue_never_above_the_true_one(seed, m, log_cond, shift):
     H = (Q * lam) @ Q.T
     H = 0.5 * (H + H.T)
     exact = _mp_min_eigenvalue(H)
-    safe = safe_min_eigenvalue(H)
-    assert mpmath.mpf(safe) <= exact
-    assert float(exact) - safe <= 1e3 * m * np.finfo(float).eps * np.linalg.norm(H) + 1e-300
+    # the shifted-Cholesky proof, and the eigendecomposition check it falls back on
+    for safe in (safe_min_eigenvalue(H), _weyl_lower_bound(H)):
+        assert mpmath.mpf(safe) <= exact
+        assert float(exact) - safe <= 1e3 * m * np.finfo(float).eps * np.linalg.norm(H) + 1e-300
 
 
 def test_safe_min_eigenvalue_counts_the_formation_error_and_bad_input():
