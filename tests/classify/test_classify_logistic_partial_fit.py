@@ -95,10 +95,14 @@ def test_many_passes_approach_the_fit_and_the_certificate_says_how_far():
         return -logp.sum() + 0.5 * np.sum(m.coef_**2) / m.C
 
     assert objective(ref) <= objective(model) <= 1.01 * objective(ref)
-    if np.isfinite(late.bounds["distance"]):  # honest whenever it claims a bound
+    # honest either way: a finite bound holds; an SGD iterate too far for one is reported as
+    # not stationary, with infinite bounds and the note saying why (the case with this lr)
+    if np.isfinite(late.bounds["distance"]):
         theta = np.r_[model.coef_.ravel(), model.intercept_]
         star = np.r_[ref.coef_.ravel(), ref.intercept_]
         assert np.linalg.norm(theta - star) <= late.bounds["distance"]
+    else:
+        assert not late.holds and "infinite" in late.bounds_note
 
 
 def test_stream_survives_saving_between_chunks(tmp_path):
