@@ -208,14 +208,15 @@ class KernelRidge(RegressorMixin, BaseEstimator):
         self._record_sample_weight(sample_weight)
         if sparse.issparse(X) and self.kernel == "precomputed":
             raise TypeError(
-                "kernel='precomputed' needs the kernel matrix K(X, X) dense (a kernel matrix is "
-                "dense by nature); pass K.toarray()."
+                "Sparse matrices are not supported for X with kernel='precomputed': the kernel "
+                "matrix K(X, X) is dense by nature; pass K.toarray()."
             )
         if self._use_falkon(X, y):
             if sparse.issparse(X):
                 raise TypeError(
-                    "solver='falkon' (chosen by 'auto' beyond 10,000 samples) takes dense X "
-                    "only; pass X.toarray(), or solver='cholesky' for the exact fit on sparse X."
+                    "Sparse matrices are not supported for X by solver='falkon' (chosen by "
+                    "'auto' beyond 10,000 samples); pass X.toarray(), or solver='cholesky' for "
+                    "the exact fit on sparse X."
                 )
             from qed.linear._falkon_fit import fit_falkon
 
