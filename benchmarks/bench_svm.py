@@ -134,9 +134,9 @@ def bench_linear_svc(kind, n, d, C, repeats) -> dict:
     }
 
 
-def profile_smo(n: int) -> None:
-    """Split one rbf SMO run into kernel rows, selection and update (estimated from counts)."""
-    from qed.classify._smo import _select, _step, smo
+def profile_smo(n: int, C: float = 1.0) -> None:
+    """Split one rbf SMO run into kernel rows, the O(n) loops and the rest (from counts)."""
+    from qed.classify._smo import _select_j, _update_select, smo
     from qed.classify._svm_kernels import _fill
 
     X, y = _svc_data(n)
@@ -144,47 +144,43 @@ def profile_smo(n: int) -> None:
     gamma = 1.0 / (D_SVC * X.var())
     rows = int(200 * 2**20 // (8 * n))
     counts = np.zeros(3, dtype=np.int64)
-    alpha, G = np.zeros(n), -np.ones(n)
-    args = (X, yp, np.ones(n), 2, gamma, 1.0, 3.0, 1e-3, 10**8, rows)
+    args = (X, yp, np.full(n, C), 2, gamma, 1.0, 3.0, 1e-3, 10**8, rows)
     smo(*args, np.zeros(n), -np.ones(n), True, np.zeros(3, dtype=np.int64))  # compile
     c0 = time.process_time()
-    it, _ = smo(*args, alpha, G, True, counts)
+    it, _ = smo(*args, np.zeros(n), -np.ones(n), True, counts)
     total = time.process_time() - c0
-    # the cost of one full kernel row, and of the selection / update loops per element
+    # the cost of one kernel entry, and of the two O(n) passes of a step per element
     XT = np.ascontiguousarray(X.T)
-    out, bits, active = np.empty(n), np.empty(n, dtype=np.int64), np.arange(n)
+    out, bits = np.empty(n), np.empty(n, dtype=np.int64)
     kern = (2, gamma, 1.0, 3.0)
     reps = 200
-    _fill(X, XT, 0, kern, out, active, n, True, bits)  # compile outside the timing
+    _fill(X[0], XT, 0, n, kern, out, bits)  # compile outside the timing
     c0 = time.process_time()
     for i in range(reps):
-        _fill(X, XT, i, kern, out, active, n, True, bits)
+        _fill(X[i], XT, 0, n, kern, out, bits)
     per_entry = (time.process_time() - c0) / (reps * n)
-    cache = np.empty((2, n))
-    store = (cache, -np.ones(n, dtype=np.int64), -np.ones(2, dtype=np.int64))
-    store += (np.zeros(2, dtype=np.int64), np.zeros(2, dtype=np.int64))
-    QD = np.ones(n)
-    work = (out, bits, np.zeros(3, dtype=np.int64))
-    _select(X, XT, yp, np.ones(n), alpha, G, QD, active, n, kern, store, 0, 0, work)
-    c0 = time.process_time()
-    for r in range(reps):
-        _select(X, XT, yp, np.ones(n), alpha, G, QD, active, n, kern, store, r + 1, 0, work)
-    per_select = (time.process_time() - c0) / (reps * n)
-    Gc, ac = G.copy(), alpha.copy()
-    i, j = int(np.argmax(ac)), int(np.argmin(ac))
-    _step(i, j, yp, np.ones(n), ac, Gc, QD, cache[0], cache[1], active, n)
+    rng = np.random.default_rng(0)
+    F, QD, Ki, Kj = rng.standard_normal(n), np.ones(n), rng.random(n), rng.random(n)
+    up, low = rng.random(n) < 0.5, rng.random(n) < 0.5
+    _select_j(0, 0.5, F, low, QD, Ki, n)
+    _update_select(F, up, Ki, Kj, 0.0, 0.0, n)
     c0 = time.process_time()
     for _ in range(reps):
-        _step(i, j, yp, np.ones(n), ac, Gc, QD, cache[0], cache[1], active, n)
+        _select_j(0, 0.5, F, low, QD, Ki, n)
+    per_select = (time.process_time() - c0) / (reps * n)
+    c0 = time.process_time()
+    for _ in range(reps):
+        _update_select(F, up, Ki, Kj, 0.0, 0.0, n)
     per_update = (time.process_time() - c0) / (reps * n)
     t_rows = counts[1] * per_entry
     t_sel = counts[2] * per_select
     t_upd = counts[2] * per_update
     print(
-        f"profile rbf n={n}: {it} steps, {counts[0]} kernel rows ({counts[1]:,} entries), "
-        f"mean active set {counts[2] / max(it, 1):.0f}; CPU {total:.3f} s ≈ kernel rows "
-        f"{t_rows:.3f} s + selection {t_sel:.3f} s + update {t_upd:.3f} s "
-        f"(+ {total - t_rows - t_sel - t_upd:.3f} s other: cache, shrinking, rebuilds)"
+        f"profile rbf n={n} C={C:g}: {it} steps, {counts[0]} kernel rows computed or extended "
+        f"({counts[1]:,} entries), mean active set {counts[2] / max(it, 1):.0f}; CPU "
+        f"{total:.3f} s ≈ kernel rows {t_rows:.3f} s + selection of j {t_sel:.3f} s + update "
+        f"and selection of i {t_upd:.3f} s (+ {total - t_rows - t_sel - t_upd:.3f} s other: "
+        "cache misses, shrinking, rebuilds)"
     )
 
 
@@ -249,7 +245,8 @@ def main() -> None:
 
     print(f"load average: {os.getloadavg()}")
     if args.profile:
-        profile_smo(5000 if args.quick else 10_000)
+        for C in (1.0, 10.0):
+            profile_smo(5000 if args.quick else 10_000, C)
         return
     run(quick=args.quick, only=args.only)
 

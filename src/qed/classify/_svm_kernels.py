@@ -1,8 +1,8 @@
 """The SVM's kernels for the compiled SMO: integer codes, single entries, whole rows.
 
 K(x, z) is xᵀz (linear), (γxᵀz + c₀)^degree (poly), exp(−γ‖x − z‖²) (rbf), tanh(γxᵀz + c₀)
-(sigmoid), or read from a precomputed Gram matrix. ``_fill`` computes a row the way the
-solver needs it (over all samples, or over the active set after shrinking), and
+(sigmoid), or read from a precomputed Gram matrix. ``_fill`` computes a stretch of a row the
+way the solver needs it (the samples in a range of its working order), and
 ``kernel_matrix`` a whole block with BLAS for prediction.
 """
 
@@ -50,15 +50,15 @@ _LN2_LO = 1.90821492927058770002e-10
 
 
 @njit(cache=True)
-def _vexp(z, m, bits):
-    """z[:m] ← exp(z[:m]) for z ≤ 0, within ~1 ulp of libm, in loops LLVM vectorises.
+def _vexp(z, bits):
+    """z ← exp(z) for z ≤ 0, within ~1 ulp of libm, in loops LLVM vectorises.
 
     numba's own exp is a scalar libm call, which made it most of the cost of an rbf row:
     exp(x) = 2ᵏ·exp(r) with k = round(x/ln 2), r = x − k·ln 2, 2ᵏ assembled in the exponent
     bits. Values below e⁻⁷⁰⁸ (< 1e-307) are returned as e⁻⁷⁰⁸ instead of denormals or 0.
     """
     c = _EXP_C
-    for t in range(m):
+    for t in range(len(z)):
         x = max(z[t], -708.0)
         k = np.floor(x * _LOG2E + 0.5)
         r = (x - k * _LN2_HI) - k * _LN2_LO
@@ -78,43 +78,37 @@ def _vexp(z, m, bits):
         z[t] = p * r + 1.0
         bits[t] = (np.int64(k) + 1023) << 52
     scale = bits.view(np.float64)
-    for t in range(m):
+    for t in range(len(z)):
         z[t] *= scale[t]
 
 
 @njit(cache=True)
-def _fill(X, XT, i, kern, out, active, m, full, bits):
-    """out[:m] = K(xᵢ, xₜ) for t = 0..m−1 (full) or t = active[0..m−1]; X (n, d), XT = Xᵀ.
+def _fill(x, XT, lo, hi, kern, row, bits):
+    """row[lo:hi] = K(x, XT[:, t]) for t in [lo, hi); x (d,) one sample, XT (d, n) samples.
 
     The sums run over the features in order, as ``_entry``'s, but column by column of Xᵀ so
-    that the loop over samples is contiguous (full rows) and vectorises.
+    that the loop over samples is contiguous and vectorises. (The loops run over slices from
+    0: a range(lo, hi) index makes numba guard against negative indices, which stops LLVM's
+    vectoriser and made a row four times slower.)
     """
     kind, gamma, coef0, degree = kern
-    d = XT.shape[0]
-    for a in range(m):
-        out[a] = 0.0
-    for f in range(d):
-        xf = X[i, f]
-        col = XT[f]
+    out = row[lo:hi]
+    m = hi - lo
+    out[:] = 0.0
+    for f in range(XT.shape[0]):
+        xf = x[f]
+        col = XT[f, lo:hi]
         if kind == 2:
-            if full:
-                for a in range(m):
-                    diff = col[a] - xf
-                    out[a] += diff * diff
-            else:
-                for a in range(m):
-                    diff = col[active[a]] - xf
-                    out[a] += diff * diff
-        elif full:
             for a in range(m):
-                out[a] += xf * col[a]
+                diff = col[a] - xf
+                out[a] += diff * diff
         else:
             for a in range(m):
-                out[a] += xf * col[active[a]]
+                out[a] += xf * col[a]
     if kind == 2:
         for a in range(m):
             out[a] *= -gamma
-        _vexp(out, m, bits)
+        _vexp(out, bits[:m])
     elif kind == 1:
         if degree == np.floor(degree) and 0 <= degree <= 64:
             # an integer power by products, the order of libsvm's powi, instead of numba's
