@@ -135,52 +135,60 @@ def bench_linear_svc(kind, n, d, C, repeats) -> dict:
 
 
 def profile_smo(n: int, C: float = 1.0) -> None:
-    """Split one rbf SMO run into kernel rows, the O(n) loops and the rest (from counts)."""
-    from qed.classify._smo import _select_j, _update_select, smo
+    """Split one rbf fit (float32 cache, then the exact gradient) into kernel rows, the O(n)
+    passes, the rest of the SMO, and the exact float64 gradient (from the solver's counts)."""
+    from qed.classify._smo import exact_gradient, smo
+    from qed.classify._smo_passes import select_j, update_select
     from qed.classify._svm_kernels import _fill
 
     X, y = _svc_data(n)
     yp = np.where(y == 0, 1.0, -1.0)
-    gamma = 1.0 / (D_SVC * X.var())
-    rows = int(200 * 2**20 // (8 * n))
+    kern = (2, 1.0 / (D_SVC * X.var()), 1.0, 3.0)
+    rows = int(200 * 2**20 // (4 * n))
     counts = np.zeros(3, dtype=np.int64)
-    args = (X, yp, np.full(n, C), 2, gamma, 1.0, 3.0, 1e-3, 10**8, rows)
-    smo(*args, np.zeros(n), -np.ones(n), True, np.zeros(3, dtype=np.int64))  # compile
-    c0 = time.process_time()
-    it, _ = smo(*args, np.zeros(n), -np.ones(n), True, counts)
-    total = time.process_time() - c0
+    args = (X, yp, np.full(n, C), *kern, 1e-3, 10**8)
+    small = np.empty((2, n), dtype=np.float32)
+    smo(*args, small, np.zeros(n), -np.ones(n), True, np.zeros(3, dtype=np.int64))  # compile
+    exact_gradient(X[:50], yp[:50], np.ones(50), kern)
+    alpha = np.zeros(n)
+    c0 = time.perf_counter()
+    it, _ = smo(*args, np.empty((rows, n), np.float32), alpha, -np.ones(n), True, counts)
+    total = time.perf_counter() - c0
+    c0 = time.perf_counter()
+    exact_gradient(X, yp, alpha, kern)
+    t_exact = time.perf_counter() - c0
     # the cost of one kernel entry, and of the two O(n) passes of a step per element
     XT = np.ascontiguousarray(X.T)
-    out, bits = np.empty(n), np.empty(n, dtype=np.int64)
-    kern = (2, gamma, 1.0, 3.0)
+    out, acc, bits = np.empty(n, np.float32), np.empty(n), np.empty(n, dtype=np.int64)
     reps = 200
-    _fill(X[0], XT, 0, n, kern, out, bits)  # compile outside the timing
-    c0 = time.process_time()
+    _fill(X[0], XT, 0, n, kern, out, acc, bits)  # compile outside the timing
+    c0 = time.perf_counter()
     for i in range(reps):
-        _fill(X[i], XT, 0, n, kern, out, bits)
-    per_entry = (time.process_time() - c0) / (reps * n)
+        _fill(X[i], XT, 0, n, kern, out, acc, bits)
+    per_entry = (time.perf_counter() - c0) / (reps * n)
     rng = np.random.default_rng(0)
-    F, QD, Ki, Kj = rng.standard_normal(n), np.ones(n), rng.random(n), rng.random(n)
+    F, QD, buf = rng.standard_normal(n), np.ones(n), np.empty((2, n))
+    Ki, Kj = rng.random(n).astype(np.float32), rng.random(n).astype(np.float32)
     up, low = rng.random(n) < 0.5, rng.random(n) < 0.5
-    _select_j(0, 0.5, F, low, QD, Ki, n)
-    _update_select(F, up, Ki, Kj, 0.0, 0.0, n)
-    c0 = time.process_time()
+    select_j(0, 0.5, F, low, QD, Ki, n, buf)
+    update_select(F, up, Ki, Kj, 0.0, 0.0, n, buf)
+    c0 = time.perf_counter()
     for _ in range(reps):
-        _select_j(0, 0.5, F, low, QD, Ki, n)
-    per_select = (time.process_time() - c0) / (reps * n)
-    c0 = time.process_time()
+        select_j(0, 0.5, F, low, QD, Ki, n, buf)
+    per_select = (time.perf_counter() - c0) / (reps * n)
+    c0 = time.perf_counter()
     for _ in range(reps):
-        _update_select(F, up, Ki, Kj, 0.0, 0.0, n)
-    per_update = (time.process_time() - c0) / (reps * n)
+        update_select(F, up, Ki, Kj, 0.0, 0.0, n, buf)
+    per_update = (time.perf_counter() - c0) / (reps * n)
     t_rows = counts[1] * per_entry
     t_sel = counts[2] * per_select
     t_upd = counts[2] * per_update
     print(
         f"profile rbf n={n} C={C:g}: {it} steps, {counts[0]} kernel rows computed or extended "
-        f"({counts[1]:,} entries), mean active set {counts[2] / max(it, 1):.0f}; CPU "
+        f"({counts[1]:,} entries), mean active set {counts[2] / max(it, 1):.0f}; SMO "
         f"{total:.3f} s ≈ kernel rows {t_rows:.3f} s + selection of j {t_sel:.3f} s + update "
         f"and selection of i {t_upd:.3f} s (+ {total - t_rows - t_sel - t_upd:.3f} s other: "
-        "cache misses, shrinking, rebuilds)"
+        f"cache misses, shrinking, rebuilds); then the exact gradient {t_exact:.3f} s"
     )
 
 

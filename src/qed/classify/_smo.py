@@ -14,14 +14,15 @@ falls below ``tol``. C = ∞ (hard margin) needs no special case: the bound test
 How the work is laid out (libsvm's design, Chang & Lin 2011, §5):
 - The solver keeps the samples in a working order in which the active (unshrunk) ones are a
   prefix. Shrinking — every min(n, 1000) steps, multipliers stuck at a bound whose gradient
-  says they will stay there are set aside — is a stable partition of that prefix, applied to
-  every per-sample array and to the columns of Xᵀ. Every O(n) loop is then a forward pass
-  over contiguous memory, without an index array.
+  says they will stay there are set aside — swaps each of them with the last sample kept, in
+  every per-sample array and in the columns of Xᵀ. Every O(n) loop (``_smo_passes``) is then
+  a forward pass over contiguous memory, without an index array.
 - It keeps F = −y ⊙ ∇ instead of ∇, so a step changes F by −(Kᵢdᵢ + Kⱼdⱼ) without the
   labels, and the gradient update and the choice of the next i share one pass.
-- Kernel rows live in an LRU cache, each valid on a prefix of the working order; a row is
-  extended, not recomputed, when the prefix it needs grows, and is carried through the last
-  ``RING`` shrinking permutations lazily, when it is next used.
+- Kernel rows live in an LRU cache (``_smo_cache``), in float32 as libsvm's (twice the rows
+  in the same memory). ``solve_dual`` then recomputes ∇ exactly in float64 and, should the
+  KKT gap measured on it exceed tol, finishes with a float64 cache: the answer meets tol on
+  the exact problem, not only on the rounded one.
 """
 
 from __future__ import annotations
@@ -29,74 +30,14 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from qed.classify._svm_kernels import _entry, _fill
+from qed.classify._smo_cache import RING, new_store, row
+from qed.classify._smo_passes import TAU, low_gap, select_i, select_j, update_select
+from qed.classify._svm_kernels import PRECOMPUTED, _entry, kernel_matrix
 
-__all__ = ["smo"]
+__all__ = ["exact_gradient", "kkt_gap", "smo", "solve_dual"]
 
-TAU = 1e-12  # libsvm's floor on the curvature a of a step, for a ≤ 0 (degenerate pairs)
-RING = 8  # shrinking permutations remembered; a cached row older than that is recomputed
-
-
-@njit(cache=True)
-def _carry(row, length, since, epoch, ring, ring_n):
-    """Move a cached row from the working order of epoch ``since`` to that of ``epoch``.
-
-    Each epoch's shrinking is a list of swaps (p, q), p < q, applied in turn; a swap that
-    would bring an entry the row does not have into its valid prefix cuts the prefix at p.
-    Returns the new valid length (0 when the row is too old to carry).
-    """
-    if epoch - since > RING:
-        return 0
-    for e in range(since + 1, epoch + 1):
-        swaps = ring[e % RING]
-        for r in range(ring_n[e % RING]):
-            p = swaps[r, 0]
-            q = swaps[r, 1]
-            if q < length:
-                v = row[p]
-                row[p] = row[q]
-                row[q] = v
-            elif p < length:
-                length = p
-    return length
-
-
-@njit(cache=True)
-def _row(i, need, X, XT, orig, kern, store, clock, epoch, ring, ring_n, work):
-    """K(x_orig[i], x_orig[p]) for the positions p < need, from the cache, completing it."""
-    cache, slot_of, owner, stamp, valid, since = store
-    bits, counts = work
-    o = orig[i]
-    s = slot_of[o]
-    if s < 0:
-        s = 0
-        for t in range(1, len(owner)):
-            if stamp[t] < stamp[s]:
-                s = t
-        if owner[s] >= 0:
-            slot_of[owner[s]] = -1
-        owner[s] = o
-        slot_of[o] = s
-        length = 0
-    else:
-        length = valid[s]
-        if since[s] != epoch:
-            length = _carry(cache[s], length, since[s], epoch, ring, ring_n)
-    row = cache[s]
-    if length < need:
-        counts[0] += 1
-        counts[1] += need - length
-        if kern[0] == 4:  # precomputed: read the row of the Gram matrix in working order
-            xo = X[o]
-            for p in range(length, need):
-                row[p] = xo[orig[p]]
-        else:
-            _fill(X[o], XT, length, need, kern, row, bits)
-        length = need
-    valid[s] = length
-    since[s] = epoch
-    stamp[s] = clock
-    return row
+SINGLE_TOL = 1e-8  # the float32 phase stops here at the tightest
+SINGLE_STEPS = 1_000_000  # ... or after max(this, 100n) steps
 
 
 @njit(cache=True)
@@ -108,63 +49,6 @@ def _flag(t, y, C, alpha, up, low):
     else:
         up[t] = alpha[t] > 0
         low[t] = alpha[t] < C[t]
-
-
-@njit(cache=True)
-def _select_i(F, up, n_active):
-    """(i, m(α)): the last position of the largest F over the active I_up; i = −1 if none."""
-    m = -np.inf
-    i = -1
-    for t in range(n_active):
-        v = F[t] if up[t] else -np.inf  # a select, not a branch: membership looks random
-        if v >= m:
-            m = v
-            i = t
-    if m == -np.inf:
-        i = -1
-    return i, m
-
-
-@njit(cache=True)
-def _select_j(i, m, F, low, QD, Ki, n_active):
-    """(j, −M(α)): j maximises b²/a over the violators t ∈ I_low (b = m − F_t > 0), with
-    a = K_ii + K_tt − 2K_it floored at TAU; −M(α) = max of −F over I_low. j = −1 if none.
-
-    b²/a ≥ best is tested as b² ≥ best·a, so the loop divides only when j changes.
-    """
-    best = 0.0
-    j = -1
-    low_min = np.inf
-    qi = QD[i]
-    for t in range(n_active):
-        f = F[t]
-        lt = low[t]
-        low_min = min(low_min, f if lt else np.inf)
-        b = m - f
-        q = qi + QD[t] - 2.0 * Ki[t]
-        q = q if q > 0 else TAU
-        bb = b * b if (lt and b > 0) else -1.0
-        if bb >= best * q:
-            best = bb / q
-            j = t
-    return j, -low_min
-
-
-@njit(cache=True)
-def _update_select(F, up, Ki, Kj, di, dj, n_active):
-    """F ← F − (Kᵢdᵢ + Kⱼdⱼ) on the active prefix, and the next (i, m(α)) in the same pass."""
-    m = -np.inf
-    i = -1
-    for t in range(n_active):
-        f = F[t] - (Ki[t] * di + Kj[t] * dj)
-        F[t] = f
-        v = f if up[t] else -np.inf
-        if v >= m:
-            m = v
-            i = t
-    if m == -np.inf:
-        i = -1
-    return i, m
 
 
 @njit(cache=True)
@@ -227,16 +111,6 @@ def _step(i, j, y, C, alpha, F, QD, Ki):
 
 
 @njit(cache=True)
-def _low_gap(F, low, n_active):
-    """−M(α) = max of −F over the active I_low."""
-    g = -np.inf
-    for t in range(n_active):
-        if low[t] and -F[t] > g:
-            g = -F[t]
-    return g
-
-
-@njit(cache=True)
 def _set_aside(t, y, C, alpha, F, gmax1, gmax2):
     """libsvm's ``be_shrunk``: αₜ is at a bound and its gradient says it will stay there."""
     g = -y[t] * F[t]
@@ -289,9 +163,7 @@ def _shrink(n_active, gmax1, gmax2, y, C, alpha, F, QD, up, low, orig, XT, swaps
 
 
 @njit(cache=True)
-def _reconstruct(
-    n_active, X, XT, orig, y, alpha, F, kern, store, clock, epoch, ring, ring_n, work, G
-):
+def _reconstruct(n_active, y, alpha, F, epoch, cx, G):
     """F = −y∇ on the set-aside positions, ∇ₜ = −1 + Σₛ yₜyₛαₛKₜₛ from the SVs' full rows."""
     n = len(y)
     g = G[n_active:]  # slices, not range(n_active, n): see _svm_kernels._fill
@@ -299,7 +171,7 @@ def _reconstruct(
     g[:] = -1.0
     for s in range(n):
         if alpha[s] > 0:
-            Ks = _row(s, n, X, XT, orig, kern, store, clock, epoch, ring, ring_n, work)
+            Ks = row(s, n, epoch, cx)
             ks = Ks[n_active:]
             ya = y[s] * alpha[s]
             for t in range(n - n_active):
@@ -308,9 +180,7 @@ def _reconstruct(
 
 
 @njit(cache=True)
-def smo(
-    X, y, C, kind, gamma, coef0, degree, tol, max_iter, n_cache_rows, alpha, G, shrinking, counts
-):
+def smo(X, y, C, kind, gamma, coef0, degree, tol, max_iter, cache, alpha, G, shrinking, counts):
     """Solve the dual from the feasible start (alpha, G = Qα − 1), updated in place.
 
     X (n, d), or the (n, n) Gram matrix when kind is precomputed; y (n,) of ±1.0; C (n,)
@@ -322,25 +192,23 @@ def smo(
     """
     n = X.shape[0]
     kern = (kind, gamma, coef0, degree)
-    QD = np.empty(n)
+    # the diagonal rounded as the cached rows are: one consistent (float32) Q for the steps
+    # and the gradient updates (a float64 diagonal beside float32 rows kept some tiny
+    # problems from ever reaching a tight tol)
+    QDc = np.empty(n, dtype=cache.dtype)
     for t in range(n):
-        QD[t] = _entry(X, t, t, kern)
-    m_rows = max(2, min(n, n_cache_rows))
-    store = (
-        np.empty((m_rows, n)),
-        -np.ones(n, dtype=np.int64),  # slot of each sample's row (by original index), or −1
-        -np.ones(m_rows, dtype=np.int64),  # sample whose row a slot holds
-        np.zeros(m_rows, dtype=np.int64),  # last use, for LRU
-        np.zeros(m_rows, dtype=np.int64),  # valid prefix of the row, in working order
-        np.zeros(m_rows, dtype=np.int64),  # epoch of the working order the row is in
-    )
+        QDc[t] = _entry(X, t, t, kern)
+    QD = QDc.astype(np.float64)
+    store = new_store(cache)
     ring = np.empty((RING, n // 2 + 1, 2), dtype=np.int64)  # each epoch's swaps
     ring_n = np.zeros(RING, dtype=np.int64)
     epoch = 0
     XT = np.ascontiguousarray(X.T) if kind != 4 else np.empty((0, 0))
-    work = (np.empty(n, dtype=np.int64), counts)
+    work = (np.empty(n), np.empty(n, dtype=np.int64), counts)
     Gbuf = np.empty(n)
+    buf = np.empty((2, n))  # the selection passes' scratch
     orig = np.arange(n)
+    cx = (X, XT, orig, kern, store, ring, ring_n, work)
     y = y.copy()
     C = C.copy()
     a = alpha.copy()
@@ -355,32 +223,15 @@ def smo(
     counter = period + 1
     it = 0
     status = 1
-    i, m = _select_i(F, up, n_active)
+    i, m = select_i(F, up, n_active, buf)
     while it < max_iter:
-        clock = it + 1
         counter -= 1
         if shrinking and counter == 0:
             counter = period
-            gmax2 = _low_gap(F, low, n_active)
+            gmax2 = low_gap(F, low, n_active)
             if not unshrunk and m + gmax2 <= 10 * tol:
                 unshrunk = True  # close to the end: let every variable back in once
-                _reconstruct(
-                    n_active,
-                    X,
-                    XT,
-                    orig,
-                    y,
-                    a,
-                    F,
-                    kern,
-                    store,
-                    clock,
-                    epoch,
-                    ring,
-                    ring_n,
-                    work,
-                    Gbuf,
-                )
+                _reconstruct(n_active, y, a, F, epoch, cx, Gbuf)
                 n_active = n
             swaps = ring[(epoch + 1) % RING]
             kept, k = _shrink(n_active, m, gmax2, y, C, a, F, QD, up, low, orig, XT, swaps)
@@ -388,54 +239,95 @@ def smo(
                 epoch += 1
                 ring_n[epoch % RING] = k
             n_active = kept
-            i, m = _select_i(F, up, n_active)
+            i, m = select_i(F, up, n_active, buf)
         j, gmax2 = -1, -np.inf
         if i >= 0:
-            Ki = _row(i, n_active, X, XT, orig, kern, store, clock, epoch, ring, ring_n, work)
-            j, gmax2 = _select_j(i, m, F, low, QD, Ki, n_active)
+            Ki = row(i, n_active, epoch, cx)
+            j, gmax2 = select_j(i, m, F, low, QD, Ki, n_active, buf)
         if m + gmax2 < tol or j < 0:
             if n_active < n:
                 # optimal on the active set: rebuild ∇, recheck on every variable
-                _reconstruct(
-                    n_active,
-                    X,
-                    XT,
-                    orig,
-                    y,
-                    a,
-                    F,
-                    kern,
-                    store,
-                    clock,
-                    epoch,
-                    ring,
-                    ring_n,
-                    work,
-                    Gbuf,
-                )
+                _reconstruct(n_active, y, a, F, epoch, cx, Gbuf)
                 n_active = n
-                i, m = _select_i(F, up, n_active)
+                i, m = select_i(F, up, n_active, buf)
                 j, gmax2 = -1, -np.inf
                 if i >= 0:
-                    Ki = _row(i, n, X, XT, orig, kern, store, clock, epoch, ring, ring_n, work)
-                    j, gmax2 = _select_j(i, m, F, low, QD, Ki, n_active)
+                    Ki = row(i, n, epoch, cx)
+                    j, gmax2 = select_j(i, m, F, low, QD, Ki, n_active, buf)
                 counter = 1  # shrink again at the next step
             if m + gmax2 < tol or j < 0:
                 status = 0
                 break
         it += 1
         counts[2] += n_active
-        Kj = _row(j, n_active, X, XT, orig, kern, store, clock, epoch, ring, ring_n, work)
-        Ki = _row(i, n_active, X, XT, orig, kern, store, clock, epoch, ring, ring_n, work)
+        Kj = row(j, n_active, epoch, cx)
+        Ki = row(i, n_active, epoch, cx)
         di, dj = _step(i, j, y, C, a, F, QD, Ki)
         _flag(i, y, C, a, up, low)
         _flag(j, y, C, a, up, low)
-        i, m = _update_select(F, up, Ki, Kj, di, dj, n_active)
+        i, m = update_select(F, up, Ki, Kj, di, dj, n_active, buf)
     if n_active < n:
-        _reconstruct(
-            n_active, X, XT, orig, y, a, F, kern, store, it + 1, epoch, ring, ring_n, work, Gbuf
-        )
+        _reconstruct(n_active, y, a, F, epoch, cx, Gbuf)
     for t in range(n):
         alpha[orig[t]] = a[t]
         G[orig[t]] = -y[t] * F[t]
+    return it, status
+
+
+def exact_gradient(X, y, alpha, kern, block_bytes: int = 2**25) -> np.ndarray:
+    """∇ = Qα − 1 in float64, Qₜₛ = yₜyₛK(xₜ, xₛ), over the support vectors only, in blocks of
+    rows with BLAS. X (n, d) or the (n, n) Gram matrix; returns shape (n,)."""
+    sv = np.flatnonzero(alpha > 0)
+    coef = y[sv] * alpha[sv]
+    n = len(y)
+    G = -np.ones(n)
+    step = max(1, block_bytes // (8 * max(1, len(sv))))
+    for lo in range(0, n, step):
+        hi = min(n, lo + step)
+        if kern[0] == PRECOMPUTED:
+            K = X[lo:hi][:, sv]
+        else:
+            K = kernel_matrix(X[lo:hi], X[sv], *kern)
+        G[lo:hi] += y[lo:hi] * (K @ coef)
+    return G
+
+
+def kkt_gap(y, C, alpha, G) -> float:
+    """m(α) − M(α) = max_{I_up}(−y∇) − min_{I_low}(−y∇) (−∞ when either set is empty)."""
+    F = -y * G
+    pos = y > 0
+    up = np.where(pos, alpha < C, alpha > 0)
+    low = np.where(pos, alpha > 0, alpha < C)
+    if not up.any() or not low.any():
+        return -np.inf
+    return float(F[up].max() - F[low].min())
+
+
+def solve_dual(X, y, C, kern, tol, max_iter, cache_mb, alpha, G, shrinking, counts):
+    """Run ``smo`` from (alpha, G) with a float32 row cache of ``cache_mb`` MB, then make ∇
+    exact and, if its KKT gap is ≥ tol, go on with a float64 cache (a precomputed kernel is
+    cached in float64 from the start: its rows cost nothing to make). Returns (steps, status).
+    """
+    n = len(y)
+    single = kern[0] != PRECOMPUTED
+    dtype = np.float32 if single else np.float64
+    # below 1e-8 the float32 model's own error dominates; a phase that cannot finish (Q
+    # rounded to float32 is slightly indefinite) hands over to float64 after a budget
+    tol32 = max(tol, SINGLE_TOL) if single else tol
+    budget = min(max_iter, max(SINGLE_STEPS, 100 * n)) if single else max_iter
+
+    def cache(dt):
+        rows = int(cache_mb * 2**20 // (np.dtype(dt).itemsize * n))
+        return np.empty((max(2, min(n, rows)), n), dtype=dt)
+
+    it, status = smo(X, y, C, *kern, tol32, budget, cache(dtype), alpha, G, shrinking, counts)
+    if single:
+        G[:] = exact_gradient(X, y, alpha, kern)
+        if kkt_gap(y, C, alpha, G) < tol:
+            status = 0
+        elif it < max_iter:
+            more, status = smo(
+                X, y, C, *kern, tol, max_iter - it, cache(np.float64), alpha, G, shrinking, counts
+            )
+            it += more
     return it, status

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 __all__ = ["KERNEL_CODES", "PRECOMPUTED", "kernel_matrix", "kernel_diag", "cross_kernel"]
 
@@ -83,8 +83,11 @@ def _vexp(z, bits):
 
 
 @njit(cache=True)
-def _fill(x, XT, lo, hi, kern, row, bits):
+def _fill(x, XT, lo, hi, kern, row, acc, bits):
     """row[lo:hi] = K(x, XT[:, t]) for t in [lo, hi); x (d,) one sample, XT (d, n) samples.
+
+    The entries are computed in float64 in the scratch ``acc`` (n,) and then stored, so that
+    a float32 ``row`` (the SMO's cache) holds the correctly rounded float64 value.
 
     The sums run over the features in order, as ``_entry``'s, but column by column of Xᵀ so
     that the loop over samples is contiguous and vectorises. (The loops run over slices from
@@ -92,8 +95,8 @@ def _fill(x, XT, lo, hi, kern, row, bits):
     vectoriser and made a row four times slower.)
     """
     kind, gamma, coef0, degree = kern
-    out = row[lo:hi]
     m = hi - lo
+    out = acc[:m]
     out[:] = 0.0
     for f in range(XT.shape[0]):
         xf = x[f]
@@ -130,6 +133,7 @@ def _fill(x, XT, lo, hi, kern, row, bits):
     elif kind == 3:
         for a in range(m):
             out[a] = np.tanh(gamma * out[a] + coef0)
+    row[lo:hi] = out
 
 
 def kernel_matrix(A, B, kind, gamma, coef0, degree):
@@ -142,9 +146,24 @@ def kernel_matrix(A, B, kind, gamma, coef0, degree):
         return (gamma * G + coef0) ** degree
     if kind == KERNEL_CODES["sigmoid"]:
         return np.tanh(gamma * G + coef0)
-    sq = np.einsum("ij,ij->i", A, A)[:, None] + np.einsum("ij,ij->i", B, B)[None, :] - 2 * G
-    np.maximum(sq, 0.0, out=sq)  # rounding can make a tiny distance negative
-    return np.exp(-gamma * sq)
+    _rbf_from_products(G, np.einsum("ij,ij->i", A, A), np.einsum("ij,ij->i", B, B), gamma)
+    return G
+
+
+@njit(cache=True, parallel=True)
+def _rbf_from_products(G, sqa, sqb, gamma):
+    """G ← exp(−γ(‖a‖² + ‖b‖² − 2G)) in place (the distance floored at 0, which rounding can
+    cross), blocks of rows on all cores; G = ABᵀ (m, k), sqa (m,), sqb (k,)."""
+    m, k = G.shape
+    rows = 32
+    for blk in prange((m + rows - 1) // rows):
+        bits = np.empty(k, dtype=np.int64)
+        for r in range(blk * rows, min(m, blk * rows + rows)):
+            g = G[r]
+            s = sqa[r]
+            for c in range(k):
+                g[c] = -gamma * max(s + sqb[c] - 2.0 * g[c], 0.0)
+            _vexp(g, bits)
 
 
 def kernel_diag(X, kind, gamma, coef0, degree):

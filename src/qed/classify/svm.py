@@ -29,7 +29,7 @@ from qed.base import BaseEstimator, ClassifierMixin
 from qed.certificate import Certificate
 from qed.classify._platt import cv_decision_values, pairwise_coupling, platt_sigmoid, sigmoid_proba
 from qed.classify._separable import separable
-from qed.classify._smo import smo
+from qed.classify._smo import solve_dual
 from qed.classify._svc_certificate import kernel_scale, svc_certificate
 from qed.classify._svc_layout import intercept, ovr_from_ovo, pair_slices, store_pairs, votes
 from qed.classify._svm_kernels import (
@@ -220,10 +220,9 @@ class SVC(ClassifierMixin, BaseEstimator):
     def _solve_pair(self, G, idx, yp, Cv, kind, gamma, labels):
         """One binary dual on the samples idx: returns (α, ∇ = Qα − 1, steps, status)."""
         Xp = np.ascontiguousarray(G[np.ix_(idx, idx)] if kind == PRECOMPUTED else G[idx])
-        rows = int(self.cache_size * 2**20 // (8 * len(idx)))
         alpha, grad = np.zeros(len(idx)), -np.ones(len(idx))
         kern = (kind, gamma, float(self.coef0), float(self.degree))
-        args = (Xp, yp, Cv, *kern, float(self.tol))
+        args = (Xp, yp, Cv, kern, float(self.tol))
         max_iter = self._max_iter(len(G))
         hard = np.isinf(self.C)
         # hard margin: on non-separable data the dual is unbounded and SMO cannot converge,
@@ -231,11 +230,13 @@ class SVC(ClassifierMixin, BaseEstimator):
         budget = min(max_iter, 20 * len(idx) + 10_000) if hard else max_iter
         shrink = bool(self.shrinking)
         counts = np.zeros(3, dtype=np.int64)
-        it, st = smo(*args, budget, rows, alpha, grad, shrink, counts)
+        it, st = solve_dual(*args, budget, self.cache_size, alpha, grad, shrink, counts)
         if hard and st:
             linear = kind in (KERNEL_CODES["linear"], PRECOMPUTED)
             self._check_separable(Xp if linear else kernel_matrix(Xp, Xp, *kern), yp, *labels)
-            more, st = smo(*args, max_iter - it, rows, alpha, grad, shrink, counts)
+            more, st = solve_dual(
+                *args, max_iter - it, self.cache_size, alpha, grad, shrink, counts
+            )
             it += more
         return alpha, grad, it, st
 
