@@ -28,11 +28,11 @@ How the work is laid out (libsvm's design, Chang & Lin 2011, §5):
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from qed.classify._smo_cache import RING, new_store, row
 from qed.classify._smo_passes import TAU, low_gap, select_i, select_j, update_select
-from qed.classify._svm_kernels import PRECOMPUTED, _entry, kernel_matrix
+from qed.classify._svm_kernels import PRECOMPUTED, _entry, _fill
 
 __all__ = ["exact_gradient", "kkt_gap", "smo", "solve_dual"]
 
@@ -274,22 +274,32 @@ def smo(X, y, C, kind, gamma, coef0, degree, tol, max_iter, cache, alpha, G, shr
     return it, status
 
 
-def exact_gradient(X, y, alpha, kern, block_bytes: int = 2**25) -> np.ndarray:
-    """∇ = Qα − 1 in float64, Qₜₛ = yₜyₛK(xₜ, xₛ), over the support vectors only, in blocks of
-    rows with BLAS. X (n, d) or the (n, n) Gram matrix; returns shape (n,)."""
+def exact_gradient(X, y, alpha, kern) -> np.ndarray:
+    """∇ = Qα − 1 in float64, Qₜₛ = yₜyₛK(xₜ, xₛ), from the support vectors only; X (n, d) or
+    the (n, n) Gram matrix; returns shape (n,). Kernel entries are made as the solver's
+    (``_fill``), row by row on all cores, and never stored."""
     sv = np.flatnonzero(alpha > 0)
     coef = y[sv] * alpha[sv]
-    n = len(y)
-    G = -np.ones(n)
-    step = max(1, block_bytes // (8 * max(1, len(sv))))
-    for lo in range(0, n, step):
-        hi = min(n, lo + step)
-        if kern[0] == PRECOMPUTED:
-            K = X[lo:hi][:, sv]
-        else:
-            K = kernel_matrix(X[lo:hi], X[sv], *kern)
-        G[lo:hi] += y[lo:hi] * (K @ coef)
+    if kern[0] == PRECOMPUTED:
+        return y * (X[:, sv] @ coef) - 1.0
+    G = np.empty(len(y))
+    _gradient_rows(X, np.ascontiguousarray(X[sv].T), coef, y, kern, G)
     return G
+
+
+@njit(cache=True, parallel=True)
+def _gradient_rows(X, XT_sv, coef, y, kern, G):
+    """G[t] = yₜ Σₛ K(xₜ, x_s) coefₛ − 1 for every row t of X; XT_sv (d, n_SV)."""
+    n = X.shape[0]
+    k = XT_sv.shape[1]
+    rows = 64
+    for blk in prange((n + rows - 1) // rows):
+        out = np.empty(k)
+        acc = np.empty(k)
+        bits = np.empty(k, dtype=np.int64)
+        for t in range(blk * rows, min(n, blk * rows + rows)):
+            _fill(X[t], XT_sv, 0, k, kern, out, acc, bits)
+            G[t] = y[t] * np.dot(out, coef) - 1.0
 
 
 def kkt_gap(y, C, alpha, G) -> float:
