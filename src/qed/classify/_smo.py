@@ -19,10 +19,11 @@ How the work is laid out (libsvm's design, Chang & Lin 2011, §5):
   a forward pass over contiguous memory, without an index array.
 - It keeps F = −y ⊙ ∇ instead of ∇, so a step changes F by −(Kᵢdᵢ + Kⱼdⱼ) without the
   labels, and the gradient update and the choice of the next i share one pass.
-- Kernel rows live in an LRU cache (``_smo_cache``), in float32 as libsvm's (twice the rows
-  in the same memory). ``solve_dual`` then recomputes ∇ exactly in float64 and, should the
-  KKT gap measured on it exceed tol, finishes with a float64 cache: the answer meets tol on
-  the exact problem, not only on the rounded one.
+- Kernel rows live in an LRU cache (``_smo_cache``); for an rbf kernel whose rows would not
+  all fit, in float32 as libsvm's (twice the rows in the same memory). ``solve_dual`` then
+  recomputes ∇ exactly in float64 and, should the KKT gap measured on it exceed tol,
+  finishes with a float64 cache: the answer meets tol on the exact problem, not only on the
+  rounded one.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from numba import njit, prange
 
 from qed.classify._smo_cache import RING, new_store, row
 from qed.classify._smo_passes import TAU, low_gap, select_i, select_j, update_select
-from qed.classify._svm_kernels import PRECOMPUTED, _entry, _fill
+from qed.classify._svm_kernels import KERNEL_CODES, PRECOMPUTED, _entry, _fill
 
 __all__ = ["exact_gradient", "kkt_gap", "smo", "solve_dual"]
 
@@ -314,21 +315,24 @@ def kkt_gap(y, C, alpha, G) -> float:
 
 
 def solve_dual(X, y, C, kern, tol, max_iter, cache_mb, alpha, G, shrinking, counts):
-    """Run ``smo`` from (alpha, G) with a float32 row cache of ``cache_mb`` MB, then make ∇
-    exact and, if its KKT gap is ≥ tol, go on with a float64 cache (a precomputed kernel is
-    cached in float64 from the start: its rows cost nothing to make). Returns (steps, status).
-    """
+    """Run ``smo`` from (alpha, G) with a row cache of ``cache_mb`` MB. With float32 rows,
+    then make ∇ exact and, if its KKT gap is ≥ tol, go on with a float64 cache. Returns
+    (steps, status)."""
     n = len(y)
-    single = kern[0] != PRECOMPUTED
-    dtype = np.float32 if single else np.float64
-    # below 1e-8 the float32 model's own error dominates; a phase that cannot finish (Q
-    # rounded to float32 is slightly indefinite) hands over to float64 after a budget
-    tol32 = max(tol, SINGLE_TOL) if single else tol
-    budget = min(max_iter, max(SINGLE_STEPS, 100 * n)) if single else max_iter
 
     def cache(dt):
         rows = int(cache_mb * 2**20 // (np.dtype(dt).itemsize * n))
         return np.empty((max(2, min(n, rows)), n), dtype=dt)
+
+    # float32 rows where they pay: an rbf kernel (full rank, so rounding Q to float32 keeps
+    # it positive definite) whose float64 rows would not all fit. Low-rank kernels (linear,
+    # poly) turn slightly indefinite in float32 and then need up to 4× the steps.
+    single = kern[0] == KERNEL_CODES["rbf"] and cache_mb * 2**20 < 8.0 * n * n
+    dtype = np.float32 if single else np.float64
+    # below 1e-8 the float32 model's own error dominates; a phase that cannot finish hands
+    # over to float64 after a budget
+    tol32 = max(tol, SINGLE_TOL) if single else tol
+    budget = min(max_iter, max(SINGLE_STEPS, 100 * n)) if single else max_iter
 
     it, status = smo(X, y, C, *kern, tol32, budget, cache(dtype), alpha, G, shrinking, counts)
     if single:
