@@ -39,6 +39,7 @@ __all__ = ["exact_gradient", "kkt_gap", "smo", "solve_dual"]
 
 SINGLE_TOL = 1e-8  # the float32 phase stops here at the tightest
 SINGLE_STEPS = 1_000_000  # ... or after max(this, 100n) steps
+RECHECKS = 3  # exact-gradient restarts of a float32 phase before float64 takes over
 
 
 @njit(cache=True)
@@ -172,7 +173,7 @@ def _reconstruct(n_active, y, alpha, F, epoch, cx, G):
     g[:] = -1.0
     for s in range(n):
         if alpha[s] > 0:
-            Ks = row(s, n, epoch, cx)
+            Ks = row(s, n, epoch, *cx)
             ks = Ks[n_active:]
             ya = y[s] * alpha[s]
             for t in range(n - n_active):
@@ -200,16 +201,16 @@ def smo(X, y, C, kind, gamma, coef0, degree, tol, max_iter, cache, alpha, G, shr
     for t in range(n):
         QDc[t] = _entry(X, t, t, kern)
     QD = QDc.astype(np.float64)
-    store = new_store(cache)
+    slot_of, meta = new_store(cache.shape[0], n)
     ring = np.empty((RING, n // 2 + 1, 2), dtype=np.int64)  # each epoch's swaps
     ring_n = np.zeros(RING, dtype=np.int64)
     epoch = 0
     XT = np.ascontiguousarray(X.T) if kind != 4 else np.empty((0, 0))
-    work = (np.empty(n), np.empty(n, dtype=np.int64), counts)
+    acc, bits = np.empty(n), np.empty(n, dtype=np.int64)  # scratch of the kernel rows
     Gbuf = np.empty(n)
     buf = np.empty((2, n))  # the selection passes' scratch
     orig = np.arange(n)
-    cx = (X, XT, orig, kern, store, ring, ring_n, work)
+    cx = (cache, slot_of, meta, orig, X, XT, kern, ring, ring_n, acc, bits, counts)
     y = y.copy()
     C = C.copy()
     a = alpha.copy()
@@ -225,6 +226,8 @@ def smo(X, y, C, kind, gamma, coef0, degree, tol, max_iter, cache, alpha, G, shr
     it = 0
     status = 1
     i, m = select_i(F, up, n_active, buf)
+    rechecks = RECHECKS if cache.itemsize == 4 else -1
+    exact = rechecks < 0  # float64 rows: the gradient is the exact one
     while it < max_iter:
         counter -= 1
         if shrinking and counter == 0:
@@ -243,7 +246,7 @@ def smo(X, y, C, kind, gamma, coef0, degree, tol, max_iter, cache, alpha, G, shr
             i, m = select_i(F, up, n_active, buf)
         j, gmax2 = -1, -np.inf
         if i >= 0:
-            Ki = row(i, n_active, epoch, cx)
+            Ki = row(i, n_active, epoch, *cx)
             j, gmax2 = select_j(i, m, F, low, QD, Ki, n_active, buf)
         if m + gmax2 < tol or j < 0:
             if n_active < n:
@@ -253,16 +256,29 @@ def smo(X, y, C, kind, gamma, coef0, degree, tol, max_iter, cache, alpha, G, shr
                 i, m = select_i(F, up, n_active, buf)
                 j, gmax2 = -1, -np.inf
                 if i >= 0:
-                    Ki = row(i, n, epoch, cx)
+                    Ki = row(i, n, epoch, *cx)
                     j, gmax2 = select_j(i, m, F, low, QD, Ki, n_active, buf)
                 counter = 1  # shrink again at the next step
+            if (m + gmax2 < tol or j < 0) and rechecks > 0:
+                # float32 rows: measure the gap again on the exact float64 gradient, and go
+                # on from it (with the same rows) if it is not met there
+                rechecks -= 1
+                _exact_F(X, y, a, F, orig, kern)
+                i, m = select_i(F, up, n_active, buf)
+                j, gmax2 = -1, -np.inf
+                if i >= 0:
+                    Ki = row(i, n, epoch, *cx)
+                    j, gmax2 = select_j(i, m, F, low, QD, Ki, n_active, buf)
+                exact = m + gmax2 < tol or j < 0
+                counter = 1
             if m + gmax2 < tol or j < 0:
-                status = 0
+                status = 0 if exact else 1
                 break
         it += 1
+        exact = rechecks < 0
         counts[2] += n_active
-        Kj = row(j, n_active, epoch, cx)
-        Ki = row(i, n_active, epoch, cx)
+        Kj = row(j, n_active, epoch, *cx)
+        Ki = row(i, n_active, epoch, *cx)
         di, dj = _step(i, j, y, C, a, F, QD, Ki)
         _flag(i, y, C, a, up, low)
         _flag(j, y, C, a, up, low)
@@ -286,6 +302,23 @@ def exact_gradient(X, y, alpha, kern) -> np.ndarray:
     G = np.empty(len(y))
     _gradient_rows(X, np.ascontiguousarray(X[sv].T), coef, y, kern, G)
     return G
+
+
+@njit(cache=True)
+def _exact_F(X, y, a, F, orig, kern):
+    """F ← −y ⊙ (Qα − 1) in float64, in the working order orig (y, a, F are in it)."""
+    sv = np.flatnonzero(a > 0)
+    coef = y[sv] * a[sv]
+    XT_sv = np.empty((X.shape[1], len(sv)))
+    for k in range(len(sv)):
+        XT_sv[:, k] = X[orig[sv[k]]]
+    Xw = np.empty_like(X)
+    for t in range(len(orig)):
+        Xw[t] = X[orig[t]]
+    G = np.empty(len(y))
+    _gradient_rows(Xw, XT_sv, coef, y, kern, G)
+    for t in range(len(y)):
+        F[t] = -y[t] * G[t]
 
 
 @njit(cache=True, parallel=True)
@@ -335,7 +368,7 @@ def solve_dual(X, y, C, kern, tol, max_iter, cache_mb, alpha, G, shrinking, coun
     budget = min(max_iter, max(SINGLE_STEPS, 100 * n)) if single else max_iter
 
     it, status = smo(X, y, C, *kern, tol32, budget, cache(dtype), alpha, G, shrinking, counts)
-    if single:
+    if single and (status or tol32 > tol):  # else smo's last gradient was the exact one
         G[:] = exact_gradient(X, y, alpha, kern)
         if kkt_gap(y, C, alpha, G) < tol:
             status = 0

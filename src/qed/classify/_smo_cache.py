@@ -21,22 +21,22 @@ __all__ = ["RING", "new_store", "row"]
 RING = 8  # shrinkings remembered; a cached row older than that is recomputed
 
 
+OWNER, STAMP, VALID, SINCE = range(4)  # the columns of ``meta``
+
+
 @njit(cache=True)
-def new_store(cache):
-    """The cache's bookkeeping around ``cache`` (m_rows, n): (rows, slot of each sample by
-    original index or −1, sample of each slot, last use, valid prefix, epoch of the order,
-    the use counter). Every use gets a new tick, so the rows a step holds are never the
-    least recently used (a shared clock let a step's second row evict its first)."""
-    m_rows, n = cache.shape
-    return (
-        cache,
-        -np.ones(n, dtype=np.int64),
-        -np.ones(m_rows, dtype=np.int64),
-        np.zeros(m_rows, dtype=np.int64),
-        np.zeros(m_rows, dtype=np.int64),
-        np.zeros(m_rows, dtype=np.int64),
-        np.zeros(1, dtype=np.int64),
-    )
+def new_store(m_rows, n):
+    """The bookkeeping of a cache of m_rows rows over n samples: (slot_of, meta).
+
+    slot_of (n,): the slot holding each sample's row (by original index), or −1. meta
+    (m_rows + 1, 4): per slot the sample it holds, its last use, its valid prefix and the
+    epoch of the working order it is in; meta[m_rows, 0] counts uses. Every use gets a new
+    tick, so the rows a step holds are never the least recently used (a shared clock let a
+    step's second row evict its first).
+    """
+    meta = np.zeros((m_rows + 1, 4), dtype=np.int64)
+    meta[:m_rows, OWNER] = -1
+    return -np.ones(n, dtype=np.int64), meta
 
 
 @njit(cache=True)
@@ -64,45 +64,60 @@ def _carry(row, length, since, epoch, ring, ring_n):
 
 
 @njit(cache=True)
-def row(i, need, epoch, cx):
-    """K(x_orig[i], x_orig[p]) for the positions p < need, from the cache, completing it.
+def row(i, need, epoch, cache, slot_of, meta, orig, X, XT, kern, ring, ring_n, acc, bits, counts):
+    """K(x_orig[i], x_orig[p]) for the positions p < need: a row of ``cache`` (m_rows, n).
 
-    cx = (X, XT, orig, kern, store, ring, ring_n, work): the data in original order and its
-    transpose in working order, the working order, the kernel, the cache (``new_store``),
-    the last shrinkings' swaps and their counts, and scratch (acc, bits, counts).
+    X (n, d) the data in original order (or the Gram matrix), XT (d, n) its transpose in the
+    working order ``orig``; ring/ring_n the last shrinkings' swaps; acc, bits scratch (n,);
+    counts[0:2] += rows and entries computed. The arrays go one by one, not in a tuple: a
+    tuple of them is copied and reference-counted at every call, which made a cache hit
+    cost ~300 ns.
     """
-    X, XT, orig, kern, store, ring, ring_n, work = cx
-    cache, slot_of, owner, stamp, valid, since, tick = store
-    acc, bits, counts = work
+    s = slot_of[orig[i]]
+    if s < 0 or meta[s, SINCE] != epoch or meta[s, VALID] < need:
+        s = _fetch(
+            i, need, epoch, cache, slot_of, meta, orig, X, XT, kern, ring, ring_n, acc, bits, counts
+        )
+    m = meta.shape[0] - 1
+    meta[m, 0] += 1
+    meta[s, STAMP] = meta[m, 0]
+    return cache[s]
+
+
+@njit(cache=True)
+def _fetch(
+    i, need, epoch, cache, slot_of, meta, orig, X, XT, kern, ring, ring_n, acc, bits, counts
+):
+    """The slot of sample orig[i]'s row, carried to ``epoch`` and filled up to ``need``; a
+    miss takes the least recently used slot."""
     o = orig[i]
     s = slot_of[o]
+    m = meta.shape[0] - 1
     if s < 0:
         s = 0
-        for t in range(1, len(owner)):
-            if stamp[t] < stamp[s]:
+        for t in range(1, m):
+            if meta[t, STAMP] < meta[s, STAMP]:
                 s = t
-        if owner[s] >= 0:
-            slot_of[owner[s]] = -1
-        owner[s] = o
+        if meta[s, OWNER] >= 0:
+            slot_of[meta[s, OWNER]] = -1
+        meta[s, OWNER] = o
         slot_of[o] = s
         length = 0
     else:
-        length = valid[s]
-        if since[s] != epoch:
-            length = _carry(cache[s], length, since[s], epoch, ring, ring_n)
-    row = cache[s]
+        length = meta[s, VALID]
+        if meta[s, SINCE] != epoch:
+            length = _carry(cache[s], length, meta[s, SINCE], epoch, ring, ring_n)
+    meta[s, SINCE] = epoch
     if length < need:
         counts[0] += 1
         counts[1] += need - length
         if kern[0] == 4:  # precomputed: read the row of the Gram matrix in working order
             xo = X[o]
+            r = cache[s]
             for p in range(length, need):
-                row[p] = xo[orig[p]]
+                r[p] = xo[orig[p]]
         else:
-            _fill(X[o], XT, length, need, kern, row, acc, bits)
+            _fill(X[o], XT, length, need, kern, cache[s], acc, bits)
         length = need
-    valid[s] = length
-    since[s] = epoch
-    tick[0] += 1
-    stamp[s] = tick[0]
-    return row
+    meta[s, VALID] = length
+    return s
