@@ -31,7 +31,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from qed.classify._smo_cache import RING, new_store, row
+from qed.classify._smo_cache import RING, fetch, hit, new_store
 from qed.classify._smo_passes import TAU, low_gap, select_i, select_j, update_select
 from qed.classify._svm_kernels import KERNEL_CODES, PRECOMPUTED, _entry, _fill
 
@@ -54,7 +54,7 @@ def _flag(t, y, C, alpha, up, low):
 
 
 @njit(cache=True)
-def _step(i, j, y, C, alpha, F, QD, Ki):
+def _step(i, j, y, C, alpha, F, QD, Kij):
     """The exact two-variable step of libsvm's solver, clipped to the box.
 
     Updates αᵢ, αⱼ and returns (dᵢ, dⱼ) = (Δαᵢyᵢ, Δαⱼyⱼ): ∇ = Qα − 1 changes by
@@ -66,7 +66,7 @@ def _step(i, j, y, C, alpha, F, QD, Ki):
     aj = alpha[j]
     Gi = -y[i] * F[i]
     Gj = -y[j] * F[j]
-    q = QD[i] + QD[j] - 2.0 * Ki[j]
+    q = QD[i] + QD[j] - 2.0 * Kij
     if q <= 0:
         q = TAU
     if y[i] != y[j]:
@@ -173,7 +173,8 @@ def _reconstruct(n_active, y, alpha, F, epoch, cx, G):
     g[:] = -1.0
     for s in range(n):
         if alpha[s] > 0:
-            Ks = row(s, n, epoch, *cx)
+            h = hit(s, n, epoch, cx[1], cx[2], cx[3])
+            Ks = cx[0][h if h >= 0 else fetch(s, n, epoch, *cx)]
             ks = Ks[n_active:]
             ya = y[s] * alpha[s]
             for t in range(n - n_active):
@@ -208,7 +209,7 @@ def smo(X, y, C, kind, gamma, coef0, degree, tol, max_iter, cache, alpha, G, shr
     XT = np.ascontiguousarray(X.T) if kind != 4 else np.empty((0, 0))
     acc, bits = np.empty(n), np.empty(n, dtype=np.int64)  # scratch of the kernel rows
     Gbuf = np.empty(n)
-    buf = np.empty((2, n))  # the selection passes' scratch
+    v, low_f = np.empty(n), np.empty(n)  # the selection passes' scratch
     orig = np.arange(n)
     cx = (cache, slot_of, meta, orig, X, XT, kern, ring, ring_n, acc, bits, counts)
     y = y.copy()
@@ -225,7 +226,7 @@ def smo(X, y, C, kind, gamma, coef0, degree, tol, max_iter, cache, alpha, G, shr
     counter = period + 1
     it = 0
     status = 1
-    i, m = select_i(F, up, n_active, buf)
+    i, m = select_i(F, up, n_active, v)
     rechecks = RECHECKS if cache.itemsize == 4 else -1
     exact = rechecks < 0  # float64 rows: the gradient is the exact one
     while it < max_iter:
@@ -243,32 +244,38 @@ def smo(X, y, C, kind, gamma, coef0, degree, tol, max_iter, cache, alpha, G, shr
                 epoch += 1
                 ring_n[epoch % RING] = k
             n_active = kept
-            i, m = select_i(F, up, n_active, buf)
+            i, m = select_i(F, up, n_active, v)
         j, gmax2 = -1, -np.inf
         if i >= 0:
-            Ki = row(i, n_active, epoch, *cx)
-            j, gmax2 = select_j(i, m, F, low, QD, Ki, n_active, buf)
+            si = hit(i, n_active, epoch, slot_of, meta, orig)
+            if si < 0:
+                si = fetch(i, n_active, epoch, *cx)
+            j, gmax2 = select_j(i, m, F, low, QD, cache, si, n_active, v, low_f)
         if m + gmax2 < tol or j < 0:
             if n_active < n:
                 # optimal on the active set: rebuild ∇, recheck on every variable
                 _reconstruct(n_active, y, a, F, epoch, cx, Gbuf)
                 n_active = n
-                i, m = select_i(F, up, n_active, buf)
+                i, m = select_i(F, up, n_active, v)
                 j, gmax2 = -1, -np.inf
                 if i >= 0:
-                    Ki = row(i, n, epoch, *cx)
-                    j, gmax2 = select_j(i, m, F, low, QD, Ki, n_active, buf)
+                    si = hit(i, n, epoch, slot_of, meta, orig)
+                    if si < 0:
+                        si = fetch(i, n, epoch, *cx)
+                    j, gmax2 = select_j(i, m, F, low, QD, cache, si, n_active, v, low_f)
                 counter = 1  # shrink again at the next step
             if (m + gmax2 < tol or j < 0) and rechecks > 0:
                 # float32 rows: measure the gap again on the exact float64 gradient, and go
                 # on from it (with the same rows) if it is not met there
                 rechecks -= 1
                 _exact_F(X, y, a, F, orig, kern)
-                i, m = select_i(F, up, n_active, buf)
+                i, m = select_i(F, up, n_active, v)
                 j, gmax2 = -1, -np.inf
                 if i >= 0:
-                    Ki = row(i, n, epoch, *cx)
-                    j, gmax2 = select_j(i, m, F, low, QD, Ki, n_active, buf)
+                    si = hit(i, n, epoch, slot_of, meta, orig)
+                    if si < 0:
+                        si = fetch(i, n, epoch, *cx)
+                    j, gmax2 = select_j(i, m, F, low, QD, cache, si, n_active, v, low_f)
                 exact = m + gmax2 < tol or j < 0
                 counter = 1
             if m + gmax2 < tol or j < 0:
@@ -277,12 +284,16 @@ def smo(X, y, C, kind, gamma, coef0, degree, tol, max_iter, cache, alpha, G, shr
         it += 1
         exact = rechecks < 0
         counts[2] += n_active
-        Kj = row(j, n_active, epoch, *cx)
-        Ki = row(i, n_active, epoch, *cx)
-        di, dj = _step(i, j, y, C, a, F, QD, Ki)
+        sj = hit(j, n_active, epoch, slot_of, meta, orig)
+        if sj < 0:
+            sj = fetch(j, n_active, epoch, *cx)
+        si = hit(i, n_active, epoch, slot_of, meta, orig)
+        if si < 0:
+            si = fetch(i, n_active, epoch, *cx)
+        di, dj = _step(i, j, y, C, a, F, QD, cache[si, j])
         _flag(i, y, C, a, up, low)
         _flag(j, y, C, a, up, low)
-        i, m = update_select(F, up, Ki, Kj, di, dj, n_active, buf)
+        i, m = update_select(F, up, cache, si, sj, di, dj, n_active, v)
     if n_active < n:
         _reconstruct(n_active, y, a, F, epoch, cx, Gbuf)
     for t in range(n):

@@ -16,7 +16,7 @@ from numba import njit
 
 from qed.classify._svm_kernels import _fill
 
-__all__ = ["RING", "new_store", "row"]
+__all__ = ["RING", "fetch", "hit", "new_store"]
 
 RING = 8  # shrinkings remembered; a cached row older than that is recomputed
 
@@ -64,32 +64,31 @@ def _carry(row, length, since, epoch, ring, ring_n):
 
 
 @njit(cache=True)
-def row(i, need, epoch, cache, slot_of, meta, orig, X, XT, kern, ring, ring_n, acc, bits, counts):
-    """K(x_orig[i], x_orig[p]) for the positions p < need: a row of ``cache`` (m_rows, n).
+def hit(i, need, epoch, slot_of, meta, orig):
+    """The slot of sample orig[i]'s row if it is cached, in the current order and valid on
+    the positions p < need (the use is recorded); −1 if ``fetch`` must make it.
 
-    X (n, d) the data in original order (or the Gram matrix), XT (d, n) its transpose in the
-    working order ``orig``; ring/ring_n the last shrinkings' swaps; acc, bits scratch (n,);
-    counts[0:2] += rows and entries computed. The arrays go one by one, not in a tuple: a
-    tuple of them is copied and reference-counted at every call, which made a cache hit
-    cost ~300 ns.
+    The hot path of the cache, kept to a few scalar reads so that LLVM inlines it: a call
+    that takes the dozen arrays of a fetch costs ~250 ns in reference counts alone.
     """
     s = slot_of[orig[i]]
     if s < 0 or meta[s, SINCE] != epoch or meta[s, VALID] < need:
-        s = _fetch(
-            i, need, epoch, cache, slot_of, meta, orig, X, XT, kern, ring, ring_n, acc, bits, counts
-        )
+        return -1
     m = meta.shape[0] - 1
     meta[m, 0] += 1
     meta[s, STAMP] = meta[m, 0]
-    return cache[s]
+    return s
 
 
 @njit(cache=True)
-def _fetch(
-    i, need, epoch, cache, slot_of, meta, orig, X, XT, kern, ring, ring_n, acc, bits, counts
-):
-    """The slot of sample orig[i]'s row, carried to ``epoch`` and filled up to ``need``; a
-    miss takes the least recently used slot."""
+def fetch(i, need, epoch, cache, slot_of, meta, orig, X, XT, kern, ring, ring_n, acc, bits, counts):
+    """The slot of sample orig[i]'s row K(x_orig[i], x_orig[p]), carried to ``epoch`` and
+    filled up to p < ``need``; a miss takes the least recently used slot.
+
+    cache (m_rows, n) float32 or float64; X (n, d) the data in original order (or the Gram
+    matrix), XT (d, n) its transpose in the working order ``orig``; ring/ring_n the last
+    shrinkings' swaps; acc, bits scratch (n,); counts[0:2] += rows and entries computed.
+    """
     o = orig[i]
     s = slot_of[o]
     m = meta.shape[0] - 1
@@ -120,4 +119,7 @@ def _fetch(
             _fill(X[o], XT, length, need, kern, cache[s], acc, bits)
         length = need
     meta[s, VALID] = length
+    m = meta.shape[0] - 1
+    meta[m, 0] += 1
+    meta[s, STAMP] = meta[m, 0]
     return s

@@ -15,13 +15,14 @@ TAU = 1e-12  # libsvm's floor on the curvature a of a step, for a ≤ 0 (degener
 # The O(n) passes are written as element-wise maps into a buffer followed by a reduction
 # with eight accumulators: LLVM vectorises neither a loop that tracks an argmax nor a plain
 # max/min reduction (numba's max keeps NaN semantics), and this form made each pass about
-# four times faster than one fused scalar loop.
+# four times faster than one fused scalar loop. Rows are read as K[s, t] from the cache and
+# scratch is passed whole, with lengths: every array view made in the loop of steps costs a
+# pair of reference-count calls.
 
 
 @njit(cache=True)
-def _argmax_last(v):
-    """(t, max v): the last position of the largest entry (libsvm's ≥ ties)."""
-    m = len(v)
+def _argmax_last(v, m):
+    """(t, max v[:m]): the last position of the largest entry (libsvm's ≥ ties)."""
     b0 = b1 = b2 = b3 = b4 = b5 = b6 = b7 = -np.inf
     k = m - m % 8
     for t in range(0, k, 8):
@@ -43,9 +44,8 @@ def _argmax_last(v):
 
 
 @njit(cache=True)
-def _min8(v):
-    """min of v, with eight accumulators (see _argmax_last)."""
-    m = len(v)
+def _min8(v, m):
+    """min of v[:m], with eight accumulators (see _argmax_last)."""
     b0 = b1 = b2 = b3 = b4 = b5 = b6 = b7 = np.inf
     k = m - m % 8
     for t in range(0, k, 8):
@@ -64,44 +64,40 @@ def _min8(v):
 
 
 @njit(cache=True)
-def select_i(F, up, n_active, buf):
+def select_i(F, up, n_active, v):
     """(i, m(α)): the last position of the largest F over the active I_up; i = −1 if none."""
-    v = buf[0, :n_active]
     for t in range(n_active):
         v[t] = F[t] if up[t] else -np.inf
-    i, m = _argmax_last(v)
+    i, m = _argmax_last(v, n_active)
     return (i if m > -np.inf else -1), m
 
 
 @njit(cache=True)
-def select_j(i, m, F, low, QD, Ki, n_active, buf):
+def select_j(i, m, F, low, QD, K, si, n_active, score, low_f):
     """(j, −M(α)): j maximises b²/a over the violators t ∈ I_low (b = m − F_t > 0), with
     a = K_ii + K_tt − 2K_it floored at TAU (the last such t on ties); −M(α) = max of −F
     over I_low. j = −1 if there is no violator."""
-    score = buf[0, :n_active]
-    low_f = buf[1, :n_active]
     qi = QD[i]
     for t in range(n_active):
         f = F[t]
         lt = low[t]
         b = m - f
-        q = qi + QD[t] - 2.0 * Ki[t]
+        q = qi + QD[t] - 2.0 * K[si, t]
         q = q if q > 0 else TAU
         score[t] = b * b / q if (lt and b > 0) else -1.0
         low_f[t] = f if lt else np.inf
-    j, best = _argmax_last(score)
-    return (j if best >= 0 else -1), -_min8(low_f)
+    j, best = _argmax_last(score, n_active)
+    return (j if best >= 0 else -1), -_min8(low_f, n_active)
 
 
 @njit(cache=True)
-def update_select(F, up, Ki, Kj, di, dj, n_active, buf):
+def update_select(F, up, K, si, sj, di, dj, n_active, v):
     """F ← F − (Kᵢdᵢ + Kⱼdⱼ) on the active prefix, and the next (i, m(α)) from it."""
-    v = buf[0, :n_active]
     for t in range(n_active):
-        f = F[t] - (Ki[t] * di + Kj[t] * dj)
+        f = F[t] - (K[si, t] * di + K[sj, t] * dj)
         F[t] = f
         v[t] = f if up[t] else -np.inf
-    i, m = _argmax_last(v)
+    i, m = _argmax_last(v, n_active)
     return (i if m > -np.inf else -1), m
 
 
