@@ -137,7 +137,8 @@ def bench_linear_svc(kind, n, d, C, repeats) -> dict:
 def profile_smo(n: int, C: float = 1.0) -> None:
     """Split one rbf fit (float32 cache, then the exact gradient) into kernel rows, the O(n)
     passes, the rest of the SMO, and the exact float64 gradient (from the solver's counts)."""
-    from qed.classify._smo import exact_gradient, smo
+    from qed.classify._smo import smo
+    from qed.classify._smo_exact import exact_gradient
     from qed.classify._smo_passes import select_j, update_select
     from qed.classify._svm_kernels import _fill
 

@@ -291,3 +291,30 @@ def test_convergence_warning_not_raised_by_default():
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
         SVC().fit(X, y)
+
+
+@pytest.mark.parametrize("kernel", ["linear", "poly", "rbf", "sigmoid"])
+def test_exact_gradient_matches_scikit_learns_kernels(kernel):
+    """The float64 gradient that certifies a float32-cached SMO: ∇ = y ⊙ (K (y ⊙ α)) − 1
+    against scikit-learn's pairwise kernels, to rounding."""
+    from sklearn.metrics.pairwise import pairwise_kernels
+
+    from qed.classify._smo_exact import exact_gradient
+    from qed.classify._svm_kernels import KERNEL_CODES
+
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((700, 9))
+    y = np.where(rng.random(700) < 0.5, 1.0, -1.0)
+    alpha = np.where(rng.random(700) < 0.4, rng.random(700), 0.0)
+    gamma, coef0, degree = 0.07, 0.5, 3
+    params = {"gamma": gamma}
+    if kernel in ("poly", "sigmoid"):
+        params["coef0"] = coef0
+    if kernel == "poly":
+        params["degree"] = degree
+    if kernel == "linear":
+        params = {}
+    K = pairwise_kernels(X, X, metric=kernel, **params)
+    expected = y * (K @ (y * alpha)) - 1.0
+    got = exact_gradient(X, y, alpha, (KERNEL_CODES[kernel], gamma, coef0, float(degree)))
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12 * np.abs(expected).max())
