@@ -13,11 +13,12 @@ the second core gave.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 __all__ = [
     "binary_terms",
     "binary_pass",
+    "binary_sparse_pass",
     "binary_hessp_pass",
     "softmax_terms",
     "softmax_hess_terms",
@@ -89,23 +90,63 @@ def binary_pass(X, w, b, y, sw, find_max):
     return F.sum(), G.sum(axis=0), wts, col_max.max() if d else 0.0
 
 
+@njit(cache=True, inline="always")
+def _sigmoid_row(z, yi, si):
+    """(sᵢ(−log pᵢ), sᵢ(σᵢ − yᵢ), sᵢσᵢ(1 − σᵢ)) of one score zᵢ, from one exp."""
+    e = np.exp(-abs(z))
+    inv = 1.0 / (1.0 + e)
+    sig = inv if z >= 0 else e * inv
+    t = z if yi > 0.5 else -z
+    return si * (np.log1p(e) + (-t if t < 0 else 0.0)), si * (sig - yi), si * e * inv * inv
+
+
 @njit(cache=True)
 def binary_terms(z, y, sw):
-    """Per-sample sigmoid terms from the scores z (for a sparse X, whose products are
-    scipy's): (Σ sᵢ(−log pᵢ), residual sᵢ(σᵢ − yᵢ), IRLS weight sᵢσᵢ(1 − σᵢ)), one exp each."""
+    """Per-sample sigmoid terms from the scores z: (Σ sᵢ(−log pᵢ), residual sᵢ(σᵢ − yᵢ),
+    IRLS weight sᵢσᵢ(1 − σᵢ)), one exp each."""
     n = z.shape[0]
     r = np.empty(n)
     wts = np.empty(n)
     f = 0.0
     for i in range(n):
-        e = np.exp(-abs(z[i]))
-        inv = 1.0 / (1.0 + e)
-        sig = inv if z[i] >= 0 else e * inv
-        t = z[i] if y[i] > 0.5 else -z[i]
-        f += sw[i] * (np.log1p(e) + (-t if t < 0 else 0.0))
-        r[i] = sw[i] * (sig - y[i])
-        wts[i] = sw[i] * e * inv * inv
+        fi, r[i], wts[i] = _sigmoid_row(z[i], y[i], sw[i])
+        f += fi
     return f, r, wts
+
+
+@njit(parallel=True, cache=True, error_model="numpy")
+def binary_sparse_pass(indptr, indices, data, w, b, y, sw, bounds):  # pragma: no cover
+    """``binary_pass`` for a CSR X: (Σ sᵢ(−log pᵢ), ∇ (d + 1,), s·σσ') in one pass.
+
+    Row i's score zᵢ = wᵀxᵢ + b is gathered and its residual sᵢ(σᵢ − yᵢ) scattered back as
+    rᵢxᵢ while the row is in cache, where two sparse products would read X twice. The rows
+    are cut into the fixed blocks ``bounds`` (``qed._sparse_kernels.row_blocks``), each with
+    its own partial gradient, added in order: the result does not depend on the number of
+    threads. These sparse passes run on numba's threads, unlike the dense ones: each step
+    reads a whole row of an index array that BLAS does not touch.
+    """
+    nb = bounds.size - 1
+    d = w.size
+    acc = np.zeros((nb, d + 1))
+    F = np.zeros(nb)
+    wts = np.empty(indptr.size - 1)
+    for blk in prange(nb):
+        f = 0.0
+        for i in range(bounds[blk], bounds[blk + 1]):
+            start, stop = indptr[i], indptr[i + 1]
+            z = b
+            for k in range(start, stop):
+                z += data[k] * w[indices[k]]
+            fi, r, wts[i] = _sigmoid_row(z, y[i], sw[i])
+            f += fi
+            for k in range(start, stop):
+                acc[blk, indices[k]] += r * data[k]
+            acc[blk, d] += r
+        F[blk] = f
+    G = np.zeros(d + 1)
+    for blk in range(nb):
+        G += acc[blk]
+    return F.sum(), G, wts
 
 
 @njit(cache=True, fastmath=FASTMATH)

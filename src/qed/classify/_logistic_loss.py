@@ -27,6 +27,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import sparse
 
+from qed import _sparse_kernels as SK
 from qed.classify import _logistic_kernels as K
 
 __all__ = [
@@ -68,6 +69,11 @@ def _grad_from_residual(R, X, Theta, alpha, fit_intercept):
     return G
 
 
+def _blocks(X):
+    """The fixed row blocks of the sparse kernels' scatters (``qed._sparse_kernels``)."""
+    return SK.row_blocks(X)
+
+
 def _penalty(Theta, alpha, fit_intercept):
     W = Theta[:, :-1] if fit_intercept else Theta
     return 0.5 * alpha * float(np.vdot(W, W)) if alpha else 0.0
@@ -85,10 +91,8 @@ def binary_loss_grad(Theta, X, y, sw, alpha, fit_intercept, x_max=None):
     if y.dtype.kind not in "iuf":  # integer codes go in as they are: no conversion pass
         y = np.asarray(y, dtype=np.float64)
     if sparse.issparse(X):
-        nll, r, w = K.binary_terms(X @ Theta[0, :d] + b, y, sw)
-        g = np.empty(d + 1)
-        g[:d] = X.T @ r
-        g[d] = r.sum()
+        w_ = np.ascontiguousarray(Theta[0, :d])
+        nll, g, w = K.binary_sparse_pass(X.indptr, X.indices, X.data, w_, b, y, sw, _blocks(X))
         m = float(np.abs(X.data).max(initial=0.0)) if x_max is not None else 0.0
     else:
         nll, g, w, m = K.binary_pass(X, Theta[0, :d], b, y, sw, x_max is not None)
@@ -123,10 +127,9 @@ def binary_hessp(V, X, s, alpha, fit_intercept):
     d = X.shape[1]
     vb = float(V[0, d]) if fit_intercept else 0.0
     if sparse.issparse(X):
-        r = s * (X @ V[0, :d] + vb)
         g = np.empty(d + 1)
-        g[:d] = X.T @ r
-        g[d] = r.sum()
+        v = np.ascontiguousarray(V[0, :d])
+        g[:d], g[d] = SK.csr_weighted_gram_matvec(X.indptr, X.indices, X.data, v, vb, s, _blocks(X))
     else:
         g = K.binary_hessp_pass(X, V[0, :d], vb, s)
     HV = np.empty_like(V)
@@ -212,10 +215,16 @@ def hessian_diagonal(X, s_or_P, sw, alpha, fit_intercept):
     """diag(∇²f), shape (k', d₁), without forming ∇²f: Σᵢ wᵢₘx̃ᵢⱼ² + α with wᵢ = sᵢσᵢ(1 − σᵢ)
     (``s_or_P`` the IRLS weights, sw unused) or sᵢp_im(1 − p_im) (``s_or_P`` = P)."""
     W = s_or_P[:, None] if s_or_P.ndim == 1 else sw[:, None] * s_or_P * (1.0 - s_or_P)
-    X2 = X.multiply(X).tocsr() if sparse.issparse(X) else X * X
     d = X.shape[1]
     D = np.empty((W.shape[1], d + int(fit_intercept)))
-    D[:, :d] = np.asarray(X2.T @ W).T + alpha
+    if sparse.issparse(X):  # one pass per score over the stored values, no copy of X
+        bounds = _blocks(X)
+        for m in range(W.shape[1]):
+            col = np.ascontiguousarray(W[:, m])
+            D[m, :d] = SK.csr_weighted_column_squares(X.indptr, X.indices, X.data, col, d, bounds)
+        D[:, :d] += alpha
+    else:
+        D[:, :d] = (W.T @ (X * X)) + alpha
     if fit_intercept:
         D[:, d] = W.sum(axis=0)
     return D

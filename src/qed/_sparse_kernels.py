@@ -1,0 +1,136 @@
+"""Compiled products of a CSR matrix A (n, d) with vectors, for the iterative sparse solvers.
+
+The sparse solvers (ridge's conjugate gradients, logistic Newton-CG) spend their time in
+products with A, each a pass over its nonzeros; on tf-idf-like data those passes are bound by
+memory traffic, not arithmetic. So the kernels here read A as few times as the mathematics
+allows:
+
+- ``csr_matvec``: Av, rows gathered in parallel (scipy's product runs on one core);
+- ``csr_weighted_gram_matvec``: Aᵀ(s ⊙ (Av + c)) in **one** pass over the rows — row i's
+  value uᵢ = sᵢ(aᵢᵀv + c) is computed and scattered back as uᵢaᵢ while aᵢ is in cache — where
+  scipy reads A twice (and Aᵀu, a CSC product, scatters anyway);
+- ``csr_rmatvec``: Aᵀu by the same scatter;
+- ``csr_weighted_column_squares``: Σᵢ sᵢa²ᵢⱼ, the diagonal of AᵀSA (Jacobi preconditioners).
+
+The scattering kernels split the rows into the blocks of ``row_blocks`` (a partition fixed by
+the matrix, not by the number of threads), accumulate each block into its own length-d
+vector and add the blocks in a fixed order: the result is the same, bit for bit, whether numba
+runs them on one thread or several. The block count is kept small enough that the per-block
+vectors cost a fraction of the pass (each block holds at least ``BLOCK_WORK``·d nonzeros).
+
+Index arrays may be int32 or int64 (scipy's choice by size); values float32 or float64, with
+every sum accumulated in float64.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numba import njit, prange
+
+__all__ = [
+    "MAX_BLOCKS",
+    "BLOCK_WORK",
+    "row_blocks",
+    "csr_matvec",
+    "csr_rmatvec",
+    "csr_weighted_gram_matvec",
+    "csr_weighted_column_squares",
+]
+
+MAX_BLOCKS = 8  # row blocks of a scattering product: ≥ the cores of a small machine
+BLOCK_WORK = 4  # nonzeros per block ≥ BLOCK_WORK·d: its accumulator costs ≤ 1/4 of its pass
+
+
+def row_blocks(A: Any) -> np.ndarray:
+    """Boundaries (B + 1,) of B row blocks of about equal nonzeros, B ∈ [1, MAX_BLOCKS].
+
+    B = nnz/(BLOCK_WORK·d) clipped to [1, MAX_BLOCKS]: a function of the matrix only, so the
+    scattering kernels' rounding never depends on the thread count.
+    """
+    n, d = A.shape
+    blocks = int(min(MAX_BLOCKS, max(1, A.nnz // (BLOCK_WORK * max(d, 1)))))
+    targets = np.linspace(0, A.nnz, blocks + 1)
+    bounds = np.searchsorted(A.indptr, targets, side="left").astype(np.int64)
+    bounds[0], bounds[-1] = 0, n
+    return np.maximum.accumulate(bounds)
+
+
+@njit(parallel=True, cache=True, error_model="numpy")
+def csr_matvec(indptr, indices, data, v, out):  # pragma: no cover - compiled
+    """out[i] = Σₖ data[k]·v[indices[k]] over row i (out (n,) float64), rows in parallel; each
+    row's sum runs in storage order, whatever the thread count."""
+    for i in prange(indptr.size - 1):
+        total = 0.0
+        for k in range(indptr[i], indptr[i + 1]):
+            total += data[k] * v[indices[k]]
+        out[i] = total
+    return out
+
+
+@njit(parallel=True, cache=True, error_model="numpy")
+def _sum_blocks(acc, out):  # pragma: no cover - compiled
+    """out[j] = Σ_b acc[b, j], the blocks added in order (columns in parallel)."""
+    nb, d = acc.shape
+    for j in prange(d):
+        total = 0.0
+        for b in range(nb):
+            total += acc[b, j]
+        out[j] = total
+    return out
+
+
+@njit(parallel=True, cache=True, error_model="numpy")
+def csr_weighted_gram_matvec(indptr, indices, data, v, shift, s, bounds):  # pragma: no cover
+    """(Aᵀu (d,), Σᵢuᵢ) with uᵢ = sᵢ·(aᵢᵀv + shift), in one pass over the rows of A.
+
+    With s the IRLS weights this is the logistic Hessian's product X̃ᵀSX̃[v, c]; with s the
+    sample weights and shift = −x̄ᵀv, the centered Gram's X_cᵀWX_cv = Aᵀu − x̄Σu.
+    """
+    nb = bounds.size - 1
+    d = v.size
+    acc = np.zeros((nb, d))
+    sums = np.zeros(nb)
+    for b in prange(nb):
+        total = 0.0
+        for i in range(bounds[b], bounds[b + 1]):
+            start, stop = indptr[i], indptr[i + 1]
+            z = shift
+            for k in range(start, stop):
+                z += data[k] * v[indices[k]]
+            u = s[i] * z
+            total += u
+            for k in range(start, stop):
+                acc[b, indices[k]] += u * data[k]
+        sums[b] = total
+    return _sum_blocks(acc, np.empty(d)), sums.sum()
+
+
+@njit(parallel=True, cache=True, error_model="numpy")
+def csr_rmatvec(indptr, indices, data, u, d, bounds):  # pragma: no cover - compiled
+    """Aᵀu (d,) for A (n, d) in CSR form: each row's uᵢaᵢ scattered into its block's sum."""
+    nb = bounds.size - 1
+    acc = np.zeros((nb, d))
+    for b in prange(nb):
+        for i in range(bounds[b], bounds[b + 1]):
+            ui = u[i]
+            for k in range(indptr[i], indptr[i + 1]):
+                acc[b, indices[k]] += ui * data[k]
+    return _sum_blocks(acc, np.empty(d))
+
+
+@njit(parallel=True, cache=True, error_model="numpy")
+def csr_weighted_column_squares(indptr, indices, data, s, d, bounds):  # pragma: no cover
+    """Σᵢ sᵢ·a²ᵢⱼ for every column j (d,): the diagonal of AᵀSA, S = diag(s), in one pass
+    (a canonical A, without duplicate entries, is assumed: a duplicate's parts would be
+    squared separately)."""
+    nb = bounds.size - 1
+    acc = np.zeros((nb, d))
+    for b in prange(nb):
+        for i in range(bounds[b], bounds[b + 1]):
+            si = s[i]
+            for k in range(indptr[i], indptr[i + 1]):
+                x = data[k]
+                acc[b, indices[k]] += si * x * x
+    return _sum_blocks(acc, np.empty(d))
