@@ -28,8 +28,9 @@ __all__ = ["LogisticProblem", "lbfgs", "as_float64", "blas_single_thread"]
 
 # rows of the random subsample that the CG preconditioner's Hessian is estimated on
 SUBSAMPLE_ROWS = 4096
-# for a sparse X with more parameters than this, CG is preconditioned by diag(∇²f) (Jacobi):
-# a subsample's dense (k·d₁)² Hessian would not fit
+# for a sparse X with more parameters than this, CG is preconditioned by diag(∇²f) with the
+# intercept's row kept exact (``intercept_jacobi``): a subsample's dense (k·d₁)² Hessian would
+# not fit
 SPARSE_DENSE_PRECOND_MAX = 2048
 # Newton on more rows than this first solves on a 1/WARM_START_FRACTION random subsample
 WARM_START_MIN_ROWS = 8_000
@@ -230,11 +231,9 @@ class _Curvature:
     def preconditioner(self):
         pb = self.problem
         if sparse.issparse(pb.X) and np.prod(pb.shape) > SPARSE_DENSE_PRECOND_MAX:
-            D = L.hessian_diagonal(pb.X, self.aux, pb.sw, pb.alpha, pb.fit_intercept)
-            if not pb.binary and pb.fit_intercept:
-                D[:, -1] += 1.0 / pb.n_classes  # the lifted shared-intercept direction
-            inv = 1.0 / np.maximum(D, np.finfo(float).tiny)
-            return lambda R: R * inv
+            # the softmax's lifted shared-intercept direction adds 1/k to each intercept
+            lift = 0.0 if pb.binary else 1.0 / pb.n_classes
+            return L.intercept_jacobi(pb.X, self.aux, pb.sw, pb.alpha, pb.fit_intercept, lift)
         return _subsampled_preconditioner(pb, self.aux)
 
 
