@@ -10,7 +10,6 @@ below ``tol``.
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -20,6 +19,7 @@ from scipy import sparse
 from scipy.linalg import cho_factor, cho_solve
 from scipy.optimize import minimize
 
+from qed._sparse_kernels import blas_single_thread
 from qed.classify import _logistic_kernels as K
 from qed.classify import _logistic_loss as L
 from qed.classify._newton import SolverResult, cholesky, factor_apply
@@ -44,37 +44,6 @@ def as_float64(X: Any) -> Any:
         X.sort_indices()
         return X
     return np.ascontiguousarray(X, dtype=np.float64)
-
-
-_CONTROLLER = None
-BLAS_SWITCH_MIN_WORK = 1e4
-
-
-def blas_single_thread(work: float) -> AbstractContextManager:
-    """One BLAS thread while a fit runs (when threadpoolctl is available).
-
-    work : the stored values of X times the scores (``X.size``·k': entries of a dense X,
-    nonzeros of a sparse one).
-
-    The solvers' BLAS calls are short (matrix-vector sized products, Hessians of row
-    subsamples) and the heavy passes are numba loops, so BLAS threads gain little and,
-    on a small machine shared with other work, lose a lot: measured on 2 cores under load,
-    up to 10× slower fits with OpenBLAS's threads than with one. The sparse passes run on
-    numba's threads, and OpenBLAS's threads left spinning by a vector-sized call (a dot
-    product of d entries) take the cores those need: a 20,000 × 5,000 sparse fit (2·10⁵
-    nonzeros) took 0.5 s beside them and 8 ms without. The switch costs ~12 µs, so only
-    fits too small to notice (work < ``BLAS_SWITCH_MIN_WORK``) skip it.
-    """
-    global _CONTROLLER
-    if work < BLAS_SWITCH_MIN_WORK:
-        return nullcontext()
-    if _CONTROLLER is None:
-        try:  # one scan of the loaded libraries per process, not one per fit
-            from threadpoolctl import ThreadpoolController
-        except ImportError:  # pragma: no cover - threadpoolctl ships with scikit-learn
-            return nullcontext()
-        _CONTROLLER = ThreadpoolController()
-    return _CONTROLLER.limit(limits=1, user_api="blas")
 
 
 @dataclass
