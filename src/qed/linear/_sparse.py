@@ -90,6 +90,11 @@ def _sparse_statistics(X, Y, sw, fit_intercept, operator):
         arrays = SK.csr_arrays(X)
         # Σᵢwᵢxᵢⱼ and Σᵢwᵢx²ᵢⱼ in one pass over the stored values
         w_sum_x, w_sum_x2 = SK.csr_weighted_column_moments(*arrays[:3], w, d, arrays[3])
+        if not np.all(np.isfinite(w_sum_x2)):  # X's values are finite (validated): overflow
+            raise ValueError(
+                f"XᵀX overflows float64 (max |X| = {np.abs(X.data).max():.3g}); rescale the "
+                "features (e.g. standardise them, or scale each row) before fitting."
+            )
     if fit_intercept:
         x_mean = (w_sum_x if is_sparse else X.T @ w) / sw_sum
         y_mean = (w @ Y) / sw_sum
