@@ -5,9 +5,11 @@ one log1p per element give (the loss, the residual σ − y and the IRLS weight 
 follow from e = exp(−|z|): −log σ(±z) = log1p(e) + max(∓z, 0), σ(z) = 1/(1 + e) for z ≥ 0 and
 e/(1 + e) otherwise, σ(z)σ(−z) = e/(1 + e)²: no overflow, no cancellation. For the sigmoid the
 two matrix-vector products of a gradient are fused into one sweep over X; the softmax's
-matrix products stay with BLAS in ``_logistic_loss``. The kernels are serial on purpose:
-numba's thread pool spinning against OpenBLAS's on a small shared machine cost far more than
-the second core gave.
+matrix products stay with BLAS in ``_logistic_loss``. The dense kernels are serial on
+purpose: numba's thread pool spinning against OpenBLAS's on a small shared machine cost far
+more than the second core gave. The sparse pass (``binary_sparse_pass``) runs on numba's
+threads: its fits hold BLAS to one thread (``qed._sparse_kernels.blas_single_thread``), and on
+the 200,000 × 50,000 benchmark one pass takes 20 ms on one core, 10 ms on two.
 """
 
 from __future__ import annotations
@@ -122,8 +124,7 @@ def binary_sparse_pass(indptr, indices, data, w, b, y, sw, bounds):  # pragma: n
     rᵢxᵢ while the row is in cache, where two sparse products would read X twice. The rows
     are cut into the fixed blocks ``bounds`` (``qed._sparse_kernels.row_blocks``), each with
     its own partial gradient, added in order: the result does not depend on the number of
-    threads. These sparse passes run on numba's threads, unlike the dense ones: each step
-    reads a whole row of an index array that BLAS does not touch.
+    threads.
     """
     nb = bounds.size - 1
     d = w.size
