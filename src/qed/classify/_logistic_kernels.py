@@ -18,7 +18,6 @@ import numpy as np
 from numba import njit, prange
 
 __all__ = [
-    "binary_terms",
     "binary_pass",
     "binary_sparse_pass",
     "binary_hessp_pass",
@@ -100,20 +99,6 @@ def _sigmoid_row(z, yi, si):
     sig = inv if z >= 0 else e * inv
     t = z if yi > 0.5 else -z
     return si * (np.log1p(e) + (-t if t < 0 else 0.0)), si * (sig - yi), si * e * inv * inv
-
-
-@njit(cache=True)
-def binary_terms(z, y, sw):
-    """Per-sample sigmoid terms from the scores z: (Σ sᵢ(−log pᵢ), residual sᵢ(σᵢ − yᵢ),
-    IRLS weight sᵢσᵢ(1 − σᵢ)), one exp each."""
-    n = z.shape[0]
-    r = np.empty(n)
-    wts = np.empty(n)
-    f = 0.0
-    for i in range(n):
-        fi, r[i], wts[i] = _sigmoid_row(z[i], y[i], sw[i])
-        f += fi
-    return f, r, wts
 
 
 @njit(parallel=True, cache=True, error_model="numpy")
