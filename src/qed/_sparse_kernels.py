@@ -2,10 +2,10 @@
 
 The sparse solvers (ridge's conjugate gradients, logistic Newton-CG) spend their time in
 products with A, each a pass over its nonzeros; on tf-idf-like data those passes are bound by
-memory traffic, not arithmetic. So the kernels here read A as few times as the mathematics
-allows:
+memory traffic and cache misses, not arithmetic. So the kernels here read A as few times as
+the mathematics allows:
 
-- ``csr_matvec``: Av, rows gathered in parallel (scipy's product runs on one core);
+- ``csr_matvec``: Av, row blocks gathered in parallel (scipy's product runs on one core);
 - ``csr_weighted_gram_matvec``: Aᵀ(s ⊙ (Av + c)) in **one** pass over the rows — row i's
   value uᵢ = sᵢ(aᵢᵀv + c) is computed and scattered back as uᵢaᵢ while aᵢ is in cache — where
   scipy reads A twice (and Aᵀu, a CSC product, scatters anyway);
@@ -15,25 +15,30 @@ allows:
 
 The scattering kernels split the rows into the blocks of ``row_blocks`` (a partition fixed by
 the matrix, not by the number of threads), accumulate each block into its own length-d
-vector and add the blocks in a fixed order: the result is the same, bit for bit, whether numba
-runs them on one thread or several. The block count is kept small enough that the per-block
-vectors cost a fraction of the pass (each block holds at least ``BLOCK_WORK``·d nonzeros).
+vector and add the blocks in a fixed order: the result is the same, bit for bit, on one
+thread or several. The block count is kept small enough that the per-block vectors cost a
+fraction of the pass (each block holds at least ``BLOCK_WORK``·d nonzeros).
 
 Index arrays may be int32 or int64 (scipy's choice by size); values float32 or float64, with
 every sum accumulated in float64.
 
-The kernels run on numba's threads (``numba.set_num_threads``; all cores by default). A solver
-that calls them runs under ``blas_single_thread``: OpenBLAS's threads, left spinning after a
-vector-sized BLAS call between two passes, take the cores the passes need.
+The blocks run on ``numba.get_num_threads()`` Python threads (``run_blocks``; numba's setting,
+all cores by default, so ``numba.set_num_threads`` and ``NUMBA_NUM_THREADS`` govern it), each
+block a compiled loop that releases the GIL. A solver that calls them runs under
+``blas_single_thread``: OpenBLAS's threads, left spinning after a vector-sized BLAS call
+between two passes, take the cores the passes need.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
+import numba
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 __all__ = [
     "blas_single_thread",
@@ -41,6 +46,8 @@ __all__ = [
     "BLOCK_WORK",
     "row_blocks",
     "csr_arrays",
+    "run_blocks",
+    "sum_blocks",
     "csr_matvec",
     "csr_rmatvec",
     "csr_weighted_gram_matvec",
@@ -112,23 +119,61 @@ def _unsigned(a: np.ndarray) -> np.ndarray:
     return a.view(np.uint32 if a.dtype.itemsize == 4 else np.uint64)
 
 
-@njit(parallel=True, cache=True, error_model="numpy")
-def csr_matvec(indptr, indices, data, v, out):  # pragma: no cover - compiled
-    """out[i] = Σₖ data[k]·v[indices[k]] over row i (out (n,) float64), rows in parallel; each
-    row's sum runs in storage order, whatever the thread count."""
-    for i in prange(indptr.size - 1):
+def run_blocks(job: Callable[[int], Any], n_blocks: int) -> None:
+    """Call ``job(b)`` for b = 0 … n_blocks − 1, on ``numba.get_num_threads()`` threads.
+
+    The jobs are compiled functions that release the GIL, handed to a pool of Python threads
+    that take the next block when they finish one. Not numba's ``prange``: its OpenMP team
+    waits at a barrier for every member, spinning, and on a machine whose cores other work
+    also wants a member waits for a core the spinning holds — measured 100 × slower passes
+    (a 10 ms fit took 1.5 s) at a load average of 2.7 on 2 cores; a thread of this pool that
+    gets no core just takes fewer blocks.
+    """
+    threads = min(numba.get_num_threads(), n_blocks)
+    if threads <= 1:
+        for b in range(n_blocks):
+            job(b)
+        return
+    pool = _POOLS.get(threads)
+    if pool is None:
+        pool = _POOLS.setdefault(
+            threads, ThreadPoolExecutor(threads, thread_name_prefix="qed-sparse")
+        )
+    for _ in pool.map(job, range(n_blocks)):  # re-raises a job's exception here
+        pass
+
+
+_POOLS: dict[int, ThreadPoolExecutor] = {}
+
+
+@njit(nogil=True, cache=True, error_model="numpy")
+def _matvec_block(indptr, indices, data, v, out, lo, hi):  # pragma: no cover - compiled
+    for i in range(lo, hi):
         total = 0.0
         for k in range(indptr[i], indptr[i + 1]):
             total += data[k] * v[indices[k]]
         out[i] = total
+
+
+def csr_matvec(
+    indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, v: np.ndarray, out: np.ndarray
+) -> np.ndarray:
+    """out[i] = Σₖ data[k]·v[indices[k]] over row i (out (n,) float64); each row's sum runs in
+    storage order, whatever the thread count. Returns out."""
+    n = indptr.size - 1
+    bounds = np.linspace(0, n, min(MAX_BLOCKS, max(1, n // 1024)) + 1).astype(np.int64)
+    run_blocks(
+        lambda b: _matvec_block(indptr, indices, data, v, out, bounds[b], bounds[b + 1]),
+        bounds.size - 1,
+    )
     return out
 
 
-@njit(parallel=True, cache=True, error_model="numpy")
-def _sum_blocks(acc, out):  # pragma: no cover - compiled
-    """out[j] = Σ_b acc[b, j], the blocks added in order (columns in parallel)."""
+@njit(nogil=True, cache=True, error_model="numpy")
+def sum_blocks(acc, out):  # pragma: no cover - compiled
+    """out[j] = Σ_b acc[b, j], the blocks added in order."""
     nb, d = acc.shape
-    for j in prange(d):
+    for j in range(d):
         total = 0.0
         for b in range(nb):
             total += acc[b, j]
@@ -136,58 +181,98 @@ def _sum_blocks(acc, out):  # pragma: no cover - compiled
     return out
 
 
-@njit(parallel=True, cache=True, error_model="numpy")
-def csr_weighted_gram_matvec(indptr, indices, data, v, shift, s, bounds):  # pragma: no cover
+@njit(nogil=True, cache=True, error_model="numpy")
+def _gram_block(indptr, indices, data, v, shift, s, lo, hi, acc):  # pragma: no cover
+    total = 0.0
+    for i in range(lo, hi):
+        start, stop = indptr[i], indptr[i + 1]
+        z = shift
+        for k in range(start, stop):
+            z += data[k] * v[indices[k]]
+        u = s[i] * z
+        total += u
+        for k in range(start, stop):
+            acc[indices[k]] += u * data[k]
+    return total
+
+
+def csr_weighted_gram_matvec(
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    data: np.ndarray,
+    v: np.ndarray,
+    shift: float,
+    s: np.ndarray,
+    bounds: np.ndarray,
+) -> tuple[np.ndarray, float]:
     """(Aᵀu (d,), Σᵢuᵢ) with uᵢ = sᵢ·(aᵢᵀv + shift), in one pass over the rows of A.
 
     With s the IRLS weights this is the logistic Hessian's product X̃ᵀSX̃[v, c]; with s the
     sample weights and shift = −x̄ᵀv, the centered Gram's X_cᵀWX_cv = Aᵀu − x̄Σu.
     """
-    nb = bounds.size - 1
-    d = v.size
-    acc = np.zeros((nb, d))
-    sums = np.zeros(nb)
-    for b in prange(nb):
-        total = 0.0
-        for i in range(bounds[b], bounds[b + 1]):
-            start, stop = indptr[i], indptr[i + 1]
-            z = shift
-            for k in range(start, stop):
-                z += data[k] * v[indices[k]]
-            u = s[i] * z
-            total += u
-            for k in range(start, stop):
-                acc[b, indices[k]] += u * data[k]
-        sums[b] = total
-    return _sum_blocks(acc, np.empty(d)), sums.sum()
+    nb, d = bounds.size - 1, v.size
+    acc, sums = np.zeros((nb, d)), np.zeros(nb)
+
+    def job(b: int) -> None:
+        lo, hi = bounds[b], bounds[b + 1]
+        sums[b] = _gram_block(indptr, indices, data, v, shift, s, lo, hi, acc[b])
+
+    run_blocks(job, nb)
+    return sum_blocks(acc, np.empty(d)), float(sums.sum())
 
 
-@njit(parallel=True, cache=True, error_model="numpy")
-def csr_rmatvec(indptr, indices, data, u, d, bounds):  # pragma: no cover - compiled
+@njit(nogil=True, cache=True, error_model="numpy")
+def _rmatvec_block(indptr, indices, data, u, lo, hi, acc):  # pragma: no cover - compiled
+    for i in range(lo, hi):
+        ui = u[i]
+        for k in range(indptr[i], indptr[i + 1]):
+            acc[indices[k]] += ui * data[k]
+
+
+def csr_rmatvec(
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    data: np.ndarray,
+    u: np.ndarray,
+    d: int,
+    bounds: np.ndarray,
+) -> np.ndarray:
     """Aᵀu (d,) for A (n, d) in CSR form: each row's uᵢaᵢ scattered into its block's sum."""
     nb = bounds.size - 1
     acc = np.zeros((nb, d))
-    for b in prange(nb):
-        for i in range(bounds[b], bounds[b + 1]):
-            ui = u[i]
-            for k in range(indptr[i], indptr[i + 1]):
-                acc[b, indices[k]] += ui * data[k]
-    return _sum_blocks(acc, np.empty(d))
+    run_blocks(
+        lambda b: _rmatvec_block(indptr, indices, data, u, bounds[b], bounds[b + 1], acc[b]), nb
+    )
+    return sum_blocks(acc, np.empty(d))
 
 
-@njit(parallel=True, cache=True, error_model="numpy")
-def csr_weighted_column_moments(indptr, indices, data, s, d, bounds):  # pragma: no cover
+@njit(nogil=True, cache=True, error_model="numpy")
+def _moments_block(indptr, indices, data, s, lo, hi, acc, acc2):  # pragma: no cover
+    for i in range(lo, hi):
+        si = s[i]
+        for k in range(indptr[i], indptr[i + 1]):
+            x = si * data[k]
+            acc[indices[k]] += x
+            acc2[indices[k]] += x * data[k]
+
+
+def csr_weighted_column_moments(
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    data: np.ndarray,
+    s: np.ndarray,
+    d: int,
+    bounds: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
     """(Σᵢ sᵢaᵢⱼ, Σᵢ sᵢa²ᵢⱼ) for every column j, each (d,), in one pass: AᵀS1 and the diagonal
     of AᵀSA for S = diag(s). A must be canonical (no duplicate entries): a duplicate's parts
     would be squared separately."""
     nb = bounds.size - 1
-    acc = np.zeros((nb, d))
-    acc2 = np.zeros((nb, d))
-    for b in prange(nb):
-        for i in range(bounds[b], bounds[b + 1]):
-            si = s[i]
-            for k in range(indptr[i], indptr[i + 1]):
-                x = si * data[k]
-                acc[b, indices[k]] += x
-                acc2[b, indices[k]] += x * data[k]
-    return _sum_blocks(acc, np.empty(d)), _sum_blocks(acc2, np.empty(d))
+    acc, acc2 = np.zeros((nb, d)), np.zeros((nb, d))
+
+    def job(b: int) -> None:
+        lo, hi = bounds[b], bounds[b + 1]
+        _moments_block(indptr, indices, data, s, lo, hi, acc[b], acc2[b])
+
+    run_blocks(job, nb)
+    return sum_blocks(acc, np.empty(d)), sum_blocks(acc2, np.empty(d))

@@ -7,15 +7,18 @@ e/(1 + e) otherwise, σ(z)σ(−z) = e/(1 + e)²: no overflow, no cancellation. 
 two matrix-vector products of a gradient are fused into one sweep over X; the softmax's
 matrix products stay with BLAS in ``_logistic_loss``. The dense kernels are serial on
 purpose: numba's thread pool spinning against OpenBLAS's on a small shared machine cost far
-more than the second core gave. The sparse pass (``binary_sparse_pass``) runs on numba's
-threads: its fits hold BLAS to one thread (``qed._sparse_kernels.blas_single_thread``), and on
-the 200,000 × 50,000 benchmark one pass takes 20 ms on one core, 10 ms on two.
+more than the second core gave. The sparse pass (``binary_sparse_pass``) runs its row blocks
+on ``qed._sparse_kernels.run_blocks``'s threads, which never spin, under one BLAS thread
+(``blas_single_thread``): on the 200,000 × 50,000 benchmark a pass takes 20 ms on one core and
+10 ms on two.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
+
+from qed import _sparse_kernels as SK
 
 __all__ = [
     "binary_pass",
@@ -101,38 +104,43 @@ def _sigmoid_row(z, yi, si):
     return si * (np.log1p(e) + (-t if t < 0 else 0.0)), si * (sig - yi), si * e * inv * inv
 
 
-@njit(parallel=True, cache=True, error_model="numpy")
-def binary_sparse_pass(indptr, indices, data, w, b, y, sw, bounds):  # pragma: no cover
+@njit(nogil=True, cache=True, error_model="numpy")
+def _binary_sparse_block(indptr, indices, data, w, b, y, sw, lo, hi, acc, wts):  # pragma: no cover
+    d = w.size
+    f = 0.0
+    for i in range(lo, hi):
+        start, stop = indptr[i], indptr[i + 1]
+        z = b
+        for k in range(start, stop):
+            z += data[k] * w[indices[k]]
+        fi, r, wts[i] = _sigmoid_row(z, y[i], sw[i])
+        f += fi
+        for k in range(start, stop):
+            acc[indices[k]] += r * data[k]
+        acc[d] += r
+    return f
+
+
+def binary_sparse_pass(indptr, indices, data, w, b, y, sw, bounds):
     """``binary_pass`` for a CSR X: (Σ sᵢ(−log pᵢ), ∇ (d + 1,), s·σσ') in one pass.
 
     Row i's score zᵢ = wᵀxᵢ + b is gathered and its residual sᵢ(σᵢ − yᵢ) scattered back as
     rᵢxᵢ while the row is in cache, where two sparse products would read X twice. The rows
     are cut into the fixed blocks ``bounds`` (``qed._sparse_kernels.row_blocks``), each with
-    its own partial gradient, added in order: the result does not depend on the number of
-    threads.
+    its own partial gradient, run on ``run_blocks``'s threads and added in order: the result
+    does not depend on the number of threads. ``indptr`` and ``indices`` as given by
+    ``qed._sparse_kernels.csr_arrays``.
     """
-    nb = bounds.size - 1
-    d = w.size
-    acc = np.zeros((nb, d + 1))
-    F = np.zeros(nb)
+    nb, d = bounds.size - 1, w.size
+    acc, F = np.zeros((nb, d + 1)), np.zeros(nb)
     wts = np.empty(indptr.size - 1)
-    for blk in prange(nb):
-        f = 0.0
-        for i in range(bounds[blk], bounds[blk + 1]):
-            start, stop = indptr[i], indptr[i + 1]
-            z = b
-            for k in range(start, stop):
-                z += data[k] * w[indices[k]]
-            fi, r, wts[i] = _sigmoid_row(z, y[i], sw[i])
-            f += fi
-            for k in range(start, stop):
-                acc[blk, indices[k]] += r * data[k]
-            acc[blk, d] += r
-        F[blk] = f
-    G = np.zeros(d + 1)
-    for blk in range(nb):
-        G += acc[blk]
-    return F.sum(), G, wts
+
+    def job(blk):
+        lo, hi = bounds[blk], bounds[blk + 1]
+        F[blk] = _binary_sparse_block(indptr, indices, data, w, b, y, sw, lo, hi, acc[blk], wts)
+
+    SK.run_blocks(job, nb)
+    return float(F.sum()), SK.sum_blocks(acc, np.empty(d + 1)), wts
 
 
 @njit(cache=True, fastmath=FASTMATH)
