@@ -7,11 +7,13 @@ instead (with x̄ = XᵀW1/Σw, the weighted column means):
 
 Up to ``GRAM_LIMIT`` features the Gram matrix is formed (a sparse product, then d × d dense)
 and solved like any other (``qed.linear._least_squares``). Beyond it — or when
-``solver="cg"`` is named — the Gram is an operator v ↦ X_cᵀW(X_c v) = XᵀW(Xv − x̄ᵀv) − x̄·Σ(…)
-of two sparse products, and the normal equations (X_cᵀWX_c + αI)β = X_cᵀWy_c are solved by
-conjugate gradients preconditioned with their diagonal (Jacobi). The subtraction Σw·x̄x̄ᵀ
-loses about log₁₀(diag(XᵀWX)/diag(X_cᵀWX_c)) digits: nothing for tf-idf-like data, whose
-means are small beside their spread.
+``solver="cg"`` is named — the Gram is an operator v ↦ X_cᵀW(X_c v) = XᵀW(Xv − x̄ᵀv) − x̄·Σ(…),
+one fused pass over the rows of X (``qed._sparse_kernels``), and the normal equations
+(X_cᵀWX_c + αI)β = X_cᵀWy_c are solved by conjugate gradients preconditioned with their
+diagonal (Jacobi): X_c has no mean direction left, so Jacobi leaves CG only the spread of the
+centered spectrum (25 products at rtol 1e-10 on the 200,000 × 50,000 benchmark). The
+subtraction Σw·x̄x̄ᵀ loses about log₁₀(diag(XᵀWX)/diag(X_cᵀWX_c)) digits: nothing for
+tf-idf-like data, whose means are small beside their spread.
 """
 
 from __future__ import annotations
