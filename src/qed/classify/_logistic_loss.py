@@ -89,7 +89,7 @@ def binary_loss_grad(Theta, X, y, sw, alpha, fit_intercept, x_max=None):
         w_ = np.ascontiguousarray(Theta[0, :d])
         indptr, indices, data, bounds = SK.csr_arrays(X)
         nll, g, w = K.binary_sparse_pass(indptr, indices, data, w_, b, y, sw, bounds)
-        m = float(np.abs(X.data).max(initial=0.0)) if x_max is not None else 0.0
+        m = float(K.max_abs(X.data)) if x_max is not None else 0.0  # no |X| temporary
     else:
         nll, g, w, m = K.binary_pass(X, Theta[0, :d], b, y, sw, x_max is not None)
     if x_max is not None:

@@ -152,7 +152,7 @@ class LogisticProblem:
         with eps of ``dtype`` (the precision the parameters are stored in)."""
         if self.x_max is None:  # max|X| without an n×d temporary; subsamples inherit it
             if sparse.issparse(self.X):
-                self.x_max = float(np.abs(self.X.data).max(initial=0.0))
+                self.x_max = float(K.max_abs(self.X.data))
             else:
                 self.x_max = float(K.max_abs(self.X)) if self.X.size else 0.0
         scale = max(self.x_max, 1.0 if self.fit_intercept else 0.0)
