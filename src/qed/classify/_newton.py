@@ -139,8 +139,9 @@ def _newton_cg(G, curv, null, cache, total, goal=0.0):
     converges in a few steps with it, and rebuilt at the current iterate when it no longer
     does. Its accuracy only affects the number of CG steps, never the answer, which the
     exact products and gradient determine. CG stops at the residual min(½, √(‖g‖/Σs))·‖g‖
-    (Eisenstat–Walker forcing, which keeps Newton's superlinear rate) or at a direction of
-    non-positive curvature.
+    (Eisenstat–Walker forcing, which keeps Newton's superlinear rate) — but never below
+    ``GOAL_FRACTION``·goal, goal being the driver's stopping level for ‖∇f‖∞ — or at a
+    direction of non-positive curvature.
     """
     if cache.get("precond") is None or cache.get("cg_steps", 0) > REBUILD_AFTER:
         cache["precond"] = curv.preconditioner()
