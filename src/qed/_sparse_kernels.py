@@ -42,6 +42,7 @@ from numba import njit
 
 __all__ = [
     "blas_single_thread",
+    "BLAS_SWITCH_MIN_WORK",
     "MAX_BLOCKS",
     "BLOCK_WORK",
     "row_blocks",

@@ -217,3 +217,35 @@ def test_intercept_jacobi_inverts_its_stated_matrix(fit_intercept, k):
             np.testing.assert_allclose(np.diag(P)[:-1], np.diag(H)[:-1], rtol=1e-12)
         assert np.linalg.eigvalsh(P).min() > 0
         np.testing.assert_allclose(P @ Z[m], R[m], rtol=0, atol=1e-10 * _scale(R))
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_run_blocks_runs_every_block_once_and_reraises(threads):
+    before = numba.get_num_threads()
+    try:
+        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+        seen = []
+        SK.run_blocks(seen.append, 7)
+        assert sorted(seen) == list(range(7))
+
+        def fail(b):
+            if b == 3:
+                raise RuntimeError("block 3")
+
+        with pytest.raises(RuntimeError, match="block 3"):
+            SK.run_blocks(fail, 5)
+    finally:
+        numba.set_num_threads(before)
+
+
+def test_blas_single_thread_limits_blas_only_for_real_work():
+    from threadpoolctl import threadpool_info
+
+    def blas_threads():
+        return {lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"}
+
+    with SK.blas_single_thread(SK.BLAS_SWITCH_MIN_WORK):
+        assert blas_threads() <= {1}
+    outside = blas_threads()
+    with SK.blas_single_thread(SK.BLAS_SWITCH_MIN_WORK / 2):
+        assert blas_threads() == outside
