@@ -31,6 +31,7 @@ between two passes, take the cores the passes need.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
@@ -145,6 +146,8 @@ def run_blocks(job: Callable[[int], Any], n_blocks: int) -> None:
 
 
 _POOLS: dict[int, ThreadPoolExecutor] = {}
+# a forked child inherits the pools but not their threads: it starts its own
+os.register_at_fork(after_in_child=_POOLS.clear)
 
 
 @njit(nogil=True, cache=True, error_model="numpy")

@@ -249,3 +249,28 @@ def test_blas_single_thread_limits_blas_only_for_real_work():
     outside = blas_threads()
     with SK.blas_single_thread(SK.BLAS_SWITCH_MIN_WORK / 2):
         assert blas_threads() == outside
+
+
+def test_a_forked_child_runs_the_blocks_on_threads_of_its_own():
+    import multiprocessing
+
+    threads = min(2, numba.config.NUMBA_NUM_THREADS)  # 2 starts the parent's pool
+    A = _csr(5000, 300, 0.05, seed=6)
+    v = np.random.default_rng(6).standard_normal(300)
+    parts = SK.csr_arrays(A)
+    before = numba.get_num_threads()
+    numba.set_num_threads(threads)
+    try:
+        ref = SK.csr_weighted_gram_matvec(*parts[:3], v, 0.0, np.ones(5000), parts[3])[0]
+        ctx = multiprocessing.get_context("fork")
+        with ctx.Pool(1) as pool:  # the parent's pool exists now; the child must not wait on it
+            result = pool.apply_async(_child_product, (A, v, threads)).get(timeout=30)
+    finally:
+        numba.set_num_threads(before)
+    np.testing.assert_array_equal(result, ref)
+
+
+def _child_product(A, v, threads):
+    numba.set_num_threads(threads)
+    parts = SK.csr_arrays(A)
+    return SK.csr_weighted_gram_matvec(*parts[:3], v, 0.0, np.ones(A.shape[0]), parts[3])[0]
