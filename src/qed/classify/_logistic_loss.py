@@ -27,6 +27,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import sparse
 
+from qed import _sparse_kernels as SK
 from qed.classify import _logistic_kernels as K
 
 __all__ = [
@@ -37,7 +38,7 @@ __all__ = [
     "multinomial_loss_grad",
     "multinomial_hessp",
     "multinomial_hessian",
-    "hessian_diagonal",
+    "intercept_jacobi",
 ]
 
 
@@ -85,11 +86,10 @@ def binary_loss_grad(Theta, X, y, sw, alpha, fit_intercept, x_max=None):
     if y.dtype.kind not in "iuf":  # integer codes go in as they are: no conversion pass
         y = np.asarray(y, dtype=np.float64)
     if sparse.issparse(X):
-        nll, r, w = K.binary_terms(X @ Theta[0, :d] + b, y, sw)
-        g = np.empty(d + 1)
-        g[:d] = X.T @ r
-        g[d] = r.sum()
-        m = float(np.abs(X.data).max(initial=0.0)) if x_max is not None else 0.0
+        w_ = np.ascontiguousarray(Theta[0, :d])
+        indptr, indices, data, bounds = SK.csr_arrays(X)
+        nll, g, w = K.binary_sparse_pass(indptr, indices, data, w_, b, y, sw, bounds)
+        m = float(K.max_abs(X.data)) if x_max is not None else 0.0  # no |X| temporary
     else:
         nll, g, w, m = K.binary_pass(X, Theta[0, :d], b, y, sw, x_max is not None)
     if x_max is not None:
@@ -123,10 +123,10 @@ def binary_hessp(V, X, s, alpha, fit_intercept):
     d = X.shape[1]
     vb = float(V[0, d]) if fit_intercept else 0.0
     if sparse.issparse(X):
-        r = s * (X @ V[0, :d] + vb)
         g = np.empty(d + 1)
-        g[:d] = X.T @ r
-        g[d] = r.sum()
+        v = np.ascontiguousarray(V[0, :d])
+        indptr, indices, data, bounds = SK.csr_arrays(X)
+        g[:d], g[d] = SK.csr_weighted_gram_matvec(indptr, indices, data, v, vb, s, bounds)
     else:
         g = K.binary_hessp_pass(X, V[0, :d], vb, s)
     HV = np.empty_like(V)
@@ -208,14 +208,50 @@ def _sparse_multinomial_hessian(X, P, sw, alpha, fit_intercept):
     return H
 
 
-def hessian_diagonal(X, s_or_P, sw, alpha, fit_intercept):
-    """diag(∇²f), shape (k', d₁), without forming ∇²f: Σᵢ wᵢₘx̃ᵢⱼ² + α with wᵢ = sᵢσᵢ(1 − σᵢ)
-    (``s_or_P`` the IRLS weights, sw unused) or sᵢp_im(1 − p_im) (``s_or_P`` = P)."""
+def intercept_jacobi(X, s_or_P, sw, alpha, fit_intercept, lift=0.0):
+    """An approximate inverse of ∇²f for CG: per score, its diagonal with the intercept exact.
+
+    For one score with curvature weights wᵢ (``s_or_P`` the IRLS weights sᵢσᵢ(1 − σᵢ), sw
+    unused; or P, with wᵢₘ = sᵢp_im(1 − p_im)) the Hessian's block is
+
+        H = [XᵀWX + αI   c]      c = XᵀW1,  σ = Σwᵢ (+ ``lift``, the softmax's shared
+            [cᵀ          σ],                intercept direction lifted by NNᵀ).
+
+    Since XᵀWX = X_cᵀWX_c + ccᵀ/σ (X_c centered by the W-weighted means), replacing only the
+    centered part by its diagonal A = diag(XᵀWX) − c²/σ + α keeps H's intercept row and the
+    rank-one mean direction ccᵀ/σ exact:
+
+        P = [A + ccᵀ/σ   c],   P⁻¹[r, ρ] = [x, (ρ − cᵀx)/σ]  with  x = A⁻¹(r − cρ/σ).
+            [cᵀ          σ]
+
+    P is positive definite (σ > 0, A > 0). On non-negative data (tf-idf) the mean direction is
+    XᵀWX's outlying eigenvalue, which plain Jacobi leaves to CG. Without an intercept P is the
+    diagonal. Returns R ↦ P⁻¹R for R of Θ's shape (k', d₁); the softmax's scores are treated
+    independently (block Jacobi over the classes). Each score costs one pass over X.
+    """
     W = s_or_P[:, None] if s_or_P.ndim == 1 else sw[:, None] * s_or_P * (1.0 - s_or_P)
-    X2 = X.multiply(X).tocsr() if sparse.issparse(X) else X * X
-    d = X.shape[1]
-    D = np.empty((W.shape[1], d + int(fit_intercept)))
-    D[:, :d] = np.asarray(X2.T @ W).T + alpha
-    if fit_intercept:
-        D[:, d] = W.sum(axis=0)
-    return D
+    k, d = W.shape[1], X.shape[1]
+    C, Dg = np.empty((k, d)), np.empty((k, d))
+    if sparse.issparse(X):  # one pass per score over the stored values, no copy of X
+        indptr, indices, data, bounds = SK.csr_arrays(X)
+        for m in range(k):
+            col = np.ascontiguousarray(W[:, m])
+            C[m], Dg[m] = SK.csr_weighted_column_moments(indptr, indices, data, col, d, bounds)
+    else:
+        C, Dg = W.T @ X, W.T @ (X * X)
+    tiny = np.finfo(float).tiny
+    if not fit_intercept:
+        inv = 1.0 / np.maximum(Dg + alpha, tiny)
+        return lambda R: R * inv
+    sigma = np.maximum(W.sum(axis=0) + lift, tiny)[:, None]
+    # Cauchy–Schwarz makes diag − c²/σ ≥ 0; rounding may not, so it is kept ≥ eps·diag
+    A = np.maximum(Dg - C * C / sigma, np.finfo(float).eps * Dg) + alpha
+    inv_A = 1.0 / np.maximum(A, tiny)
+
+    def apply(R):
+        rho = R[:, -1:]
+        x = (R[:, :-1] - C * (rho / sigma)) * inv_A
+        t = (rho - np.einsum("md,md->m", C, x)[:, None]) / sigma
+        return np.hstack([x, t])
+
+    return apply
