@@ -29,7 +29,7 @@ How the work is laid out (libsvm's design, Chang & Lin 2011, §5):
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, objmode
 
 from qed.classify._smo_cache import RING, fetch, hit, new_store
 from qed.classify._smo_exact import exact_F, exact_gradient, kkt_gap
@@ -278,7 +278,8 @@ def smo(X, y, C, kind, gamma, coef0, degree, tol, max_iter, cache, alpha, G, shr
                 # float32 rows: measure the gap again on the exact float64 gradient, and go
                 # on from it (with the same rows) if it is not met there
                 rechecks -= 1
-                exact_F(X, y, a, F, orig, kern)
+                with objmode():  # the exact gradient runs its blocks on Python threads
+                    exact_F(X, y, a, F, orig, kern)
                 i, m = select_i(F, up, n_active, v)
                 j, gmax2 = -1, -np.inf
                 if i >= 0:

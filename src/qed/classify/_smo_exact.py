@@ -2,14 +2,16 @@
 
 When the SMO caches its kernel rows in float32 (``_smo``), its gradient carries their
 rounding; these recompute it from the support vectors in float64, with the kernel entries
-made as the solver's own (``_fill``), on all cores, never stored.
+made as the solver's own (``_fill``), in blocks of rows on a pool of threads (not numba's
+OpenMP prange, whose spinning barrier crawls on a loaded machine: see ``run_blocks``).
 """
 
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
+from qed._sparse_kernels import MAX_BLOCKS, run_blocks
 from qed.classify._svm_kernels import PRECOMPUTED, _fill
 
 __all__ = ["exact_F", "exact_gradient", "kkt_gap"]
@@ -18,46 +20,38 @@ __all__ = ["exact_F", "exact_gradient", "kkt_gap"]
 def exact_gradient(X, y, alpha, kern) -> np.ndarray:
     """∇ = Qα − 1 in float64, Qₜₛ = yₜyₛK(xₜ, xₛ), from the support vectors only; X (n, d) or
     the (n, n) Gram matrix; returns shape (n,). Kernel entries are made as the solver's
-    (``_fill``), row by row on all cores, and never stored."""
+    (``_fill``), in blocks of rows on all cores (``run_blocks``), and never stored."""
     sv = np.flatnonzero(alpha > 0)
     coef = y[sv] * alpha[sv]
     if kern[0] == PRECOMPUTED:
         return y * (X[:, sv] @ coef) - 1.0
+    X = np.ascontiguousarray(X)
+    XT_sv = np.ascontiguousarray(X[sv].T)
     G = np.empty(len(y))
-    _gradient_rows(X, np.ascontiguousarray(X[sv].T), coef, y, kern, G)
+    bounds = np.linspace(0, len(y), min(MAX_BLOCKS, max(1, len(y) // 256)) + 1).astype(np.int64)
+    run_blocks(
+        lambda b: _gradient_block(X, XT_sv, coef, y, kern, G, bounds[b], bounds[b + 1]),
+        len(bounds) - 1,
+    )
     return G
 
 
-@njit(cache=True)
-def exact_F(X, y, a, F, orig, kern):
-    """F ← −y ⊙ (Qα − 1) in float64, in the working order orig (y, a, F are in it)."""
-    sv = np.flatnonzero(a > 0)
-    coef = y[sv] * a[sv]
-    XT_sv = np.empty((X.shape[1], len(sv)))
-    for k in range(len(sv)):
-        XT_sv[:, k] = X[orig[sv[k]]]
-    Xw = np.empty_like(X)
-    for t in range(len(orig)):
-        Xw[t] = X[orig[t]]
-    G = np.empty(len(y))
-    _gradient_rows(Xw, XT_sv, coef, y, kern, G)
-    for t in range(len(y)):
-        F[t] = -y[t] * G[t]
+def exact_F(X, y, a, F, orig, kern) -> None:
+    """F ← −y ⊙ (Qα − 1) in float64 on the SMO's working order orig (y, a, F are in it; X is
+    in the original order). Called from the compiled solver through ``objmode``."""
+    F[:] = -y * exact_gradient(X[orig], y, a, kern)
 
 
-@njit(cache=True, parallel=True)
-def _gradient_rows(X, XT_sv, coef, y, kern, G):
-    """G[t] = yₜ Σₛ K(xₜ, x_s) coefₛ − 1 for every row t of X; XT_sv (d, n_SV)."""
-    n = X.shape[0]
+@njit(cache=True, nogil=True)
+def _gradient_block(X, XT_sv, coef, y, kern, G, lo, hi):
+    """G[t] = yₜ Σₛ K(xₜ, x_s) coefₛ − 1 for the rows lo ≤ t < hi of X; XT_sv (d, n_SV)."""
     k = XT_sv.shape[1]
-    rows = 64
-    for blk in prange((n + rows - 1) // rows):
-        out = np.empty(k)
-        acc = np.empty(k)
-        bits = np.empty(k, dtype=np.int64)
-        for t in range(blk * rows, min(n, blk * rows + rows)):
-            _fill(X[t], XT_sv, 0, k, kern, out, acc, bits)
-            G[t] = y[t] * np.dot(out, coef) - 1.0
+    out = np.empty(k)
+    acc = np.empty(k)
+    bits = np.empty(k, dtype=np.int64)
+    for t in range(lo, hi):
+        _fill(X[t], XT_sv, 0, k, kern, out, acc, bits)
+        G[t] = y[t] * np.dot(out, coef) - 1.0
 
 
 def kkt_gap(y, C, alpha, G) -> float:

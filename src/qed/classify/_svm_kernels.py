@@ -11,7 +11,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
+
+from qed._sparse_kernels import MAX_BLOCKS, run_blocks
 
 __all__ = ["KERNEL_CODES", "PRECOMPUTED", "kernel_matrix", "kernel_diag", "cross_kernel"]
 
@@ -146,24 +148,23 @@ def kernel_matrix(A, B, kind, gamma, coef0, degree):
         return (gamma * G + coef0) ** degree
     if kind == KERNEL_CODES["sigmoid"]:
         return np.tanh(gamma * G + coef0)
-    _rbf_from_products(G, np.einsum("ij,ij->i", A, A), np.einsum("ij,ij->i", B, B), gamma)
+    sqa, sqb = np.einsum("ij,ij->i", A, A), np.einsum("ij,ij->i", B, B)
+    bounds = np.linspace(0, len(G), min(MAX_BLOCKS, max(1, G.size // 2**16)) + 1).astype(int)
+    run_blocks(lambda b: _rbf_rows(G, sqa, sqb, gamma, bounds[b], bounds[b + 1]), len(bounds) - 1)
     return G
 
 
-@njit(cache=True, parallel=True)
-def _rbf_from_products(G, sqa, sqb, gamma):
-    """G ← exp(−γ(‖a‖² + ‖b‖² − 2G)) in place (the distance floored at 0, which rounding can
-    cross), blocks of rows on all cores; G = ABᵀ (m, k), sqa (m,), sqb (k,)."""
-    m, k = G.shape
-    rows = 32
-    for blk in prange((m + rows - 1) // rows):
-        bits = np.empty(k, dtype=np.int64)
-        for r in range(blk * rows, min(m, blk * rows + rows)):
-            g = G[r]
-            s = sqa[r]
-            for c in range(k):
-                g[c] = -gamma * max(s + sqb[c] - 2.0 * g[c], 0.0)
-            _vexp(g, bits)
+@njit(cache=True, nogil=True)
+def _rbf_rows(G, sqa, sqb, gamma, lo, hi):
+    """G[r] ← exp(−γ(‖a_r‖² + ‖b‖² − 2G[r])) in place for lo ≤ r < hi (the distance floored
+    at 0, which rounding can cross); G = ABᵀ (m, k), sqa (m,), sqb (k,)."""
+    bits = np.empty(G.shape[1], dtype=np.int64)
+    for r in range(lo, hi):
+        g = G[r]
+        s = sqa[r]
+        for c in range(len(g)):
+            g[c] = -gamma * max(s + sqb[c] - 2.0 * g[c], 0.0)
+        _vexp(g, bits)
 
 
 def kernel_diag(X, kind, gamma, coef0, degree):
