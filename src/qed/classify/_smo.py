@@ -184,6 +184,19 @@ def _reconstruct(n_active, y, alpha, F, epoch, cx, G):
 
 
 @njit(cache=True)
+def _working_pair(n_active, epoch, F, up, low, QD, v, low_f, cx):
+    """(i, m(α), j, −M(α)) chosen afresh over the active prefix (j = −1: no violating pair)."""
+    i, m = select_i(F, up, n_active, v)
+    if i < 0:
+        return i, m, -1, -np.inf
+    si = hit(i, n_active, epoch, cx[1], cx[2], cx[3])
+    if si < 0:
+        si = fetch(i, n_active, epoch, *cx)
+    j, gmax2 = select_j(i, m, F, low, QD, cx[0], si, n_active, v, low_f)
+    return i, m, j, gmax2
+
+
+@njit(cache=True)
 def smo(X, y, C, kind, gamma, coef0, degree, tol, max_iter, cache, alpha, G, shrinking, counts):
     """Solve the dual from the feasible start (alpha, G = Qα − 1), updated in place.
 
@@ -262,13 +275,7 @@ def smo(X, y, C, kind, gamma, coef0, degree, tol, max_iter, cache, alpha, G, shr
                 # optimal on the active set: rebuild ∇, recheck on every variable
                 _reconstruct(n_active, y, a, F, epoch, cx, Gbuf)
                 n_active = n
-                i, m = select_i(F, up, n_active, v)
-                j, gmax2 = -1, -np.inf
-                if i >= 0:
-                    si = hit(i, n, epoch, slot_of, meta, orig)
-                    if si < 0:
-                        si = fetch(i, n, epoch, *cx)
-                    j, gmax2 = select_j(i, m, F, low, QD, cache, si, n_active, v, low_f)
+                i, m, j, gmax2 = _working_pair(n_active, epoch, F, up, low, QD, v, low_f, cx)
                 counter = 1  # shrink again at the next step
             if tracked and (m + gmax2 < tol or j < 0):
                 # the gap holds for the exact gradient too if the drift cannot close it
@@ -280,13 +287,7 @@ def smo(X, y, C, kind, gamma, coef0, degree, tol, max_iter, cache, alpha, G, shr
                 rechecks -= 1
                 with objmode():  # the exact gradient runs its blocks on Python threads
                     exact_F(X, y, a, F, orig, kern)
-                i, m = select_i(F, up, n_active, v)
-                j, gmax2 = -1, -np.inf
-                if i >= 0:
-                    si = hit(i, n, epoch, slot_of, meta, orig)
-                    if si < 0:
-                        si = fetch(i, n, epoch, *cx)
-                    j, gmax2 = select_j(i, m, F, low, QD, cache, si, n_active, v, low_f)
+                i, m, j, gmax2 = _working_pair(n_active, epoch, F, up, low, QD, v, low_f, cx)
                 exact = m + gmax2 < tol or j < 0
                 tracked = True
                 moved = 0.0

@@ -23,6 +23,16 @@ TAU = 1e-12  # libsvm's floor on the curvature a of a step, for a ≤ 0 (degener
 @njit(cache=True)
 def _argmax_last(v, m):
     """(t, max v[:m]): the last position of the largest entry (libsvm's ≥ ties)."""
+    best = _max8(v, m)
+    for t in range(m - 1, -1, -1):
+        if v[t] == best:
+            return t, best
+    return -1, best
+
+
+@njit(cache=True)
+def _max8(v, m):
+    """max of v[:m] with eight accumulators (−∞ if m = 0)."""
     b0 = b1 = b2 = b3 = b4 = b5 = b6 = b7 = -np.inf
     k = m - m % 8
     for t in range(0, k, 8):
@@ -37,29 +47,6 @@ def _argmax_last(v, m):
     best = max(max(max(b0, b1), max(b2, b3)), max(max(b4, b5), max(b6, b7)))
     for t in range(k, m):
         best = max(best, v[t])
-    for t in range(m - 1, -1, -1):
-        if v[t] == best:
-            return t, best
-    return -1, best
-
-
-@njit(cache=True)
-def _min8(v, m):
-    """min of v[:m], with eight accumulators (see _argmax_last)."""
-    b0 = b1 = b2 = b3 = b4 = b5 = b6 = b7 = np.inf
-    k = m - m % 8
-    for t in range(0, k, 8):
-        b0 = min(b0, v[t])
-        b1 = min(b1, v[t + 1])
-        b2 = min(b2, v[t + 2])
-        b3 = min(b3, v[t + 3])
-        b4 = min(b4, v[t + 4])
-        b5 = min(b5, v[t + 5])
-        b6 = min(b6, v[t + 6])
-        b7 = min(b7, v[t + 7])
-    best = min(min(min(b0, b1), min(b2, b3)), min(min(b4, b5), min(b6, b7)))
-    for t in range(k, m):
-        best = min(best, v[t])
     return best
 
 
@@ -85,9 +72,9 @@ def select_j(i, m, F, low, QD, K, si, n_active, score, low_f):
         q = qi + QD[t] - 2.0 * K[si, t]
         q = q if q > 0 else TAU
         score[t] = b * b / q if (lt and b > 0) else -1.0
-        low_f[t] = f if lt else np.inf
+        low_f[t] = -f if lt else -np.inf
     j, best = _argmax_last(score, n_active)
-    return (j if best >= 0 else -1), -_min8(low_f, n_active)
+    return (j if best >= 0 else -1), _max8(low_f, n_active)
 
 
 @njit(cache=True)
