@@ -274,3 +274,17 @@ def _child_product(A, v, threads):
     numba.set_num_threads(threads)
     parts = SK.csr_arrays(A)
     return SK.csr_weighted_gram_matvec(*parts[:3], v, 0.0, np.ones(A.shape[0]), parts[3])[0]
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_sparse_logistic_start_at_zero_equals_the_general_pass(weighted):
+    rng = np.random.default_rng(7)
+    A = _csr(600, 90, 0.05, seed=7)
+    y = (rng.random(600) < 0.3).astype(float)
+    sw = rng.uniform(0.2, 3.0, 600) if weighted else np.ones(600)
+    zero = np.zeros((1, 91))
+    f, G, wts = L.binary_loss_grad(zero, A, y, sw, 0.7, True)
+    f_d, g_d, wts_d, _ = K.binary_pass(A.toarray(), np.zeros(90), 0.0, y, sw, False)
+    assert f == pytest.approx(f_d, rel=1e-13)
+    np.testing.assert_allclose(G[0], g_d, rtol=0, atol=1e-12 * _scale(g_d))
+    np.testing.assert_allclose(wts, wts_d, rtol=1e-15, atol=0)

@@ -88,7 +88,13 @@ def binary_loss_grad(Theta, X, y, sw, alpha, fit_intercept, x_max=None):
     if sparse.issparse(X):
         w_ = np.ascontiguousarray(Theta[0, :d])
         indptr, indices, data, bounds = SK.csr_arrays(X)
-        nll, g, w = K.binary_sparse_pass(indptr, indices, data, w_, b, y, sw, bounds)
+        if b == 0.0 and not w_.any():  # Θ = 0 (a fit's start): every zᵢ = 0, nothing to gather
+            r = sw * (0.5 - y)  # σ(0) = ½, −log σ(0) = log 2, σ(0)(1 − σ(0)) = ¼
+            nll, w = float(np.log(2.0) * sw.sum()), 0.25 * sw
+            g = np.empty(d + 1)
+            g[:d], g[d] = SK.csr_rmatvec(indptr, indices, data, r, d, bounds), r.sum()
+        else:
+            nll, g, w = K.binary_sparse_pass(indptr, indices, data, w_, b, y, sw, bounds)
         m = float(K.max_abs(X.data)) if x_max is not None else 0.0  # no |X| temporary
     else:
         nll, g, w, m = K.binary_pass(X, Theta[0, :d], b, y, sw, x_max is not None)
