@@ -244,13 +244,14 @@ def smo(X, y, C, kind, gamma, coef0, degree, tol, max_iter, cache, alpha, G, shr
     rechecks = RECHECKS if cache.itemsize == 4 else -1
     exact = rechecks < 0  # float64 rows: the gradient is the exact one
     # after an exact restart: |F − F_exact| ≤ u·max K·Σ(|dᵢ| + |dⱼ|), u = 2⁻²⁴ (rows rounded
-    # to float32), as long as nothing is shrunk (a rebuild would bring float32 rows back in)
+    # to float32), as long as nothing is shrunk (a rebuild would bring float32 rows back in);
+    # a long finish shrinks as usual and is checked on the exact gradient again
     tracked = False
     moved = 0.0
     drift_unit = 2.0**-24 * QD.max() if n > 0 else 0.0
     while it < max_iter:
         counter -= 1
-        if shrinking and not tracked and counter == 0:
+        if shrinking and counter == 0:
             counter = period
             gmax2 = low_gap(F, low, n_active)
             if not unshrunk and m + gmax2 <= 10 * tol:
@@ -259,6 +260,8 @@ def smo(X, y, C, kind, gamma, coef0, degree, tol, max_iter, cache, alpha, G, shr
                 n_active = n
             swaps = ring[(epoch + 1) % RING]
             kept, k = _shrink(n_active, m, gmax2, y, C, a, F, QD, up, low, orig, XT, swaps)
+            if kept < n_active:
+                tracked = False  # a later rebuild brings float32 rows back: no drift bound
             if k > 0:
                 epoch += 1
                 ring_n[epoch % RING] = k
@@ -291,6 +294,7 @@ def smo(X, y, C, kind, gamma, coef0, degree, tol, max_iter, cache, alpha, G, shr
                 exact = m + gmax2 < tol or j < 0
                 tracked = True
                 moved = 0.0
+                counter = period  # a short finish runs unshrunk, under the drift bound
             if m + gmax2 < tol or j < 0:
                 status = 0 if exact else 1
                 break
