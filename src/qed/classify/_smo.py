@@ -34,7 +34,7 @@ from numba import njit, objmode
 from qed.classify._smo_cache import RING, fetch, hit, new_store
 from qed.classify._smo_exact import exact_F, exact_gradient, kkt_gap
 from qed.classify._smo_passes import TAU, low_gap, select_i, select_j, update_select
-from qed.classify._svm_kernels import KERNEL_CODES, _entry
+from qed.classify._svm_kernels import KERNEL_CODES, PRECOMPUTED, _entry
 
 __all__ = ["smo", "solve_dual"]
 
@@ -203,7 +203,9 @@ def smo(X, y, C, kind, gamma, coef0, degree, tol, max_iter, cache, alpha, G, shr
     X (n, d), or the (n, n) Gram matrix when kind is precomputed; y (n,) of ±1.0; C (n,)
     upper bounds (may be inf). Before stopping on the active set, ∇ is rebuilt for all and
     optimality rechecked on the full set. Returns (n_iter, status): status 0 = the gap
-    reached tol, 1 = max_iter reached. counts (3,) int64 accumulates, for profiling: kernel
+    reached tol (with float32 rows: on the exact gradient, or within a drift bound that
+    keeps it below tol), 1 = max_iter reached, or float32 rows could not certify the stop
+    within RECHECKS exact restarts. counts (3,) int64 accumulates, for profiling: kernel
     rows computed or extended, kernel entries computed, and Σ over steps of the active-set
     size (the length of the O(n) loops).
     """
@@ -220,7 +222,7 @@ def smo(X, y, C, kind, gamma, coef0, degree, tol, max_iter, cache, alpha, G, shr
     ring = np.empty((RING, n // 2 + 1, 2), dtype=np.int64)  # each epoch's swaps
     ring_n = np.zeros(RING, dtype=np.int64)
     epoch = 0
-    XT = np.ascontiguousarray(X.T) if kind != 4 else np.empty((0, 0))
+    XT = np.ascontiguousarray(X.T) if kind != PRECOMPUTED else np.empty((0, 0))
     acc, bits = np.empty(n), np.empty(n, dtype=np.int64)  # scratch of the kernel rows
     Gbuf = np.empty(n)
     v, low_f = np.empty(n), np.empty(n)  # the selection passes' scratch
@@ -341,7 +343,8 @@ def solve_dual(X, y, C, kern, tol, max_iter, cache_mb, alpha, G, shrinking, coun
     budget = min(max_iter, max(SINGLE_STEPS, 100 * n)) if single else max_iter
 
     it, status = smo(X, y, C, *kern, tol32, budget, cache(dtype), alpha, G, shrinking, counts)
-    if single and (status or tol32 > tol):  # else smo's last gradient was the exact one
+    # status 0 at tol32 = tol: smo certified the stop on the exact gradient already
+    if single and (status or tol32 > tol):
         G[:] = exact_gradient(X, y, alpha, kern)
         if kkt_gap(y, C, alpha, G) < tol:
             status = 0
