@@ -19,11 +19,15 @@ import numpy as np
 from numba import njit
 
 from qed import _sparse_kernels as SK
+from qed._vmath import vexp, vlog
 
 __all__ = [
     "binary_pass",
     "binary_sparse_pass",
     "binary_hessp_pass",
+    "pad8",
+    "softmax_pass",
+    "softmax_hessp_pass",
     "softmax_terms",
     "softmax_hess_terms",
     "max_abs",
@@ -32,15 +36,18 @@ __all__ = [
 # reassociation lets the row dot products vectorise; no assumption about NaN/inf is made
 FASTMATH = {"reassoc", "contract", "nsz"}
 CHUNK = 2048  # rows per partial gradient: bounds the rounding of the long sums
+BLOCK = 256  # rows whose exponentials are taken together (``vexp``); 100 KB of X at d = 50
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def binary_pass(X, w, b, y, sw, find_max):
     """One pass over X for the sigmoid: zᵢ = wᵀxᵢ + b, then (Σ sᵢ(−log pᵢ), ∇ (d + 1,), s·σσ',
     max|xᵢⱼ| or 0.0).
 
     Fuses the two matrix-vector products of the gradient Σ sᵢ(σᵢ − yᵢ)[xᵢ, 1] into a single
-    sweep over the rows, with one exp per sample (see the module docstring). With
+    sweep over the rows, with one exp per sample (see the module docstring), taken for a
+    block of ``BLOCK`` rows at once by ``vexp`` (numba's scalar exp was half of the pass);
+    the block's rows are still in cache when their residuals are scattered back. With
     ``find_max`` it records max|X| on the way: the gradient's rounding level needs it once,
     and a pass of its own would read X once more.
 
@@ -57,39 +64,55 @@ def binary_pass(X, w, b, y, sw, find_max):
     F = np.zeros(nchunks)
     col_max = np.zeros(d)
     wts = np.empty(n)
+    z = np.empty(BLOCK)
+    e = np.empty(BLOCK)
+    r = np.empty(BLOCK)
+    bits = np.empty(BLOCK, dtype=np.int64)
     e_min = 4.0 / n if n >= 8 else 2.0  # e ≤ 1: 2.0 sends every row to log1p
     s0 = sw[0] if n else 1.0
     for c in range(nchunks):
         f = 0.0
         prod = 1.0
-        for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
-            z = b
-            if find_max:  # per-column maxima keep the dot product vectorised
+        stop = min(n, (c + 1) * CHUNK)
+        for lo in range(c * CHUNK, stop, BLOCK):
+            m = min(BLOCK, stop - lo)
+            for a in range(m):
+                i = lo + a
+                acc = b
+                if find_max:  # per-column maxima keep the dot product vectorised
+                    for j in range(d):
+                        x = X[i, j]
+                        acc += x * w[j]
+                        col_max[j] = max(col_max[j], abs(x))
+                else:
+                    for j in range(d):
+                        acc += X[i, j] * w[j]
+                z[a] = acc
+                e[a] = -abs(acc)
+            vexp(e[:m], bits[:m])
+            for a in range(m):
+                i = lo + a
+                za, ea = z[a], e[a]
+                inv = 1.0 / (1.0 + ea)
+                sig = inv if za >= 0 else ea * inv
+                t = za if y[i] > 0.5 else -za
+                s = sw[i]
+                if s == s0 and ea >= e_min:
+                    prod *= 1.0 + ea
+                    if prod > 1e150:  # 1 + e ≤ 2: renormalise long before overflow
+                        f += s0 * np.log(prod)
+                        prod = 1.0
+                    f += s * (-t if t < 0 else 0.0)
+                else:
+                    f += s * (np.log1p(ea) + (-t if t < 0 else 0.0))
+                r[a] = s * (sig - y[i])
+                wts[i] = s * ea * inv * inv
+            for a in range(m):
+                i = lo + a
+                ra = r[a]
                 for j in range(d):
-                    x = X[i, j]
-                    z += x * w[j]
-                    col_max[j] = max(col_max[j], abs(x))
-            else:
-                for j in range(d):
-                    z += X[i, j] * w[j]
-            e = np.exp(-abs(z))
-            inv = 1.0 / (1.0 + e)
-            sig = inv if z >= 0 else e * inv
-            t = z if y[i] > 0.5 else -z
-            s = sw[i]
-            if s == s0 and e >= e_min:
-                prod *= 1.0 + e
-                if prod > 1e150:  # 1 + e ≤ 2: renormalise long before overflow
-                    f += s0 * np.log(prod)
-                    prod = 1.0
-                f += s * (-t if t < 0 else 0.0)
-            else:
-                f += s * (np.log1p(e) + (-t if t < 0 else 0.0))
-            r = s * (sig - y[i])
-            wts[i] = s * e * inv * inv
-            for j in range(d):
-                G[c, j] += r * X[i, j]
-            G[c, d] += r
+                    G[c, j] += ra * X[i, j]
+                G[c, d] += ra
         F[c] = f + s0 * np.log(prod)
     return F.sum(), G.sum(axis=0), wts, col_max.max() if d else 0.0
 
@@ -158,6 +181,144 @@ def binary_hessp_pass(X, v, vb, s):
             for j in range(d):
                 G[c, j] += r * X[i, j]
             G[c, d] += r
+    return G.sum(axis=0)
+
+
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy", inline="always")
+def _scores8(row, W8, b8, z):
+    """z[q] = b8[q] + W8[q]·row for every q, eight scores per sweep over the row.
+
+    W8 (8·g, d) holds the k score vectors padded with zero rows to a multiple of 8, so that
+    one load of each row entry feeds eight independent sums (LLVM vectorises each): a loop
+    of k separate dot products took 1.75× as long at k = 5, d = 50.
+    """
+    d = row.size
+    for g in range(0, W8.shape[0], 8):
+        w0, w1, w2, w3 = W8[g], W8[g + 1], W8[g + 2], W8[g + 3]
+        w4, w5, w6, w7 = W8[g + 4], W8[g + 5], W8[g + 6], W8[g + 7]
+        a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = 0.0
+        for j in range(d):
+            x = row[j]
+            a0 += x * w0[j]
+            a1 += x * w1[j]
+            a2 += x * w2[j]
+            a3 += x * w3[j]
+            a4 += x * w4[j]
+            a5 += x * w5[j]
+            a6 += x * w6[j]
+            a7 += x * w7[j]
+        z[g], z[g + 1], z[g + 2], z[g + 3] = a0 + b8[g], a1 + b8[g + 1], a2 + b8[g + 2], a3 + b8[g + 3]
+        z[g + 4], z[g + 5], z[g + 6], z[g + 7] = (
+            a4 + b8[g + 4],
+            a5 + b8[g + 5],
+            a6 + b8[g + 6],
+            a7 + b8[g + 7],
+        )
+
+
+def pad8(W, b):
+    """(W8, b8): W (k, d) and b (k,) padded with zero rows to a multiple of 8 (``_scores8``)."""
+    k, d = W.shape
+    kp = -(-k // 8) * 8
+    W8, b8 = np.zeros((kp, d)), np.zeros(kp)
+    W8[:k], b8[:k] = W, b
+    return W8, b8
+
+
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def softmax_pass(X, W8, b8, k, codes, sw):
+    """One pass over a dense X for the softmax: (Σ sᵢ(−log p_{i,yᵢ}), the data part of ∇f
+    (k, d + 1), P (n, k)), zᵢ = Wxᵢ + b for the k classes (W8, b8 from ``pad8``).
+
+    Per block of ``BLOCK`` rows: the k scores of each row as k dot products over the row,
+    shifted by their maximum (log-sum-exp), exponentiated together by ``vexp``, normalised,
+    and the residuals sᵢ(pᵢ − yᵢ) scattered back as Σᵢ rᵢₘx̃ᵢ while the block is in cache.
+    Where BLAS did XWᵀ and RᵀX as two skinny products (reading X twice) and numba's scalar
+    exp did the rest, this pass took less than half the time at k = 5, d = 50.
+    """
+    n, d = X.shape
+    nchunks = (n + CHUNK - 1) // CHUNK
+    G = np.zeros((nchunks, k, d + 1))
+    F = np.zeros(nchunks)
+    P = np.empty((n, k))
+    z = np.empty(W8.shape[0])
+    e = np.empty(BLOCK * k)
+    logs, tots = np.empty(BLOCK), np.empty(BLOCK)
+    bits = np.empty(BLOCK * k, dtype=np.int64)
+    for c in range(nchunks):
+        f = 0.0
+        stop = min(n, (c + 1) * CHUNK)
+        for lo in range(c * CHUNK, stop, BLOCK):
+            m = min(BLOCK, stop - lo)
+            for a in range(m):
+                i = lo + a
+                _scores8(X[i], W8, b8, z)
+                top = -np.inf
+                for q in range(k):
+                    e[a * k + q] = z[q]
+                    top = max(top, z[q])
+                f += sw[i] * (top - e[a * k + codes[i]])
+                for q in range(k):
+                    e[a * k + q] -= top
+            vexp(e[: m * k], bits[: m * k])
+            for a in range(m):
+                total = 0.0
+                for q in range(k):
+                    total += e[a * k + q]
+                tots[a] = total
+                logs[a] = total
+            vlog(logs[:m], bits[:m])
+            for a in range(m):
+                i = lo + a
+                inv = 1.0 / tots[a]
+                si = sw[i]
+                f += si * logs[a]
+                for q in range(k):
+                    p = e[a * k + q] * inv
+                    P[i, q] = p
+                    e[a * k + q] = si * p
+                e[a * k + codes[i]] -= si
+            Gc = G[c]
+            for a in range(m):
+                row = X[lo + a]
+                for q in range(k):
+                    rq = e[a * k + q]
+                    gq = Gc[q]
+                    for j in range(d):
+                        gq[j] += rq * row[j]
+                    gq[d] += rq
+        F[c] = f
+    return F.sum(), G.sum(axis=0), P
+
+
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def softmax_hessp_pass(X, V8, vb8, P, sw):
+    """One pass over a dense X: the data part of the softmax's ∇²f·[V vb] (k, d + 1), with
+    V8, vb8 from ``pad8`` and k = P.shape[1].
+
+    Row i: uᵢ = Vxᵢ + vb (``_scores8``), rᵢ = sᵢ(pᵢ ⊙ uᵢ − pᵢ(pᵢᵀuᵢ)), then Σᵢ rᵢₘx̃ᵢ.
+    """
+    n, d = X.shape
+    k = P.shape[1]
+    nchunks = (n + CHUNK - 1) // CHUNK
+    G = np.zeros((nchunks, k, d + 1))
+    u = np.empty(V8.shape[0])
+    for c in range(nchunks):
+        Gc = G[c]
+        for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
+            row = X[i]
+            _scores8(row, V8, vb8, u)
+            dot = 0.0
+            for q in range(k):
+                u[q] *= P[i, q]
+                dot += u[q]
+            si = sw[i]
+            for q in range(k):
+                rq = si * (u[q] - P[i, q] * dot)
+                gq = Gc[q]
+                for j in range(d):
+                    gq[j] += rq * row[j]
+                gq[d] += rq
     return G.sum(axis=0)
 
 

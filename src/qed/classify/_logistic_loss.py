@@ -148,6 +148,16 @@ def multinomial_loss_grad(Theta, X, codes, sw, alpha, fit_intercept):
     Theta : (k, d₁); X : (n, d); codes, sw : (n,). Returns (float, (k, d₁), (n, k)).
     pᵢ = softmax(zᵢ) by log-sum-exp, so no score is ever exponentiated unshifted.
     """
+    if not sparse.issparse(X):  # one fused pass over the rows
+        d = X.shape[1]
+        W = Theta[:, :d]
+        W8, b8 = K.pad8(W, Theta[:, d] if fit_intercept else 0.0)
+        nll, g, P = K.softmax_pass(X, W8, b8, len(Theta), codes, sw)
+        G = np.empty_like(Theta)
+        G[:, :d] = g[:, :d] + alpha * W
+        if fit_intercept:
+            G[:, d] = g[:, d]
+        return nll + _penalty(Theta, alpha, fit_intercept), G, P
     Z = scores(Theta, X, fit_intercept)
     nll, P, R = K.softmax_terms(Z, codes, sw)
     G = _grad_from_residual(R, X, Theta, alpha, fit_intercept)
@@ -159,6 +169,15 @@ def multinomial_hessp(V, X, P, sw, alpha, fit_intercept):
 
     With U = [X 1]Vᵀ, row i of the residual is sᵢ·(pᵢ ⊙ uᵢ − pᵢ(pᵢᵀuᵢ)), and ∇²f·V = Rᵀ[X 1].
     """
+    if not sparse.issparse(X):  # one fused pass over the rows
+        d = X.shape[1]
+        W = V[:, :d]
+        g = K.softmax_hessp_pass(X, *K.pad8(W, V[:, d] if fit_intercept else 0.0), P, sw)
+        HV = np.empty_like(V)
+        HV[:, :d] = g[:, :d] + alpha * W
+        if fit_intercept:
+            HV[:, d] = g[:, d]
+        return HV
     U = K.softmax_hess_terms(scores(V, X, fit_intercept), P, sw)
     return _grad_from_residual(U, X, V, alpha, fit_intercept)
 

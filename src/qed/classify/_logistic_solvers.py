@@ -10,7 +10,7 @@ below ``tol``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any
 
@@ -103,6 +103,20 @@ class LogisticProblem:
         if found:
             self.x_max = float(found[0])
         return out
+
+    def with_alpha(self, alpha: float, Theta: np.ndarray, evaluation: tuple):
+        """This objective with the penalty α = 1/C, and its (f, ∇f, curvature) at Θ made from
+        ``evaluation`` (at Θ, under ``self.alpha``) without a pass over X: α enters only
+        through (α/2)‖W‖² and αW, the per-row terms not at all (a path's next C)."""
+        f, G, curv = evaluation
+        new = replace(self, alpha=float(alpha))
+        W = Theta[:, : self.X.shape[1]]
+        step = new.alpha - self.alpha
+        G = G.copy()
+        G[:, : W.shape[1]] += step * W
+        moved = _Curvature(new, curv.aux)
+        moved._f32 = curv._f32
+        return new, (f + 0.5 * step * float(np.vdot(W, W)), G, moved)
 
     def hessian(self, aux):
         if self.binary:
@@ -200,9 +214,12 @@ class _Curvature:
         pb = self.problem
         if pb.binary:
             return L.binary_hessp(V, pb.X, self.aux, pb.alpha, pb.fit_intercept)
-        # the softmax products are two skinny GEMMs: in float32 they take half the time, and
-        # their ~1e-6 relative error is far below CG's forcing tolerance; the direction is
-        # only a search direction, the float64 gradient and line search decide convergence
+        if not sparse.issparse(pb.X):  # one fused float64 pass (``softmax_hessp_pass``)
+            return L.multinomial_hessp(V, pb.X, self.aux, pb.sw, pb.alpha, pb.fit_intercept)
+        # the sparse softmax products are two sparse-times-skinny products: in float32 they
+        # take half the time, and their ~1e-6 relative error is far below CG's forcing
+        # tolerance; the direction is only a search direction, the float64 gradient and line
+        # search decide convergence
         if self._f32 is None:
             self._f32 = (self.aux.astype(np.float32), pb.sw.astype(np.float32))
         P32, sw32 = self._f32

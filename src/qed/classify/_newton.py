@@ -65,6 +65,9 @@ class SolverResult:
     loss_curve: list[float] = field(default_factory=list)
     separated: bool = False
     precond: object = None  # Newton: its last exact inverse Hessian, when it formed one
+    # Newton: (f, ∇f, curvature) at Θ and the preconditioner cache, for a path's next run
+    last: tuple | None = None
+    cache: dict | None = None
 
 
 def null_space(shape: tuple[int, int]) -> np.ndarray:
@@ -203,7 +206,14 @@ def _warm_start(obj, Theta0, tol, max_iter):
 
 
 def newton(
-    obj: Any, Theta0: np.ndarray, tol: float, max_iter: int, *, subsample: bool = True
+    obj: Any,
+    Theta0: np.ndarray,
+    tol: float,
+    max_iter: int,
+    *,
+    subsample: bool = True,
+    start: tuple | None = None,
+    cache: dict | None = None,
 ) -> SolverResult:
     """Damped Newton (IRLS): Θ ← Θ + tΔ with ∇²f·Δ = −∇f and t halved until Armijo holds.
 
@@ -215,13 +225,17 @@ def newton(
     full-data steps are spent only on the last digits (``subsample=False`` skips that, for a
     Θ₀ that is already close, e.g. the previous C's optimum on a path). Stops when ‖∇f‖∞ ≤ max(tol·Σsᵢ,
     rounding level) (scikit-learn's rule on the averaged objective f/Σsᵢ).
+
+    start : (f, ∇f, curvature) already known at Θ₀ (a path derives it from the previous
+        run's ``last`` without a pass); cache : a previous run's ``cache``, whose CG
+        preconditioner is kept while CG still converges in a few steps with it.
     """
     total = obj.total
     null = Theta0.shape[0] > 1  # the softmax's flat directions exist (see ``null_space``)
-    warm = _warm_start(obj, Theta0, tol, max_iter) if subsample else None
+    warm = _warm_start(obj, Theta0, tol, max_iter) if subsample and start is None else None
     if warm is None:
-        Theta, cache = Theta0.copy(), {}
-        f, G, curv = obj(Theta)
+        Theta, cache = Theta0.copy(), {} if cache is None else cache
+        f, G, curv = obj(Theta) if start is None else start
     else:
         Theta, (f, G, curv), cache = warm
     floor = obj.gradient_floor()  # after a first pass, which may have found max|X|
@@ -232,7 +246,10 @@ def newton(
     for it in range(1, max_iter + 1):
         gmax = np.abs(G).max()
         if gmax <= max(tol * total, floor):
-            return SolverResult(Theta, it - 1, True, curve, precond=cache.get("exact"))
+            return SolverResult(
+                Theta, it - 1, True, curve, precond=cache.get("exact"), last=(f, G, curv),
+                cache=cache,
+            )
         if obj.alpha == 0 and obj.separates(Theta):
             return SolverResult(Theta, it - 1, False, curve, separated=True)
         D = _direction(G, curv, null, cache, total, max(tol * total, floor))
@@ -247,13 +264,18 @@ def newton(
             t *= 0.5
         else:
             # no decrease at any step length: f is flat to rounding, Θ is optimal to precision
-            return SolverResult(Theta, it, bool(gmax <= 1e3 * floor), curve)
+            return SolverResult(
+                Theta, it, bool(gmax <= 1e3 * floor), curve, last=(f, G, curv), cache=cache
+            )
         Theta = Theta + t * D
         f, G, curv = f_new, G_new, curv_new
         curve.append(f / total)
     converged = np.abs(G).max() <= max(tol * total, floor)
     separated = obj.alpha == 0 and obj.separates(Theta)
-    return SolverResult(Theta, max_iter, bool(converged), curve, separated=bool(separated))
+    return SolverResult(
+        Theta, max_iter, bool(converged), curve, separated=bool(separated), last=(f, G, curv),
+        cache=cache,
+    )
 
 
 def certify(obj: Any, Theta: np.ndarray, title: str, tol: float, dtype: Any) -> Certificate:

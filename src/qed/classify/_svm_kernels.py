@@ -8,12 +8,11 @@ way the solver needs it (the samples in a range of its working order), and
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from numba import njit
 
 from qed._sparse_kernels import MAX_BLOCKS, run_blocks
+from qed._vmath import vexp as _vexp
 
 __all__ = ["KERNEL_CODES", "PRECOMPUTED", "kernel_matrix", "kernel_diag", "cross_kernel"]
 
@@ -42,46 +41,6 @@ def _entry(X, i, t, kern):
     if kind == 3:
         return np.tanh(gamma * s + coef0)
     return s
-
-
-# exp(r) on |r| ≤ ln2/2 by its Taylor polynomial to degree 13 (remainder < 1e-17 relative)
-_EXP_C = tuple(1.0 / math.factorial(k) for k in range(14))
-_LOG2E = 1.4426950408889634
-_LN2_HI = 6.93147180369123816490e-01  # ln 2 split in two so that k·ln2 is exact for |k| ≤ 2¹¹
-_LN2_LO = 1.90821492927058770002e-10
-
-
-@njit(cache=True)
-def _vexp(z, bits):
-    """z ← exp(z) for z ≤ 0, within ~1 ulp of libm, in loops LLVM vectorises.
-
-    numba's own exp is a scalar libm call, which made it most of the cost of an rbf row:
-    exp(x) = 2ᵏ·exp(r) with k = round(x/ln 2), r = x − k·ln 2, 2ᵏ assembled in the exponent
-    bits. Values below e⁻⁷⁰⁸ (< 1e-307) are returned as e⁻⁷⁰⁸ instead of denormals or 0.
-    """
-    c = _EXP_C
-    for t in range(len(z)):
-        x = max(z[t], -708.0)
-        k = np.floor(x * _LOG2E + 0.5)
-        r = (x - k * _LN2_HI) - k * _LN2_LO
-        p = c[13]
-        p = p * r + c[12]
-        p = p * r + c[11]
-        p = p * r + c[10]
-        p = p * r + c[9]
-        p = p * r + c[8]
-        p = p * r + c[7]
-        p = p * r + c[6]
-        p = p * r + c[5]
-        p = p * r + c[4]
-        p = p * r + c[3]
-        p = p * r + c[2]
-        p = p * r + 1.0
-        z[t] = p * r + 1.0
-        bits[t] = (np.int64(k) + 1023) << 52
-    scale = bits.view(np.float64)
-    for t in range(len(z)):
-        z[t] *= scale[t]
 
 
 @njit(cache=True)

@@ -36,10 +36,14 @@ def logistic_path(
     """
     Theta = np.zeros(problem.shape)
     thetas, iters = [], []
-    for i, C in enumerate(Cs):
-        obj = replace(problem, alpha=1.0 / float(C))
-        # from 0 a subsample start pays; from the previous C's optimum it is already close
-        result = newton(obj, Theta, tol, max_iter, subsample=i == 0)
+    result = None
+    for C in Cs:
+        if result is None:  # from 0 a subsample start pays
+            obj = replace(problem, alpha=1.0 / float(C))
+            result = newton(obj, Theta, tol, max_iter)
+        else:  # from the previous C's optimum, with its evaluation and preconditioner
+            obj, start = obj.with_alpha(1.0 / float(C), Theta, result.last)
+            result = newton(obj, Theta, tol, max_iter, start=start, cache=result.cache)
         Theta = result.Theta
         thetas.append(Theta.copy())
         iters.append(result.n_iter)
@@ -179,11 +183,13 @@ class LogisticRegressionCV(LogisticRegression):
         if self.refit:
             best = int(np.argmax(scores.sum(axis=0)))
             C = float(Cs[best])
+            # the folds' mean optimum is already within their sampling spread of the answer
             result = newton(
                 replace(problem, alpha=1.0 / C),
                 paths[:, best].mean(axis=0),
                 self.tol,
                 self.max_iter,
+                subsample=False,
             )
             Theta = result.Theta
         else:
