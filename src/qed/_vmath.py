@@ -21,7 +21,10 @@ _LN2_HI = 6.93147180369123816490e-01  # ln 2 split in two so that k·ln2 is exac
 _LN2_LO = 1.90821492927058770002e-10
 
 
-@njit(cache=True)
+# fastmath=False is stated, not left as the default: numba compiles a callee whose flags are
+# unset with its caller's, and the logistic passes use reassociation, which undid the split of
+# ln 2 into two parts (118 ulp at exp(−500)); the tests call these after such a caller
+@njit(cache=True, fastmath=False)
 def vexp(z, bits):
     """z ← exp(z) for z ≤ 0, within ~1 ulp of libm, in loops LLVM vectorises.
 
@@ -63,8 +66,8 @@ _ONE = 1023 << 52
 
 
 # error_model="numpy": Python's model checks every division for zero, which stops LLVM's
-# vectoriser (7× slower here)
-@njit(cache=True, error_model="numpy")
+# vectoriser (7× slower here); fastmath=False as for vexp
+@njit(cache=True, error_model="numpy", fastmath=False)
 def vlog(x, bits):
     """x ← log(x) for normal x > 0 (no zeros, subnormals, inf or NaN), within ~2 ulp of libm,
     in loops LLVM vectorises; ``bits`` an int64 scratch of x's length.
