@@ -39,6 +39,29 @@ CHUNK = 2048  # rows per partial gradient: bounds the rounding of the long sums
 BLOCK = 256  # rows whose exponentials are taken together (``vexp``); 100 KB of X at d = 50
 
 
+@njit(cache=True, fastmath=FASTMATH, inline="always")
+def _dots4(x0, x1, x2, x3, w, b):
+    """bᵢ + xᵢᵀw for four rows on one sweep over w: four independent sums per loaded wⱼ
+    (a row at a time left the pass a third slower than reading X)."""
+    u0 = u1 = u2 = u3 = b
+    for j in range(w.size):
+        wj = w[j]
+        u0 += x0[j] * wj
+        u1 += x1[j] * wj
+        u2 += x2[j] * wj
+        u3 += x3[j] * wj
+    return u0, u1, u2, u3
+
+
+@njit(cache=True, fastmath=FASTMATH, inline="always")
+def _axpy4(g, x0, x1, x2, x3, r0, r1, r2, r3):
+    """g ← g + Σₐ rₐ[xₐ, 1] for four rows (g has the intercept's entry last)."""
+    d = x0.size
+    for j in range(d):
+        g[j] += (r0 * x0[j] + r1 * x1[j]) + (r2 * x2[j] + r3 * x3[j])
+    g[d] += (r0 + r1) + (r2 + r3)
+
+
 @njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def binary_pass(X, w, b, y, sw, find_max):
     """One pass over X for the sigmoid: zᵢ = wᵀxᵢ + b, then (Σ sᵢ(−log pᵢ), ∇ (d + 1,), s·σσ',
@@ -76,7 +99,15 @@ def binary_pass(X, w, b, y, sw, find_max):
         stop = min(n, (c + 1) * CHUNK)
         for lo in range(c * CHUNK, stop, BLOCK):
             m = min(BLOCK, stop - lo)
-            for a in range(m):
+            a = 0
+            if not find_max:
+                while a + 4 <= m:
+                    i = lo + a
+                    z[a], z[a + 1], z[a + 2], z[a + 3] = _dots4(
+                        X[i], X[i + 1], X[i + 2], X[i + 3], w, b
+                    )
+                    a += 4
+            while a < m:
                 i = lo + a
                 acc = b
                 if find_max:  # per-column maxima keep the dot product vectorised
@@ -88,7 +119,9 @@ def binary_pass(X, w, b, y, sw, find_max):
                     for j in range(d):
                         acc += X[i, j] * w[j]
                 z[a] = acc
-                e[a] = -abs(acc)
+                a += 1
+            for a in range(m):
+                e[a] = -abs(z[a])
             vexp(e[:m], bits[:m])
             for a in range(m):
                 i = lo + a
@@ -107,12 +140,18 @@ def binary_pass(X, w, b, y, sw, find_max):
                     f += s * (np.log1p(ea) + (-t if t < 0 else 0.0))
                 r[a] = s * (sig - y[i])
                 wts[i] = s * ea * inv * inv
-            for a in range(m):
+            g = G[c]
+            a = 0
+            while a + 4 <= m:
                 i = lo + a
+                _axpy4(g, X[i], X[i + 1], X[i + 2], X[i + 3], r[a], r[a + 1], r[a + 2], r[a + 3])
+                a += 4
+            while a < m:
                 ra = r[a]
                 for j in range(d):
-                    G[c, j] += ra * X[i, j]
-                G[c, d] += ra
+                    g[j] += ra * X[lo + a, j]
+                g[d] += ra
+                a += 1
         F[c] = f + s0 * np.log(prod)
     return F.sum(), G.sum(axis=0), wts, col_max.max() if d else 0.0
 
@@ -173,14 +212,22 @@ def binary_hessp_pass(X, v, vb, s):
     nchunks = (n + CHUNK - 1) // CHUNK
     G = np.zeros((nchunks, d + 1))
     for c in range(nchunks):
-        for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
+        g = G[c]
+        i, hi = c * CHUNK, min(n, (c + 1) * CHUNK)
+        while i + 4 <= hi:  # four rows at a time (``_dots4``): 0.54 → 0.36 ms at 40,000 × 50
+            x0, x1, x2, x3 = X[i], X[i + 1], X[i + 2], X[i + 3]
+            u0, u1, u2, u3 = _dots4(x0, x1, x2, x3, v, vb)
+            _axpy4(g, x0, x1, x2, x3, s[i] * u0, s[i + 1] * u1, s[i + 2] * u2, s[i + 3] * u3)
+            i += 4
+        while i < hi:
             u = vb
             for j in range(d):
                 u += X[i, j] * v[j]
             r = s[i] * u
             for j in range(d):
-                G[c, j] += r * X[i, j]
-            G[c, d] += r
+                g[j] += r * X[i, j]
+            g[d] += r
+            i += 1
     return G.sum(axis=0)
 
 
