@@ -62,6 +62,44 @@ def _axpy4(g, x0, x1, x2, x3, r0, r1, r2, r3):
     g[d] += (r0 + r1) + (r2 + r3)
 
 
+@njit(cache=True, error_model="numpy", fastmath=False)
+def _sigmoid_terms(z, e, bits, y, sw, lo, r, wts, s0, e_min, prod):
+    """The per-sample terms of a block of scores z (rows lo … lo + len(z)): rₐ = s(σ − y)
+    and the IRLS weights s·σσ' (into ``wts`` at the rows), from one ``vexp`` of −|z| for the
+    block. Returns (Σ of the loss terms taken directly, the running product Π(1 + eᵢ)).
+
+    The terms sᵢ·log1p(eᵢ) of the rows with the common weight s₀ (all rows, without sample
+    weights) are summed as s₀·log Πᵢ(1 + eᵢ) by the caller: one log per ~2⁵⁰⁰ of product
+    instead of one log1p per row. That adds at most s₀·eps/2 of absolute rounding per row
+    (rounding 1 + eᵢ and the product), below the rounding of the n-term sum (n·eps·f) for
+    rows with log1p(eᵢ) ≥ 2/n; so only rows with eᵢ ≥ e_min = 4/n take the product, the
+    others (and other weights) log1p.
+    """
+    m = z.size
+    for a in range(m):
+        e[a] = -abs(z[a])
+    vexp(e[:m], bits[:m])
+    f = 0.0
+    for a in range(m):
+        i = lo + a
+        za, ea = z[a], e[a]
+        inv = 1.0 / (1.0 + ea)
+        sig = inv if za >= 0 else ea * inv
+        t = za if y[i] > 0.5 else -za
+        s = sw[i]
+        if s == s0 and ea >= e_min:
+            prod *= 1.0 + ea
+            if prod > 1e150:  # 1 + e ≤ 2: renormalise long before overflow
+                f += s0 * np.log(prod)
+                prod = 1.0
+            f += s * (-t if t < 0 else 0.0)
+        else:
+            f += s * (np.log1p(ea) + (-t if t < 0 else 0.0))
+        r[a] = s * (sig - y[i])
+        wts[i] = s * ea * inv * inv
+    return f, prod
+
+
 @njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def binary_pass(X, w, b, y, sw, find_max):
     """One pass over X for the sigmoid: zᵢ = wᵀxᵢ + b, then (Σ sᵢ(−log pᵢ), ∇ (d + 1,), s·σσ',
@@ -72,14 +110,7 @@ def binary_pass(X, w, b, y, sw, find_max):
     block of ``BLOCK`` rows at once by ``vexp`` (numba's scalar exp was half of the pass);
     the block's rows are still in cache when their residuals are scattered back. With
     ``find_max`` it records max|X| on the way: the gradient's rounding level needs it once,
-    and a pass of its own would read X once more.
-
-    The terms sᵢ·log1p(eᵢ) of the rows with the common weight s₀ = s₁ (all rows, without
-    sample weights) are summed as s₀·log Πᵢ(1 + eᵢ): one log per ~2⁵⁰⁰ of product instead
-    of one log1p per row (a third of the pass). That adds at most s₀·eps/2 of absolute
-    rounding per row (rounding 1 + eᵢ and the product), below the rounding of the n-term
-    sum (n·eps·f) for rows with log1p(eᵢ) ≥ 2/n; so only rows with eᵢ ≥ 4/n take the
-    product, the others (and other weights) log1p.
+    and a pass of its own would read X once more. The loss terms: ``_sigmoid_terms``.
     """
     n, d = X.shape
     nchunks = (n + CHUNK - 1) // CHUNK
@@ -120,26 +151,8 @@ def binary_pass(X, w, b, y, sw, find_max):
                         acc += X[i, j] * w[j]
                 z[a] = acc
                 a += 1
-            for a in range(m):
-                e[a] = -abs(z[a])
-            vexp(e[:m], bits[:m])
-            for a in range(m):
-                i = lo + a
-                za, ea = z[a], e[a]
-                inv = 1.0 / (1.0 + ea)
-                sig = inv if za >= 0 else ea * inv
-                t = za if y[i] > 0.5 else -za
-                s = sw[i]
-                if s == s0 and ea >= e_min:
-                    prod *= 1.0 + ea
-                    if prod > 1e150:  # 1 + e ≤ 2: renormalise long before overflow
-                        f += s0 * np.log(prod)
-                        prod = 1.0
-                    f += s * (-t if t < 0 else 0.0)
-                else:
-                    f += s * (np.log1p(ea) + (-t if t < 0 else 0.0))
-                r[a] = s * (sig - y[i])
-                wts[i] = s * ea * inv * inv
+            df, prod = _sigmoid_terms(z[:m], e, bits, y, sw, lo, r, wts, s0, e_min, prod)
+            f += df
             g = G[c]
             a = 0
             while a + 4 <= m:
@@ -156,31 +169,32 @@ def binary_pass(X, w, b, y, sw, find_max):
     return F.sum(), G.sum(axis=0), wts, col_max.max() if d else 0.0
 
 
-@njit(cache=True, inline="always")
-def _sigmoid_row(z, yi, si):
-    """(sᵢ(−log pᵢ), sᵢ(σᵢ − yᵢ), sᵢσᵢ(1 − σᵢ)) of one score zᵢ, from one exp."""
-    e = np.exp(-abs(z))
-    inv = 1.0 / (1.0 + e)
-    sig = inv if z >= 0 else e * inv
-    t = z if yi > 0.5 else -z
-    return si * (np.log1p(e) + (-t if t < 0 else 0.0)), si * (sig - yi), si * e * inv * inv
-
-
 @njit(nogil=True, cache=True, error_model="numpy")
 def _binary_sparse_block(indptr, indices, data, w, b, y, sw, lo, hi, acc, wts):  # pragma: no cover
+    """Rows lo … hi of ``binary_sparse_pass``: scores gathered ``BLOCK`` rows at a time, their
+    terms from one ``vexp`` (``_sigmoid_terms``), the residuals scattered back."""
     d = w.size
-    f = 0.0
-    for i in range(lo, hi):
-        start, stop = indptr[i], indptr[i + 1]
-        z = b
-        for k in range(start, stop):
-            z += data[k] * w[indices[k]]
-        fi, r, wts[i] = _sigmoid_row(z, y[i], sw[i])
-        f += fi
-        for k in range(start, stop):
-            acc[indices[k]] += r * data[k]
-        acc[d] += r
-    return f
+    n = indptr.size - 1
+    z, e, r = np.empty(BLOCK), np.empty(BLOCK), np.empty(BLOCK)
+    bits = np.empty(BLOCK, dtype=np.int64)
+    e_min = 4.0 / n if n >= 8 else 2.0
+    s0 = sw[0]
+    f, prod = 0.0, 1.0
+    for start in range(lo, hi, BLOCK):
+        m = min(BLOCK, hi - start)
+        for a in range(m):
+            acc_z = b
+            for k in range(indptr[start + a], indptr[start + a + 1]):
+                acc_z += data[k] * w[indices[k]]
+            z[a] = acc_z
+        df, prod = _sigmoid_terms(z[:m], e, bits, y, sw, start, r, wts, s0, e_min, prod)
+        f += df
+        for a in range(m):
+            ra = r[a]
+            for k in range(indptr[start + a], indptr[start + a + 1]):
+                acc[indices[k]] += ra * data[k]
+            acc[d] += ra
+    return f + s0 * np.log(prod)
 
 
 def binary_sparse_pass(indptr, indices, data, w, b, y, sw, bounds):
