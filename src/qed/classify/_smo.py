@@ -43,7 +43,7 @@ SINGLE_STEPS = 1_000_000  # ... or after max(this, 100n) steps
 RECHECKS = 3  # exact-gradient restarts of a float32 phase before float64 takes over
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _flag(t, y, C, alpha, up, low):
     """Membership of I_up = {y = +1, α < C} ∪ {y = −1, α > 0} and of I_low (the mirror)."""
     if y[t] > 0:
@@ -54,7 +54,7 @@ def _flag(t, y, C, alpha, up, low):
         low[t] = alpha[t] < C[t]
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _step(i, j, y, C, alpha, F, QD, Kij):
     """The exact two-variable step of libsvm's solver, clipped to the box.
 

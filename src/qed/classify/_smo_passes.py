@@ -17,10 +17,14 @@ TAU = 1e-12  # libsvm's floor on the curvature a of a step, for a ≤ 0 (degener
 # max/min reduction (numba's max keeps NaN semantics), and this form made each pass about
 # four times faster than one fused scalar loop. Rows are read as K[s, t] from the cache and
 # scratch is passed whole, with lengths: every array view made in the loop of steps costs a
-# pair of reference-count calls.
+# pair of reference-count calls. The passes are inlined into the solver (numba's
+# inline="always"): a call passing four to seven arrays paid their reference counts at every
+# step, a fifth of a step once the active set is small (linear kernel, n = 5,000, C = 10:
+# 0.49 → 0.39 µs a step, 152 active samples on average). Inlining the cache's ``hit`` as
+# well made the loop slower again.
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _argmax_last(v, m):
     """(t, max v[:m]): the last position of the largest entry (libsvm's ≥ ties)."""
     best = _max8(v, m)
@@ -30,7 +34,7 @@ def _argmax_last(v, m):
     return -1, best
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _max8(v, m):
     """max of v[:m] with eight accumulators (−∞ if m = 0)."""
     b0 = b1 = b2 = b3 = b4 = b5 = b6 = b7 = -np.inf
@@ -50,7 +54,7 @@ def _max8(v, m):
     return best
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def select_i(F, up, n_active, v):
     """(i, m(α)): the last position of the largest F over the active I_up; i = −1 if none."""
     for t in range(n_active):
@@ -59,7 +63,7 @@ def select_i(F, up, n_active, v):
     return (i if m > -np.inf else -1), m
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def select_j(i, m, F, low, QD, K, si, n_active, score, low_f):
     """(j, −M(α)): j maximises b²/a over the violators t ∈ I_low (b = m − F_t > 0), with
     a = K_ii + K_tt − 2K_it floored at TAU (the last such t on ties); −M(α) = max of −F
@@ -77,7 +81,7 @@ def select_j(i, m, F, low, QD, K, si, n_active, score, low_f):
     return (j if best >= 0 else -1), _max8(low_f, n_active)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def update_select(F, up, K, si, sj, di, dj, n_active, v):
     """F ← F − (Kᵢdᵢ + Kⱼdⱼ) on the active prefix, and the next (i, m(α)) from it."""
     for t in range(n_active):
