@@ -18,7 +18,14 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from qed._prefetch import prefetch
+
 __all__ = ["dcd", "projected_gradient"]
+
+# rows are prefetched this many visits ahead: a row visited in random order otherwise waits on
+# memory (on 200,000 × 50,000 at 0.1%, 20 passes took 2.7 s without and 1.2 s with it; 3 to 16
+# ahead measured alike)
+AHEAD = 4
 
 
 @njit(cache=True)
@@ -72,6 +79,19 @@ def _below(state, bound):
 
 
 @njit(cache=True)
+def _prefetch_row(dense, X, nz, indptr, R, i, d):
+    """Start fetching sample i's scalars and its row's cache lines (8 values, or 4 pairs, a
+    line)."""
+    prefetch(R, i, 0)
+    if dense:
+        for f in range(0, d, 8):
+            prefetch(X, i, f)
+    else:
+        for p in range(indptr[i], indptr[i + 1], 4):
+            prefetch(nz, p, 0)
+
+
+@njit(cache=True)
 def _pg(alpha_i, g, upper):
     """Projected gradient of coordinate i at a bound or inside the box."""
     if alpha_i <= 0.0:
@@ -120,6 +140,8 @@ def dcd(dense, X, data, indices, indptr, d, y, U, Dii, bias, tol, max_iter, seed
         a = 0
         while a < active:
             i = index[a]
+            if a + AHEAD < active:
+                _prefetch_row(dense, X, nz, indptr, R, index[a + AHEAD], d)
             yi, ui, di, qi, ai = R[i, 0], R[i, 1], R[i, 2], R[i, 3], R[i, 4]
             g = yi * _dot(dense, X, nz, indptr, i, w, bias, d) - 1.0 + di * ai
             pg = 0.0
