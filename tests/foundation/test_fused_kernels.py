@@ -170,3 +170,26 @@ def test_binary_pass_equals_its_definition(weighted, scale):
     np.testing.assert_allclose(
         wts, sw * np.exp(log_expit(z) + log_expit(-z)), rtol=1e-12, atol=1e-300
     )
+
+
+def test_prefetch_compiles_into_a_loop_and_changes_nothing():
+    """``qed._prefetch.prefetch`` only hints the cache: the array and the sum are unchanged,
+    including hints past the last row (never read, never a fault)."""
+    from numba import njit
+
+    from qed._prefetch import prefetch
+
+    @njit
+    def total(A, ahead):
+        s = 0.0
+        for i in range(A.shape[0]):
+            prefetch(A, i + ahead, 0)
+            for j in range(A.shape[1]):
+                s += A[i, j]
+        return s
+
+    A = np.random.default_rng(0).standard_normal((1000, 7))
+    before = A.copy()
+    assert total(A, 4) == total(A, 0)
+    np.testing.assert_allclose(total(A, 4), A.sum(), rtol=1e-12)
+    np.testing.assert_array_equal(A, before)
