@@ -3,9 +3,11 @@
 For each fold the penalised MLE is solved for every C of the grid in order, each Newton run
 started from the previous C's optimum: the optimum moves continuously with C (the implicit
 function theorem on ∇f = 0, whose Jacobian ∇²f ≻ 0 for finite C), so the previous solution
-lies in Newton's quadratic region and each further C costs a few steps. The C with the best
-total held-out score is then refitted on all the data (scikit-learn's
-``LogisticRegressionCV`` rule and attributes).
+lies in Newton's quadratic region and each further C costs a few steps. Θ(log C) is smooth,
+so a polynomial through the last optima predicts the next one, kept when it lowers f; and a
+new C changes only the penalty, so the previous run's last evaluation serves the next start
+without a pass over the data. The C with the best total held-out score is then refitted on
+all the data (scikit-learn's ``LogisticRegressionCV`` rule and attributes).
 """
 
 from __future__ import annotations
@@ -43,11 +45,32 @@ def logistic_path(
             result = newton(obj, Theta, tol, max_iter)
         else:  # from the previous C's optimum, with its evaluation and preconditioner
             obj, start = obj.with_alpha(1.0 / float(C), Theta, result.last)
-            result = newton(obj, Theta, tol, max_iter, start=start, cache=result.cache)
+            Theta0 = Theta
+            if len(thetas) >= 2 and np.abs(start[1]).max() > tol * obj.total:
+                # the path is smooth in log C: extrapolate the last (up to) three optima, and
+                # keep the guess if it lowers f (one pass). Where Θ moves fast it skips Newton
+                # steps: 16 → 10 per fold on the benchmark at tol 1e-4 (k = 2)
+                guess = _extrapolate(np.log(Cs[: len(thetas)][-3:]), thetas[-3:], np.log(C))
+                trial = obj(guess)
+                if trial[0] < start[0]:
+                    Theta0, start = guess, trial
+            result = newton(obj, Theta0, tol, max_iter, start=start, cache=result.cache)
         Theta = result.Theta
         thetas.append(Theta.copy())
         iters.append(result.n_iter)
     return thetas, iters
+
+
+def _extrapolate(x, ys, x_new):
+    """The polynomial through (xₖ, Θₖ) (two or three points), evaluated at x_new (Lagrange)."""
+    out = np.zeros_like(ys[0])
+    for a, ya in enumerate(ys):
+        w = 1.0
+        for b in range(len(ys)):
+            if b != a:
+                w *= (x_new - x[b]) / (x[a] - x[b])
+        out += w * ya
+    return out
 
 
 def _scores(Theta: np.ndarray, X: Any, fit_intercept: bool) -> np.ndarray:
