@@ -89,6 +89,29 @@ def test_warm_started_path_equals_cold_fits(k):
     assert sum(iters) < sum(cold_iters)
 
 
+def test_path_predictor_is_exact_on_polynomials_and_any_grid_order_gives_the_cold_fits():
+    from qed.classify.logistic_cv import _extrapolate
+
+    rng = np.random.default_rng(0)
+    a, b, c = rng.standard_normal((3, 2, 4))
+    x = np.array([-1.0, 0.3, 2.0])
+    ys = [a + b * t + c * t * t for t in x]
+    np.testing.assert_allclose(_extrapolate(x, ys, 3.5), a + b * 3.5 + c * 12.25, rtol=1e-12)
+    line = ys[0] + (ys[1] - ys[0]) * (0.0 - x[0]) / (x[1] - x[0])
+    np.testing.assert_allclose(_extrapolate(x[:2], ys[:2], 0.0), line, rtol=1e-12)
+    # a grid out of order or with a repeated C: the predictor is skipped or rejected, never
+    # wrong (each C's optimum is the cold fit's)
+    X, y = make_classification(300, 5, random_state=1)
+    problem, _ = LogisticRegression()._problem(X, y, None, C=1.0)
+    Cs = np.array([1.0, 0.01, 100.0, 100.0, 0.1, 10.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        thetas, _ = logistic_path(problem, Cs, 1e-10, 100)
+    for C, Theta in zip(Cs, thetas):
+        cold = LogisticRegression(C=C, tol=1e-10).fit(X, y)
+        np.testing.assert_allclose(Theta[:, :-1], cold.coef_, atol=1e-8)
+
+
 def test_sparse_X_gives_the_dense_result():
     X, y = make_classification(300, 8, n_classes=3, random_state=3)
     X[np.abs(X) < 0.8] = 0.0
