@@ -172,18 +172,18 @@ def profile_smo(n: int, C: float = 1.0) -> None:
         _fill(X[i], XT, 0, n, kern, out, acc, bits)
     per_entry = (time.perf_counter() - c0) / (reps * n)
     rng = np.random.default_rng(0)
-    F, QD, buf = rng.standard_normal(n), np.ones(n), np.empty((2, n))
-    Ki, Kj = rng.random(n).astype(np.float32), rng.random(n).astype(np.float32)
+    F, QD, v, low_f = rng.standard_normal(n), np.ones(n), np.empty(n), np.empty(n)
+    K = rng.random((2, n)).astype(np.float32)  # two cached rows, slots 0 and 1
     up, low = rng.random(n) < 0.5, rng.random(n) < 0.5
-    select_j(0, 0.5, F, low, QD, Ki, n, buf)
-    update_select(F, up, Ki, Kj, 0.0, 0.0, n, buf)
+    select_j(0, 0.5, F, low, QD, K, 0, n, v, low_f)
+    update_select(F, up, K, 0, 1, 0.0, 0.0, n, v)
     c0 = time.perf_counter()
     for _ in range(reps):
-        select_j(0, 0.5, F, low, QD, Ki, n, buf)
+        select_j(0, 0.5, F, low, QD, K, 0, n, v, low_f)
     per_select = (time.perf_counter() - c0) / (reps * n)
     c0 = time.perf_counter()
     for _ in range(reps):
-        update_select(F, up, Ki, Kj, 0.0, 0.0, n, buf)
+        update_select(F, up, K, 0, 1, 0.0, 0.0, n, v)
     per_update = (time.perf_counter() - c0) / (reps * n)
     t_rows = counts[1] * per_entry
     t_sel = counts[2] * per_select
