@@ -18,7 +18,6 @@ from hypothesis import strategies as st
 from scipy.special import log_expit, softmax
 
 from qed._vmath import vexp, vlog
-from qed.classify import _logistic_kernels as K
 from qed.classify import _logistic_loss as L
 
 
@@ -124,12 +123,18 @@ def test_softmax_pass_equals_its_definition(k, weighted, fit_intercept):
     W = Theta[:, :d]
     Z = X @ W.T + (Theta[:, d] if fit_intercept else 0.0)
     P_ref = softmax(Z, axis=1)
-    logP = Z - np.log(np.exp(Z - Z.max(1, keepdims=True)).sum(1, keepdims=True)) - Z.max(
-        1, keepdims=True
+    logP = (
+        Z
+        - np.log(np.exp(Z - Z.max(1, keepdims=True)).sum(1, keepdims=True))
+        - Z.max(1, keepdims=True)
     )
     f_ref = -np.sum(sw * logP[np.arange(n), codes]) + 0.5 * alpha * np.sum(W * W)
     R = sw[:, None] * (P_ref - np.eye(k)[codes])
-    G_ref = np.hstack([R.T @ X + alpha * W, R.sum(0)[:, None]]) if fit_intercept else R.T @ X + alpha * W
+    G_ref = (
+        np.hstack([R.T @ X + alpha * W, R.sum(0)[:, None]])
+        if fit_intercept
+        else R.T @ X + alpha * W
+    )
     np.testing.assert_allclose(f, f_ref, rtol=1e-13)
     np.testing.assert_allclose(P, P_ref, rtol=1e-13, atol=1e-300)
     np.testing.assert_allclose(G, G_ref, rtol=1e-11, atol=1e-11 * np.abs(G_ref).max())

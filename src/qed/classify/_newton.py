@@ -247,7 +247,12 @@ def newton(
         gmax = np.abs(G).max()
         if gmax <= max(tol * total, floor):
             return SolverResult(
-                Theta, it - 1, True, curve, precond=cache.get("exact"), last=(f, G, curv),
+                Theta,
+                it - 1,
+                True,
+                curve,
+                precond=cache.get("exact"),
+                last=(f, G, curv),
                 cache=cache,
             )
         if obj.alpha == 0 and obj.separates(Theta):
@@ -273,7 +278,12 @@ def newton(
     converged = np.abs(G).max() <= max(tol * total, floor)
     separated = obj.alpha == 0 and obj.separates(Theta)
     return SolverResult(
-        Theta, max_iter, bool(converged), curve, separated=bool(separated), last=(f, G, curv),
+        Theta,
+        max_iter,
+        bool(converged),
+        curve,
+        separated=bool(separated),
+        last=(f, G, curv),
         cache=cache,
     )
 
