@@ -112,6 +112,20 @@ def test_path_predictor_is_exact_on_polynomials_and_any_grid_order_gives_the_col
         np.testing.assert_allclose(Theta[:, :-1], cold.coef_, atol=1e-8)
 
 
+@pytest.mark.parametrize("k", [2, 3])
+def test_n_jobs_gives_the_same_fit_bit_for_bit(k):
+    X, y = make_classification(600, 6, n_classes=k, random_state=k)
+    one = LogisticRegressionCV(Cs=5, cv=4).fit(X, y)
+    two = LogisticRegressionCV(Cs=5, cv=4, n_jobs=2).fit(X, y)
+    every = LogisticRegressionCV(Cs=5, cv=4, n_jobs=-1).fit(X, y)
+    for other in (two, every):
+        np.testing.assert_array_equal(other.coef_, one.coef_)
+        np.testing.assert_array_equal(other.intercept_, one.intercept_)
+        for key in one.scores_:
+            np.testing.assert_array_equal(other.scores_[key], one.scores_[key])
+            np.testing.assert_array_equal(other.coefs_paths_[key], one.coefs_paths_[key])
+
+
 def test_sparse_X_gives_the_dense_result():
     X, y = make_classification(300, 8, n_classes=3, random_state=3)
     X[np.abs(X) < 0.8] = 0.0
@@ -131,6 +145,10 @@ def test_sparse_X_gives_the_dense_result():
         ({"cv": 1}, "cv"),
         ({"cv": 500}, "cv"),
         ({"class_weight": {9: 1.0}}, "not labels"),
+        ({"n_jobs": 0}, "n_jobs"),
+        ({"n_jobs": 1.5}, "n_jobs"),
+        ({"n_jobs": "2"}, "n_jobs"),
+        ({"n_jobs": True}, "n_jobs"),
     ],
 )
 def test_bad_hyperparameters_are_named(kwargs, match):

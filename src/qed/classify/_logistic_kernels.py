@@ -100,7 +100,7 @@ def _sigmoid_terms(z, e, bits, y, sw, lo, r, wts, s0, e_min, prod):
     return f, prod
 
 
-@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy", nogil=True)
 def binary_pass(X, w, b, y, sw, find_max):
     """One pass over X for the sigmoid: zᵢ = wᵀxᵢ + b, then (Σ sᵢ(−log pᵢ), ∇ (d + 1,), s·σσ',
     max|xᵢⱼ| or 0.0).
@@ -219,7 +219,7 @@ def binary_sparse_pass(indptr, indices, data, w, b, y, sw, bounds):
     return float(F.sum()), SK.sum_blocks(acc, np.empty(d + 1)), wts
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(cache=True, fastmath=FASTMATH, nogil=True)
 def binary_hessp_pass(X, v, vb, s):
     """One pass over X: Σᵢ sᵢ(vᵀxᵢ + v_b)[xᵢ, 1], the product X̃ᵀ diag(s) X̃ [v, v_b]."""
     n, d = X.shape
@@ -291,7 +291,7 @@ def pad8(W, b):
     return W8, b8
 
 
-@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy", nogil=True)
 def softmax_pass(X, W8, b8, k, codes, sw):
     """One pass over a dense X for the softmax: (Σ sᵢ(−log p_{i,yᵢ}), the data part of ∇f
     (k, d + 1), P (n, k)), zᵢ = Wxᵢ + b for the k classes (W8, b8 from ``pad8``).
@@ -357,7 +357,7 @@ def softmax_pass(X, W8, b8, k, codes, sw):
     return F.sum(), G.sum(axis=0), P
 
 
-@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy", nogil=True)
 def softmax_hessp_pass(X, V8, vb8, P, sw):
     """One pass over a dense X: the data part of the softmax's ∇²f·[V vb] (k, d + 1), with
     V8, vb8 from ``pad8`` and k = P.shape[1].
@@ -432,7 +432,7 @@ def softmax_hess_terms(U, P, sw):
     return U
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def max_abs(X):
     """max |xᵢⱼ| in one pass, without numpy's n×d temporary for np.abs(X)."""
     m = 0.0
