@@ -113,8 +113,13 @@ def test_path_predictor_is_exact_on_polynomials_and_any_grid_order_gives_the_col
 
 
 @pytest.mark.parametrize("k", [2, 3])
-def test_n_jobs_gives_the_same_fit_bit_for_bit(k):
+@pytest.mark.parametrize("sparse", [False, True])
+def test_n_jobs_gives_the_same_fit_bit_for_bit(k, sparse):
+    """Also on sparse X, whose passes run their row blocks on a thread pool that every fold
+    thread shares."""
     X, y = make_classification(600, 6, n_classes=k, random_state=k)
+    if sparse:
+        X = sp.csr_matrix(np.where(np.abs(X) > 0.8, X, 0.0))
     one = LogisticRegressionCV(Cs=5, cv=4).fit(X, y)
     two = LogisticRegressionCV(Cs=5, cv=4, n_jobs=2).fit(X, y)
     every = LogisticRegressionCV(Cs=5, cv=4, n_jobs=-1).fit(X, y)
