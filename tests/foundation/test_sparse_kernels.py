@@ -87,6 +87,13 @@ def test_every_product_equals_scipys(shape, density, dtype, index_dtype):
     squares = A64.multiply(A64).T @ s
     np.testing.assert_allclose(second, squares, rtol=0, atol=tol * _scale(squares))
 
+    # the fused start-of-fit pass: the same sums, bit for bit, and max|A|
+    g, c, dg, top = SK.csr_rmatvec_and_moments(indptr, indices, data, u, s, d, bounds)
+    np.testing.assert_array_equal(g, SK.csr_rmatvec(indptr, indices, data, u, d, bounds))
+    np.testing.assert_array_equal(c, first)
+    np.testing.assert_array_equal(dg, second)
+    assert top == (float(np.abs(A64.data).max()) if A64.nnz else 0.0)
+
 
 @pytest.mark.parametrize("shape", [(60, 200), (3000, 700)])
 def test_unsorted_indices_give_the_same_products(shape):

@@ -74,12 +74,15 @@ def _penalty(Theta, alpha, fit_intercept):
     return 0.5 * alpha * float(np.vdot(W, W)) if alpha else 0.0
 
 
-def binary_loss_grad(Theta, X, y, sw, alpha, fit_intercept, x_max=None):
+def binary_loss_grad(Theta, X, y, sw, alpha, fit_intercept, x_max=None, moments=None):
     """f, ∇f and the IRLS weights sᵢσᵢ(1 − σᵢ) for labels y ∈ {0, 1}.
 
     Theta : (1, d₁); X : (n, d); y, sw : (n,). Returns (float, (1, d₁), (n,)).
     −log pᵢ = −log σ(±zᵢ) with the sign +1 for yᵢ = 1, computed without overflow.
     x_max : optional list; max|X|, found on the same pass, is appended to it.
+    moments : optional list; for a sparse X at Θ = 0, the column moments (XᵀW1, diag XᵀWX)
+        of the returned weights W are appended, found on the gradient's pass
+        (``intercept_jacobi`` takes them instead of a pass of its own).
     """
     d = X.shape[1]
     b = float(Theta[0, d]) if fit_intercept else 0.0
@@ -88,14 +91,20 @@ def binary_loss_grad(Theta, X, y, sw, alpha, fit_intercept, x_max=None):
     if sparse.issparse(X):
         w_ = np.ascontiguousarray(Theta[0, :d])
         indptr, indices, data, bounds = SK.csr_arrays(X)
+        m = None
         if b == 0.0 and not w_.any():  # Θ = 0 (a fit's start): every zᵢ = 0, nothing to gather
             r = sw * (0.5 - y)  # σ(0) = ½, −log σ(0) = log 2, σ(0)(1 − σ(0)) = ¼
             nll, w = float(np.log(2.0) * sw.sum()), 0.25 * sw
             g = np.empty(d + 1)
-            g[:d], g[d] = SK.csr_rmatvec(indptr, indices, data, r, d, bounds), r.sum()
+            # the CG preconditioner's moments and max|X| on the same read as the gradient
+            g[:d], cw, dw, m = SK.csr_rmatvec_and_moments(indptr, indices, data, r, w, d, bounds)
+            g[d] = r.sum()
+            if moments is not None:
+                moments.append((cw, dw))
         else:
             nll, g, w = K.binary_sparse_pass(indptr, indices, data, w_, b, y, sw, bounds)
-        m = float(K.max_abs(X.data)) if x_max is not None else 0.0  # no |X| temporary
+        if m is None:
+            m = float(K.max_abs(X.data)) if x_max is not None else 0.0  # no |X| temporary
     else:
         nll, g, w, m = K.binary_pass(X, Theta[0, :d], b, y, sw, x_max is not None)
     if x_max is not None:
@@ -233,7 +242,7 @@ def _sparse_multinomial_hessian(X, P, sw, alpha, fit_intercept):
     return H
 
 
-def intercept_jacobi(X, s_or_P, sw, alpha, fit_intercept, lift=0.0):
+def intercept_jacobi(X, s_or_P, sw, alpha, fit_intercept, lift=0.0, moments=None):
     """An approximate inverse of ∇²f for CG: per score, its diagonal with the intercept exact.
 
     For one score with curvature weights wᵢ (``s_or_P`` the IRLS weights sᵢσᵢ(1 − σᵢ), sw
@@ -252,12 +261,15 @@ def intercept_jacobi(X, s_or_P, sw, alpha, fit_intercept, lift=0.0):
     P is positive definite (σ > 0, A > 0). On non-negative data (tf-idf) the mean direction is
     XᵀWX's outlying eigenvalue, which plain Jacobi leaves to CG. Without an intercept P is the
     diagonal. Returns R ↦ P⁻¹R for R of Θ's shape (k', d₁); the softmax's scores are treated
-    independently (block Jacobi over the classes). Each score costs one pass over X.
+    independently (block Jacobi over the classes). Each score costs one pass over X, unless
+    ``moments`` brings them (a sigmoid's (XᵀW1, diag XᵀWX), from ``binary_loss_grad``).
     """
     W = s_or_P[:, None] if s_or_P.ndim == 1 else sw[:, None] * s_or_P * (1.0 - s_or_P)
     k, d = W.shape[1], X.shape[1]
     C, Dg = np.empty((k, d)), np.empty((k, d))
-    if sparse.issparse(X):  # one pass per score over the stored values, no copy of X
+    if moments is not None:  # (XᵀW1, diag XᵀWX) of the one score, already measured
+        C[0], Dg[0] = moments
+    elif sparse.issparse(X):  # one pass per score over the stored values, no copy of X
         indptr, indices, data, bounds = SK.csr_arrays(X)
         for m in range(k):
             col = np.ascontiguousarray(W[:, m])

@@ -103,11 +103,14 @@ class LogisticProblem:
             )
         # the sigmoid's pass finds max|X| on the way: the gradient floor needs no pass of its own
         found = [] if self.x_max is None else None
+        moments = [] if sparse.issparse(self.X) else None
         out = L.binary_loss_grad(
-            Theta, self.X, self.y, self.sw, self.alpha, self.fit_intercept, found
+            Theta, self.X, self.y, self.sw, self.alpha, self.fit_intercept, found, moments
         )
         if found:
             self.x_max = float(found[0])
+        if moments:  # Θ = 0 on a sparse X: the preconditioner's moments of these weights
+            self._start_moments = (out[2], moments[0])
         return out
 
     def with_alpha(self, alpha: float, Theta: np.ndarray, evaluation: tuple):
@@ -239,7 +242,11 @@ class _Curvature:
         if sparse.issparse(pb.X) and np.prod(pb.shape) > SPARSE_DENSE_PRECOND_MAX:
             # the softmax's lifted shared-intercept direction adds 1/k to each intercept
             lift = 0.0 if pb.binary else 1.0 / pb.n_classes
-            return L.intercept_jacobi(pb.X, self.aux, pb.sw, pb.alpha, pb.fit_intercept, lift)
+            known = getattr(pb, "_start_moments", None)
+            moments = known[1] if known is not None and known[0] is self.aux else None
+            return L.intercept_jacobi(
+                pb.X, self.aux, pb.sw, pb.alpha, pb.fit_intercept, lift, moments
+            )
         return _subsampled_preconditioner(pb, self.aux)
 
 
