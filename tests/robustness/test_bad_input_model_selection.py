@@ -1,5 +1,6 @@
 """Bad input for the model-selection estimators and sparse linear fits: a clear ValueError or
-TypeError that names the problem and the fix (RidgeCV, KernelRidgeCV, sparse X in Ridge)."""
+TypeError that names the problem and the fix (RidgeCV, KernelRidgeCV, LogisticRegressionCV's
+n_jobs, sparse X in Ridge)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
+from qed.classify import LogisticRegressionCV
 from qed.linear import KernelRidgeCV, Ridge, RidgeCV
 
 
@@ -40,6 +42,24 @@ def test_ridge_cv_bad_input(params, exc, match):
     X, y = _rproblem(20, 3)
     with pytest.raises(exc, match=match):
         RidgeCV(**params).fit(X, y)
+
+
+@pytest.mark.parametrize(
+    ("n_jobs", "exc", "match"),
+    [
+        (0, ValueError, "n_jobs=0 runs nothing"),
+        (1.5, TypeError, "n_jobs must be None or an int"),
+        ("2", TypeError, "n_jobs must be None or an int"),
+        (True, TypeError, "n_jobs must be None or an int"),
+        (np.float64(2.0), TypeError, "n_jobs must be None or an int"),
+    ],
+)
+def test_logistic_cv_bad_n_jobs(n_jobs, exc, match):
+    rng = np.random.default_rng(8)
+    X = rng.standard_normal((40, 3))
+    y = (X[:, 0] > 0).astype(int)
+    with pytest.raises(exc, match=match):
+        LogisticRegressionCV(Cs=3, cv=3, n_jobs=n_jobs).fit(X, y)
 
 
 def test_ridge_cv_k_fold_larger_than_n_is_refused_clearly():

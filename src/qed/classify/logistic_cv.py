@@ -163,6 +163,7 @@ class LogisticRegressionCV(LogisticRegression):
         if not isinstance(self.refit, (bool, np.bool_)):
             raise TypeError(f"refit must be a bool, got {self.refit!r}.")
         LogisticRegression._validate_params(self)
+        self._jobs()  # a bad n_jobs is named before any work
         self._record_sample_weight(sample_weight)
         Cs = self._grid()
         problem, dtype = self._problem(X, y, sample_weight, C=1.0)
@@ -245,18 +246,18 @@ class LogisticRegressionCV(LogisticRegression):
         )
 
     def _jobs(self) -> int:
-        if self.n_jobs is not None and (
-            not isinstance(self.n_jobs, numbers.Integral)
-            or isinstance(self.n_jobs, bool)
-            or self.n_jobs == 0
-        ):
-            raise ValueError(
-                f"n_jobs must be None, a positive int or a negative int (−1: every core), "
-                f"got {self.n_jobs!r}."
+        """The number of folds solved at once (scikit-learn's rule for n_jobs)."""
+        jobs = self.n_jobs
+        if jobs is not None and (isinstance(jobs, bool) or not isinstance(jobs, numbers.Integral)):
+            raise TypeError(
+                f"n_jobs must be None or an int (−1: every core), got {jobs!r} of type "
+                f"{type(jobs).__name__}."
             )
+        if jobs == 0:
+            raise ValueError("n_jobs=0 runs nothing; use None or 1 (serial), or −1 (every core).")
         from joblib import effective_n_jobs
 
-        return int(effective_n_jobs(self.n_jobs))
+        return int(effective_n_jobs(jobs))
 
     def _score(self, Theta, X_test, y_test, sw_test, scorer, dtype) -> float:
         if scorer is None:  # accuracy, as LogisticRegression.score
