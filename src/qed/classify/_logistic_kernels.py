@@ -3,11 +3,13 @@
 numpy would spend four transcendental calls and a temporary per element on what one exp and
 one log1p per element give (the loss, the residual σ − y and the IRLS weight σ(1 − σ) all
 follow from e = exp(−|z|): −log σ(±z) = log1p(e) + max(∓z, 0), σ(z) = 1/(1 + e) for z ≥ 0 and
-e/(1 + e) otherwise, σ(z)σ(−z) = e/(1 + e)²: no overflow, no cancellation. For the sigmoid the
-two matrix-vector products of a gradient are fused into one sweep over X; the softmax's
-matrix products stay with BLAS in ``_logistic_loss``. The dense kernels are serial on
-purpose: numba's thread pool spinning against OpenBLAS's on a small shared machine cost far
-more than the second core gave. The sparse pass (``binary_sparse_pass``) runs its row blocks
+e/(1 + e) otherwise, σ(z)σ(−z) = e/(1 + e)²: no overflow, no cancellation; the exponentials
+(and the softmax's logs) of a block of rows are taken together by ``qed._vmath``. The two
+matrix products of a gradient or of a Hessian-vector product are fused into one sweep over X,
+for the sigmoid and, on a dense X, for the softmax. The dense kernels are serial on purpose
+(numba's thread pool spinning against OpenBLAS's on a small shared machine cost far more than
+the second core gave) and release the GIL, so that callers may run several on threads
+(``LogisticRegressionCV(n_jobs=)``). The sparse pass (``binary_sparse_pass``) runs its row blocks
 on ``qed._sparse_kernels.run_blocks``'s threads, which never spin, under one BLAS thread
 (``blas_single_thread``): on the 200,000 × 50,000 benchmark a pass takes 20 ms on one core and
 10 ms on two.

@@ -92,15 +92,21 @@ class LogisticProblem:
 
     def __call__(self, Theta):
         """(f, ∇f, curvature at Θ): the Newton driver's view of the objective."""
-        f, G, aux = self.loss_grad(Theta)
-        return f, G, _Curvature(self, aux)
+        f, G, aux, moments = self._evaluate(Theta)
+        return f, G, _Curvature(self, aux, moments)
 
     def loss_grad(self, Theta):
         """f, ∇f and the per-row curvature terms (s·σσ' for the sigmoid, P for the softmax)."""
+        return self._evaluate(Theta)[:3]
+
+    def _evaluate(self, Theta):
+        """``loss_grad`` and, when the pass measured them on the way (a sigmoid at Θ = 0 on
+        a sparse X), the column moments of its weights for the CG preconditioner, else None."""
         if not self.binary:
-            return L.multinomial_loss_grad(
+            out = L.multinomial_loss_grad(
                 Theta, self.X, self.y, self.sw, self.alpha, self.fit_intercept
             )
+            return (*out, None)
         # the sigmoid's pass finds max|X| on the way: the gradient floor needs no pass of its own
         found = [] if self.x_max is None else None
         moments = [] if sparse.issparse(self.X) else None
@@ -109,9 +115,7 @@ class LogisticProblem:
         )
         if found:
             self.x_max = float(found[0])
-        if moments:  # Θ = 0 on a sparse X: the preconditioner's moments of these weights
-            self._start_moments = (out[2], moments[0])
-        return out
+        return (*out, moments[0] if moments else None)
 
     def with_alpha(self, alpha: float, Theta: np.ndarray, evaluation: tuple):
         """This objective with the penalty α = 1/C, and its (f, ∇f, curvature) at Θ made from
@@ -123,7 +127,7 @@ class LogisticProblem:
         step = new.alpha - self.alpha
         G = G.copy()
         G[:, : W.shape[1]] += step * W
-        moved = _Curvature(new, curv.aux)
+        moved = _Curvature(new, curv.aux, curv.moments)
         moved._f32 = curv._f32
         return new, (f + 0.5 * step * float(np.vdot(W, W)), G, moved)
 
@@ -191,11 +195,13 @@ class LogisticProblem:
 class _Curvature:
     """∇²f of a ``LogisticProblem`` at one point: formed, applied or approximated on demand.
 
-    ``aux`` holds the per-row terms of the pass that computed ∇f (s·σ(1 − σ), or P).
+    ``aux`` holds the per-row terms of the pass that computed ∇f (s·σ(1 − σ), or P);
+    ``moments`` the column moments (XᵀW1, diag XᵀWX) of those weights when that pass measured
+    them (they do not depend on α), else None.
     """
 
-    def __init__(self, problem: LogisticProblem, aux: np.ndarray):
-        self.problem, self.aux = problem, aux
+    def __init__(self, problem: LogisticProblem, aux: np.ndarray, moments=None):
+        self.problem, self.aux, self.moments = problem, aux, moments
         k, p = problem.shape
         X = problem.X
         if sparse.issparse(X):
@@ -242,10 +248,8 @@ class _Curvature:
         if sparse.issparse(pb.X) and np.prod(pb.shape) > SPARSE_DENSE_PRECOND_MAX:
             # the softmax's lifted shared-intercept direction adds 1/k to each intercept
             lift = 0.0 if pb.binary else 1.0 / pb.n_classes
-            known = getattr(pb, "_start_moments", None)
-            moments = known[1] if known is not None and known[0] is self.aux else None
             return L.intercept_jacobi(
-                pb.X, self.aux, pb.sw, pb.alpha, pb.fit_intercept, lift, moments
+                pb.X, self.aux, pb.sw, pb.alpha, pb.fit_intercept, lift, self.moments
             )
         return _subsampled_preconditioner(pb, self.aux)
 
