@@ -187,3 +187,37 @@ def test_float32_network_stays_float32():
         for name, b in qnet.named_buffers()
         if not name.endswith("num_batches_tracked")
     )
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(128, 37), (6, 5, 7)])
+@pytest.mark.parametrize("affine", [True, False])
+def test_batchnorm_training_pass_matches_torch_in_its_dtype(dtype, shape, affine):
+    """The compiled training-mode passes (statistics summed in float64, values stored in the
+    input's dtype) against torch's BatchNorm1d in the same dtype: output, input gradient,
+    γ and β gradients and the running statistics, on data far from zero mean."""
+    rng = np.random.default_rng(shape[0])
+    X = (rng.standard_normal(shape) * 3 + 5).astype(dtype)
+    w = rng.standard_normal(shape).astype(dtype)
+    tbn = torch.nn.BatchNorm1d(shape[1], affine=affine).to(getattr(torch, np.dtype(dtype).name))
+    qbn = nn.BatchNorm1d(shape[1], affine=affine, dtype=dtype)
+    if affine:
+        gamma = rng.uniform(0.5, 2.0, shape[1]).astype(dtype)
+        beta = rng.standard_normal(shape[1]).astype(dtype)
+        qbn.weight.data[...], qbn.bias.data[...] = gamma, beta
+        with torch.no_grad():
+            tbn.weight.copy_(torch.from_numpy(gamma))
+            tbn.bias.copy_(torch.from_numpy(beta))
+    qx, tx = Tensor(X, requires_grad=True), torch.tensor(X, requires_grad=True)
+    qout, tout = qbn(qx), tbn(tx)
+    (qout * w).sum().backward()
+    (tout * torch.from_numpy(w)).sum().backward()
+    tol = dict(rtol=1e-5, atol=1e-5) if dtype == np.float32 else TOL
+    assert qout.dtype == dtype and qx.grad.dtype == dtype
+    np.testing.assert_allclose(qout.data, tout.detach().numpy(), **tol)
+    np.testing.assert_allclose(qx.grad, tx.grad.numpy(), **tol)
+    np.testing.assert_allclose(qbn.running_mean, tbn.running_mean.numpy(), **tol)
+    np.testing.assert_allclose(qbn.running_var, tbn.running_var.numpy(), **tol)
+    if affine:
+        np.testing.assert_allclose(qbn.weight.grad, tbn.weight.grad.numpy(), **tol)
+        np.testing.assert_allclose(qbn.bias.grad, tbn.bias.grad.numpy(), **tol)
