@@ -24,6 +24,7 @@ from scipy import linalg, sparse
 
 from qed._array_api import get_namespace
 from qed._kernels_xp import resolve_gamma
+from qed._rbf import rbf_from_gram, rbf_matrix
 from qed._validation import check_array, check_scalar
 from qed.base import BaseEstimator, TransformerMixin
 
@@ -104,7 +105,8 @@ def rbf_kernel(X: Any, Y: Any = None, gamma: float | None = None) -> np.ndarray:
     """K = exp(−γ‖x − y‖²), shape (n_x, n_y); γ defaults to 1/n_features.
 
     ‖x − y‖² = ‖x‖² + ‖y‖² − 2xᵀy is formed in place in one matrix (no (n_x, n_y, d)
-    temporary), clipped at 0 against round-off, and exact 0 on the diagonal when Y is X.
+    temporary), clipped at 0 against round-off, and exact 0 on the diagonal when Y is X;
+    the exponentials in one compiled pass per row block, on all cores (``qed._rbf``).
     """
     xp, is_numpy = get_namespace(X, Y)
     if not is_numpy:
@@ -122,27 +124,16 @@ def rbf_kernel(X: Any, Y: Any = None, gamma: float | None = None) -> np.ndarray:
 
 
 def _rbf_inplace(X: np.ndarray, Y: np.ndarray | None, gamma: float) -> np.ndarray:
-    """exp(−γ‖xᵢ − yⱼ‖²) with 4 passes over the n_x × n_y matrix and no temporaries.
-
-    −γ‖x − y‖² = 2γxᵀy − γ‖x‖² − γ‖y‖²: the 2γ is folded into the matrix product by scaling
-    the (small) inputs by √(2γ) first.
-    """
-    root = np.sqrt(2.0 * gamma)
-    Xs = X * root
-    xx = 0.5 * _row_squares(Xs)  # γ‖x‖²
-    if Y is None:
-        K = _product(Xs, None)
-        yy = xx
+    """exp(−γ‖xᵢ − yⱼ‖²) from the product XYᵀ in place (``qed._rbf``, one compiled pass per
+    row block on all cores), the distance ‖x‖² + ‖y‖² − 2xᵀy floored at 0."""
+    if sparse.issparse(X) or sparse.issparse(Y):
+        K = _product(X, Y)
+        xx = _row_squares(X)
+        rbf_from_gram(K, xx, xx if Y is None else _row_squares(Y), gamma)
     else:
-        Ys = Y * root
-        K = _product(Xs, Ys)
-        yy = 0.5 * _row_squares(Ys)
-    K -= xx[:, None]
-    K -= yy[None, :]
-    np.minimum(K, 0.0, out=K)
+        K = rbf_matrix(X, X if Y is None else Y, gamma)
     if Y is None:
-        np.fill_diagonal(K, 0.0)
-    np.exp(K, out=K)
+        np.fill_diagonal(K, 1.0)  # ‖x − x‖ = 0 exactly, whatever the rounding of xᵀx
     return K
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 from sklearn.kernel_ridge import KernelRidge as SkKernelRidge
@@ -162,6 +164,23 @@ def test_large_n_mixed_precision_path_matches_sklearn(kernel, alpha):
         assert ours.certificate().holds
 
 
+def test_lower_to_single_casts_the_lower_triangle_and_measures_the_inf_norm():
+    """The float32 lower triangle spotrf reads (as numpy rounds it) and ‖A‖∞ of the
+    symmetric A, measured from that triangle alone."""
+    from qed.linear._solvers import _lower_to_single
+
+    rng = np.random.default_rng(1)
+    for n in (1, 2, 7, 300):
+        M = rng.standard_normal((n, n)) * 10.0 ** rng.uniform(-3, 3, (n, n))
+        A = M + M.T
+        A32 = np.full((n, n), np.nan, dtype=np.float32)
+        norm = _lower_to_single(A, A32)
+        lower = np.tril_indices(n)
+        np.testing.assert_array_equal(A32[lower], A[lower].astype(np.float32))
+        assert np.isnan(A32[np.triu_indices(n, 1)]).all()  # the upper triangle is not touched
+        np.testing.assert_allclose(norm, np.abs(A).sum(axis=1).max(), rtol=1e-13)
+
+
 def test_refined_solve_is_double_precision_or_declines():
     """spd_solve_refined reaches float64's backward error, or returns None (κ ≳ 1/eps32)."""
     from scipy import linalg
@@ -170,8 +189,8 @@ def test_refined_solve_is_double_precision_or_declines():
 
     rng = np.random.default_rng(0)
     Q = np.linalg.qr(rng.standard_normal((300, 300)))[0]
-    B = rng.standard_normal((300, 2))
-    for cond, solvable in ((1e2, True), (1e5, True), (1e12, False)):
+    for (cond, solvable), t in itertools.product(((1e2, True), (1e5, True), (1e12, False)), (1, 2)):
+        B = rng.standard_normal((300, t))  # one column: the residual by dsymv, else a product
         A = (Q * np.geomspace(1.0, 1.0 / cond, 300)) @ Q.T
         A = 0.5 * (A + A.T)
         X = spd_solve_refined(A, B)

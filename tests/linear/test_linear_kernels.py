@@ -156,3 +156,20 @@ def test_sparse_inputs_match_sklearn(name, dtype):
         ours, ref = getattr(K, name)(*args), getattr(pairwise, name)(*args)
         assert isinstance(ours, np.ndarray) and ours.dtype == dtype
         np.testing.assert_allclose(ours, ref, rtol=rtol, atol=rtol)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("shapes", [((700, 5), (900, 5)), ((1200, 3), None), ((3, 2), (5000, 2))])
+def test_rbf_in_blocks_matches_sklearn(dtype, shapes):
+    """Shapes that span many row blocks and both threads of ``qed._rbf.rbf_matrix`` (a block's
+    product by BLAS, then its exponentials): equal to scikit-learn's rbf_kernel, with the
+    diagonal exactly 1 when Y is X."""
+    rng = np.random.default_rng(len(shapes[0]))
+    X = (rng.standard_normal(shapes[0]) + 0.5).astype(dtype)
+    Y = None if shapes[1] is None else rng.standard_normal(shapes[1]).astype(dtype)
+    got, want = rbf_kernel(X, Y, gamma=0.3), pairwise.rbf_kernel(X, Y, gamma=0.3)
+    assert got.dtype == dtype
+    tol = dict(rtol=1e-5, atol=1e-6) if dtype == np.float32 else dict(rtol=1e-8, atol=1e-12)
+    np.testing.assert_allclose(got, want, **tol)
+    if Y is None:
+        np.testing.assert_array_equal(np.diag(got), 1.0)

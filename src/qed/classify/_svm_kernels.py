@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from qed._sparse_kernels import MAX_BLOCKS, run_blocks
+from qed._rbf import rbf_matrix
 from qed._vmath import vexp as _vexp
 
 __all__ = ["KERNEL_CODES", "PRECOMPUTED", "kernel_matrix", "kernel_diag", "cross_kernel"]
@@ -144,6 +144,8 @@ def _fill(x, XT, lo, hi, kern, row, acc, bits):
 def kernel_matrix(A, B, kind, gamma, coef0, degree):
     """K(A, B) of shape (len(A), len(B)) with BLAS: linear ABᵀ, poly (γABᵀ + c₀)^degree,
     sigmoid tanh(γABᵀ + c₀), rbf exp(−γ‖a − b‖²) by ‖a‖² + ‖b‖² − 2aᵀb."""
+    if kind == KERNEL_CODES["rbf"]:
+        return rbf_matrix(A, B, gamma)
     G = A @ B.T
     if kind == KERNEL_CODES["linear"]:
         return G
@@ -151,23 +153,7 @@ def kernel_matrix(A, B, kind, gamma, coef0, degree):
         return (gamma * G + coef0) ** degree
     if kind == KERNEL_CODES["sigmoid"]:
         return np.tanh(gamma * G + coef0)
-    sqa, sqb = np.einsum("ij,ij->i", A, A), np.einsum("ij,ij->i", B, B)
-    bounds = np.linspace(0, len(G), min(MAX_BLOCKS, max(1, G.size // 2**16)) + 1).astype(int)
-    run_blocks(lambda b: _rbf_rows(G, sqa, sqb, gamma, bounds[b], bounds[b + 1]), len(bounds) - 1)
-    return G
-
-
-@njit(cache=True, nogil=True)
-def _rbf_rows(G, sqa, sqb, gamma, lo, hi):
-    """G[r] ← exp(−γ(‖a_r‖² + ‖b‖² − 2G[r])) in place for lo ≤ r < hi (the distance floored
-    at 0, which rounding can cross); G = ABᵀ (m, k), sqa (m,), sqb (k,)."""
-    bits = np.empty(G.shape[1], dtype=np.int64)
-    for r in range(lo, hi):
-        g = G[r]
-        s = sqa[r]
-        for c in range(len(g)):
-            g[c] = -gamma * max(s + sqb[c] - 2.0 * g[c], 0.0)
-        _vexp(g, bits)
+    raise ValueError(f"unknown kernel code {kind}")
 
 
 def kernel_diag(X, kind, gamma, coef0, degree):

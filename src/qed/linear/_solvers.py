@@ -17,8 +17,9 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from numba import njit
 from scipy import linalg
-from scipy.linalg import lapack
+from scipy.linalg import blas, lapack
 
 __all__ = [
     "NormalStats",
@@ -192,21 +193,19 @@ def spd_solve_refined(A: np.ndarray, B: np.ndarray, *, max_iter: int = 30) -> np
     n = A.shape[0]
     if n == 0:
         return np.zeros_like(B)
-    with np.errstate(over="ignore", invalid="ignore"):
-        A32 = A.astype(np.float32)
-    L, info = lapack.spotrf(A32, lower=1, clean=0, overwrite_a=1)
+    # one pass over the lower triangle casts it (all spotrf reads) and measures ‖A‖∞; its
+    # transpose is the Fortran-ordered upper triangle LAPACK takes without a copy: A = UᵀU
+    A32 = np.empty((n, n), dtype=np.float32)
+    anorm = _lower_to_single(A, A32)
+    U, info = lapack.spotrf(A32.T, lower=0, clean=0, overwrite_a=1)
     if info != 0:
         return None
     eps = np.finfo(np.float64).eps
-    # ‖A‖∞ by row blocks: np.abs(A) would be a second n × n array (800 MB at n = 10,000)
-    anorm = max(
-        (float(np.abs(A[i : i + 512]).sum(axis=1).max()) for i in range(0, n, 512)), default=0.0
-    )
-    X, info = lapack.spotrs(L, B.astype(np.float32), lower=1)
+    X, info = lapack.spotrs(U, B.astype(np.float32), lower=0)
     X = X.astype(np.float64)
     previous = np.inf
     for _ in range(max_iter):
-        R = B - A @ X
+        R = B - _symmetric_times(A, X)
         r_norm = np.abs(R).max(axis=0)
         if not np.all(np.isfinite(r_norm)):
             return None
@@ -215,8 +214,37 @@ def spd_solve_refined(A: np.ndarray, B: np.ndarray, *, max_iter: int = 30) -> np
         if r_norm.max() > 0.5 * previous:  # not contracting: float32 is too coarse here
             return None
         previous = r_norm.max()
-        X += lapack.spotrs(L, R.astype(np.float32), lower=1)[0]
+        X += lapack.spotrs(U, R.astype(np.float32), lower=0)[0]
     return None
+
+
+def _symmetric_times(A: np.ndarray, X: np.ndarray) -> np.ndarray:
+    """AX for a symmetric float64 A (n, n) and X (n, t): dsymv for one column, which reads
+    one triangle (2.5 against 3.8 ms at n = 4,000 on one core), else the general product."""
+    if X.shape[1] == 1 and A.flags.c_contiguous:
+        # Aᵀ is A's memory in Fortran order, as BLAS takes it without a copy
+        return blas.dsymv(1.0, A.T, X[:, 0], lower=1)[:, None]
+    return A @ X
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _lower_to_single(A, A32):  # pragma: no cover - compiled
+    """A32[i, :i + 1] = A[i, :i + 1] rounded to float32 (beyond float32's range: ±inf, which
+    spotrf then refuses), and return ‖A‖∞ = maxᵢ Σⱼ|Aᵢⱼ| from that triangle alone, A being
+    symmetric: row i's sum is its own part plus what rows below add in column i."""
+    n = A.shape[0]
+    sums = np.zeros(n)
+    for i in range(n):
+        a, b = A[i], A32[i]
+        t = 0.0
+        for j in range(i):
+            v = abs(a[j])
+            t += v
+            sums[j] += v
+        for j in range(i + 1):
+            b[j] = a[j]
+        sums[i] += t + abs(a[i])
+    return sums.max()
 
 
 def lstsq_svd(
