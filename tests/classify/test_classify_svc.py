@@ -271,11 +271,13 @@ def test_float32_rows_certified_on_the_exact_gradient_in_libsvms_steps(seed):
     assert ours.n_iter_[0] <= 1.03 * ref.n_iter_[0]
     assert ours.certificate(X, y).holds
     from qed.classify._smo_exact import exact_gradient, kkt_gap
+    from qed.classify._svm_kernels import KERNEL_CODES
 
     yp = np.where(y == ours.classes_[0], 1.0, -1.0)
     alpha = np.zeros(len(y))
     alpha[ours.support_] = -ours.dual_coef_[0] * yp[ours.support_]
-    G = exact_gradient(X, yp, alpha, (2, 1.0 / (X.shape[1] * X.var()), 0.0, 3.0))
+    kern = (KERNEL_CODES["rbf"], 1.0 / (X.shape[1] * X.var()), 0.0, 3.0)  # gamma="scale"
+    G = exact_gradient(X, yp, alpha, kern)
     assert kkt_gap(yp, np.full(len(y), 10.0), alpha, G) < 1e-6
 
 

@@ -78,9 +78,9 @@ def batch_norm(
         # the compiled passes work on (rows, C): (N, C, L) input is laid out as (N·L, C)
         rows = np.ascontiguousarray(x.data) if x.data.ndim == 2 else _channels_last(x.data)
         dtype = x.data.dtype
-        ones = np.ones(rows.shape[1], dtype=dtype)
-        gamma_c = weight.data if weight is not None else ones
-        beta_c = bias.data if bias is not None else ones * 0
+        c = rows.shape[1]
+        gamma_c = weight.data if weight is not None else np.ones(c, dtype=dtype)
+        beta_c = bias.data if bias is not None else np.zeros(c, dtype=dtype)
         xhat, out_rows = np.empty_like(rows), np.empty_like(rows)
         mean, var, inv_std = normalise(rows, gamma_c, beta_c, eps, xhat, out_rows)
         if training and running_mean is not None and running_var is not None:
