@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import warnings
 
+import numba
 import numpy as np
 import pytest
 from sklearn.kernel_approximation import Nystroem as SkNystroem
 from sklearn.kernel_ridge import KernelRidge as SkKernelRidge
 from sklearn.linear_model import Ridge as SkRidge
+from sklearn.metrics.pairwise import pairwise_kernels
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import qed.linear._falkon as falkon_module
@@ -119,13 +121,39 @@ def test_every_sample_a_centre_is_exact_kernel_ridge(seed, weighted):
 
 
 def test_blocks_do_not_change_the_answer(monkeypatch):
-    """Row blocks of one row each give the same products as one block of all rows."""
+    """Row blocks of one row each (in 16 stripes) give the same products as one block of all
+    rows."""
     X, y, _, X_new = _data(4, 200, 3)
     kw = {"kernel": "rbf", "solver": "falkon", "n_centers": 25, "random_state": 1, "tol": 1e-12}
+    monkeypatch.setattr(falkon_module, "CACHE_BYTES", 2**30)
     one = KernelRidge(**kw).fit(X, y)
     monkeypatch.setattr(falkon_module, "BLOCK_BYTES", 1)
+    monkeypatch.setattr(falkon_module, "CACHE_BYTES", 1)
     many = KernelRidge(**kw).fit(X, y)
     _close(many.predict(X_new), one.predict(X_new), rtol=1e-10)
+
+
+@pytest.mark.parametrize("kernel", ["rbf", "poly"])
+def test_threads_do_not_change_a_bit(kernel):
+    """The stripes are fixed by n, not by the thread count, and summed in order: the products,
+    hence the fit, are the same to the bit on one thread or two; and equal to K_nmᵀWK_nmU
+    formed densely."""
+    X, y, sw, _ = _data(6, 3000, 4)
+    kern = falkon_module.NystroemKernel(kernel, X[:300], 0.4)
+    U = np.random.default_rng(0).standard_normal((300, 2))
+    before = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        one = falkon_module.nystroem_products(kern, X, y, sw, U)
+        numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
+        two = falkon_module.nystroem_products(kern, X, y, sw, U)
+    finally:
+        numba.set_num_threads(before)
+    assert np.array_equal(one["hu"], two["hu"]) and np.array_equal(one["rhs"], two["rhs"])
+    extra = {"degree": 3, "coef0": 1} if kernel == "poly" else {}
+    K = pairwise_kernels(X, X[:300], metric=kernel, gamma=0.4, **extra)
+    _close(one["hu"], K.T @ (sw[:, None] * (K @ U)), rtol=1e-12)
+    _close(one["rhs"], K.T @ (sw * y)[:, None], rtol=1e-12)
 
 
 def test_auto_switches_to_falkon_above_the_threshold(monkeypatch):
