@@ -136,8 +136,8 @@ def test_blocks_do_not_change_the_answer(monkeypatch):
 @pytest.mark.parametrize("kernel", ["rbf", "poly"])
 def test_threads_do_not_change_a_bit(kernel):
     """The stripes are fixed by n, not by the thread count, and summed in order: the products,
-    hence the fit, are the same to the bit on one thread or two; and equal to K_nmᵀWK_nmU
-    formed densely."""
+    hence the fit, are the same to the bit on one thread or two, with K_nm's first rows kept
+    between passes or not; and equal to K_nmᵀWK_nmU formed densely."""
     X, y, sw, _ = _data(6, 3000, 4)
     kern = falkon_module.NystroemKernel(kernel, X[:300], 0.4)
     U = np.random.default_rng(0).standard_normal((300, 2))
@@ -150,6 +150,14 @@ def test_threads_do_not_change_a_bit(kernel):
     finally:
         numba.set_num_threads(before)
     assert np.array_equal(one["hu"], two["hu"]) and np.array_equal(one["rhs"], two["rhs"])
+    # a cache of the first rows (here 1,000 of them), filled by one pass and read by the
+    # next, changes no bit either
+    cache = falkon_module.BlockCache(kern, X, budget=1000 * 300 * 8)
+    assert cache.rows == 1000
+    for _ in range(2):
+        cached = falkon_module.nystroem_products(kern, X, y, sw, U, cache)
+        assert np.array_equal(cached["hu"], one["hu"]) and np.array_equal(cached["rhs"], one["rhs"])
+    assert 0 < sum(len(K) for K in cache.blocks.values()) <= 1000
     extra = {"degree": 3, "coef0": 1} if kernel == "poly" else {}
     K = pairwise_kernels(X, X[:300], metric=kernel, gamma=0.4, **extra)
     _close(one["hu"], K.T @ (sw[:, None] * (K @ U)), rtol=1e-12)

@@ -37,7 +37,7 @@ from qed._sparse_kernels import blas_single_thread, run_blocks
 from qed._vmath import exp_rows
 from qed.kernels import pairwise_kernel, sample_rows
 
-__all__ = ["NystroemKernel", "nystroem_products", "falkon_cg", "FalkonResult"]
+__all__ = ["NystroemKernel", "BlockCache", "nystroem_products", "falkon_cg", "FalkonResult"]
 
 # Bytes of one row block of K(X_b, C) on the torch and callable-kernel paths: large enough
 # that BLAS runs at speed, small enough that a million rows never hold more than this of the
@@ -47,6 +47,10 @@ BLOCK_BYTES = 64 * 2**20
 # K_bᵀ while it is still in cache, then overwritten by the next block. At 64 MB blocks each
 # pass wrote K to memory and read it back twice: 178 ms a pass at n = 20,000, m = 2,000.
 CACHE_BYTES = 2 * 2**20
+# Bytes of K_nm's leading rows kept between the passes of one fit (numpy, named kernel):
+# those blocks are then read from memory instead of made again (a GEMM and m exponentials a
+# row, ~2.4 ns an entry here, against ~0.3 ns to read one back). The rest is made each pass.
+CACHE_BUDGET = 2**30
 # Row stripes of a numpy pass, each a run of cache blocks on ``run_blocks``'s threads, summed
 # in a fixed order: the stripes depend on n alone, so the result does not depend on threads.
 MAX_STRIPES = 16
@@ -120,7 +124,25 @@ class NystroemKernel:
         return xp.exp(Xa @ self._aug_t)
 
 
-def _block_products(Xb: Any, Yb: Any, swb: Any, kern: NystroemKernel, U: Any) -> dict:
+class BlockCache:
+    """The blocks K(X_b, C) of X's first ``rows`` rows, kept by their first row across the
+    passes over one X (numpy, named kernel): rows = ``CACHE_BUDGET`` // (m · itemsize).
+
+    Which rows are kept is fixed up front, so stripes on several threads need no lock, and a
+    kept block holds the same bits as one made again: the products do not depend on it.
+    """
+
+    def __init__(self, kern: NystroemKernel, X: Any, budget: int | None = None) -> None:
+        budget = CACHE_BUDGET if budget is None else budget
+        numpy = isinstance(X, np.ndarray) and isinstance(kern.kernel, str)
+        itemsize = np.dtype(kern.centers.dtype).itemsize if numpy else 8
+        self.rows = budget // (max(kern.m, 1) * itemsize) if numpy else 0
+        self.blocks: dict[int, np.ndarray] = {}
+
+
+def _block_products(
+    Xb: Any, Yb: Any, swb: Any, kern: NystroemKernel, U: Any, cache: BlockCache | None = None
+) -> dict:
     """Σ over row blocks of one chunk: {"hu": K_bᵀW_bK_bU, "rhs": K_bᵀW_bY_b}.
 
     A numpy chunk with a named kernel runs in cache-sized blocks (``CACHE_BYTES``), grouped in
@@ -136,7 +158,7 @@ def _block_products(Xb: Any, Yb: Any, swb: Any, kern: NystroemKernel, U: Any) ->
     U_x = None if U is None else _like(xp, U, Xb)
     if not (is_numpy and isinstance(kern.kernel, str)):
         rows = kern.rows_per_block(itemsize)
-        return _run_blocks(xp, Xb, Yb, swb, kern, U_x, range(0, n, rows), rows, is_numpy)
+        return _run_blocks(xp, Xb, Yb, swb, kern, U_x, range(0, n, rows), rows, is_numpy, None)
     rows = kern.rows_per_block(itemsize, CACHE_BYTES)
     starts = list(range(0, n, rows))
     if not starts:
@@ -146,7 +168,7 @@ def _block_products(Xb: Any, Yb: Any, swb: Any, kern: NystroemKernel, U: Any) ->
 
     def job(i: int) -> None:
         stripe = starts[cut[i] : cut[i + 1]]
-        parts[i] = _run_blocks(xp, Xb, Yb, swb, kern, U_x, stripe, rows, is_numpy)
+        parts[i] = _run_blocks(xp, Xb, Yb, swb, kern, U_x, stripe, rows, is_numpy, cache)
 
     with blas_single_thread(float(n) * kern.m * Xb.shape[1]):
         run_blocks(job, len(parts))
@@ -156,7 +178,7 @@ def _block_products(Xb: Any, Yb: Any, swb: Any, kern: NystroemKernel, U: Any) ->
     return out
 
 
-def _run_blocks(xp, Xb, Yb, swb, kern, U_x, starts, rows, is_numpy) -> dict:  # noqa: ANN001
+def _run_blocks(xp, Xb, Yb, swb, kern, U_x, starts, rows, is_numpy, cache) -> dict:  # noqa: ANN001
     n = Xb.shape[0]
     hu = rhs = None
     buf = None
@@ -164,7 +186,16 @@ def _run_blocks(xp, Xb, Yb, swb, kern, U_x, starts, rows, is_numpy) -> dict:  # 
         buf = np.empty((min(rows, n), kern.m), dtype=Xb.dtype)
     for s in starts:
         e = min(n, s + rows)
-        K = kern.block(Xb[s:e, ...], None if buf is None else buf[: e - s])
+        K = None if cache is None else cache.blocks.get(s)
+        if K is None:
+            keep = cache is not None and e <= cache.rows
+            if keep:
+                out = np.empty((e - s, kern.m), Xb.dtype)
+            else:
+                out = None if buf is None else buf[: e - s]
+            K = kern.block(Xb[s:e, ...], out)
+            if keep:
+                cache.blocks[s] = K
         w = None if swb is None else swb[s:e][:, None]
         cols = []
         if U_x is not None:
@@ -193,15 +224,23 @@ def _like(xp: Any, values: np.ndarray, like: Any) -> Any:
 
 
 def nystroem_products(
-    kern: NystroemKernel, X: Any, Y: Any = None, sw: Any = None, U: np.ndarray | None = None
+    kern: NystroemKernel,
+    X: Any,
+    Y: Any = None,
+    sw: Any = None,
+    U: np.ndarray | None = None,
+    cache: BlockCache | None = None,
 ) -> dict:
     """K_nmᵀWK_nm U ("hu") and K_nmᵀWY ("rhs") in one pass over X's rows.
 
     X (n, d) numpy, Array API or dask array; Y (n, t) or None; sw (n,) or None; U (m, t) or
-    None. Results are float64 numpy; a dask X is reduced on its workers.
+    None; ``cache`` a ``BlockCache`` made for this kern and this X (numpy only). Results
+    are float64 numpy; a dask X is reduced on its workers.
     """
     Y2 = None if Y is None else (Y if Y.ndim == 2 else Y[:, None])
-    return map_reduce_rows(_block_products, X, Y2, sw, args=(kern, U))
+    if not isinstance(X, np.ndarray):
+        cache = None
+    return map_reduce_rows(_block_products, X, Y2, sw, args=(kern, U, cache))
 
 
 @dataclass

@@ -20,7 +20,13 @@ from qed._blockwise import is_dask_collection
 from qed._params import check_scalar
 from qed._validation import ConvergenceWarning, check_sample_weight, check_X_y
 from qed.kernels import KERNELS
-from qed.linear._falkon import NystroemKernel, falkon_cg, nystroem_products, uniform_centers
+from qed.linear._falkon import (
+    BlockCache,
+    NystroemKernel,
+    falkon_cg,
+    nystroem_products,
+    uniform_centers,
+)
 
 __all__ = ["fit_falkon", "falkon_residual", "default_n_centers", "default_tol"]
 
@@ -121,14 +127,15 @@ def fit_falkon(est: Any, X: Any, y: Any, sample_weight: Any, alpha_of: Any) -> A
     tol = default_tol(dtype) if tol is None else tol
     C, idx = uniform_centers(X, m, est.random_state)
     kern = _kernel_of(est, C)
-    b = nystroem_products(kern, X, Y, sw)["rhs"]
+    cache = BlockCache(kern, X)  # K_nm's leading rows, made in this pass, reused in the next
+    b = nystroem_products(kern, X, Y, sw, cache=cache)["rhs"]
     if not np.all(np.isfinite(b)):
         raise ValueError("Input X or y contains NaN or infinity; remove or impute them.")
     s = float(n) if sw is None else _total(sw)
     Kmm = to_numpy(kern.block(C)).astype(np.float64)
     Kmm = 0.5 * (Kmm + Kmm.T)
     result = falkon_cg(
-        lambda V: nystroem_products(kern, X, None, sw, V)["hu"],
+        lambda V: nystroem_products(kern, X, None, sw, V, cache)["hu"],
         Kmm,
         b,
         alpha,
@@ -161,7 +168,7 @@ def fit_falkon(est: Any, X: Any, y: Any, sample_weight: Any, alpha_of: Any) -> A
     est._tol = tol
     est._y_fit = est._sw_fit = None
     est._beta_fit = to_numpy(est.dual_coef_).copy()
-    est._residual = falkon_residual(kern, X, Y, sw, beta, Kmm, alpha)
+    est._residual = falkon_residual(kern, X, Y, sw, beta, Kmm, alpha, cache)
     return est
 
 
@@ -187,9 +194,10 @@ def falkon_residual(
     beta: np.ndarray,
     Kmm: np.ndarray,
     alpha: np.ndarray,
+    cache: BlockCache | None = None,
 ) -> tuple[float, float]:
     """(‖(K_nmᵀWK_nm + λK_mm)β − K_nmᵀWy‖_F, ‖K_nmᵀWy‖_F), measured in one blocked pass."""
-    out = nystroem_products(kern, X, Y, sw, beta)
+    out = nystroem_products(kern, X, Y, sw, beta, cache)
     R = out["hu"] + (Kmm @ beta) * alpha - out["rhs"]
     return float(np.linalg.norm(R)), float(np.linalg.norm(out["rhs"]))
 
