@@ -15,7 +15,9 @@ conjugate gradients preconditioned with B = T⁻¹A⁻¹, from two m × m Choles
 because K_nmᵀWK_nm ≈ (s/m)K_mm² for uniformly sampled centres, so BᵀHB/s ≈ I. CG runs on
 (BᵀHB/s)γ = Bᵀb/s and β = Bγ. The only O(n) work is the product K_nmᵀWK_nm U, computed row
 block by row block (``nystroem_products``): each block K_b = K(X_b, C) is formed with BLAS,
-used for K_bᵀW_b(K_bU) and dropped, so memory is O(block·m + m²), never n × m.
+used for K_bᵀW_b(K_bU) and dropped, so memory is O(block·m + m²), never n × m — except
+that up to ``CACHE_BUDGET`` bytes (2 GiB at most) of K_nm's leading rows are kept between
+the passes of one fit (``BlockCache``), read back instead of made again.
 
 A dask X is reduced chunk by chunk on its workers (``qed._blockwise.map_reduce_rows``; the
 centres travel with the task); a torch X computes its blocks in torch, on its device. The
@@ -24,10 +26,12 @@ m-dimensional CG itself runs in float64 numpy.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from numba import njit
 from scipy import linalg
 
 from qed._array_api import device_of, get_namespace, to_numpy
@@ -47,10 +51,22 @@ BLOCK_BYTES = 64 * 2**20
 # K_bᵀ while it is still in cache, then overwritten by the next block. At 64 MB blocks each
 # pass wrote K to memory and read it back twice: 178 ms a pass at n = 20,000, m = 2,000.
 CACHE_BYTES = 2 * 2**20
+
+
+def _physical_memory() -> int:
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):  # pragma: no cover - not POSIX
+        return 2**33
+
+
 # Bytes of K_nm's leading rows kept between the passes of one fit (numpy, named kernel):
 # those blocks are then read from memory instead of made again (a GEMM and m exponentials a
-# row, ~2.4 ns an entry here, against ~0.3 ns to read one back). The rest is made each pass.
-CACHE_BUDGET = 2**30
+# row, ~2.4 ns an entry here, against ~0.3 ns to read one back); the rest is made each pass.
+# 2 GiB, or an eighth of the machine's memory if less: the n = 100,000, m = 2,000 fit
+# (1.6 GB of K_nm) took 8.8 s with 1 GiB kept and 6.5 s with all of it; at n = 10⁶, m =
+# 5,000 the fit's peak grows from 1.2 GB to 3.3 GB.
+CACHE_BUDGET = min(2**31, _physical_memory() // 8)
 # Row stripes of a numpy pass, each a run of cache blocks on ``run_blocks``'s threads, summed
 # in a fixed order: the stripes depend on n alone, so the result does not depend on threads.
 MAX_STRIPES = 16
@@ -155,10 +171,10 @@ def _block_products(
         Xb = Xb.astype(kern.centers.dtype)  # the centres fix the model's precision
     n = Xb.shape[0]
     itemsize = np.dtype(Xb.dtype).itemsize if is_numpy else (4 if Xb.dtype == xp.float32 else 8)
-    U_x = None if U is None else _like(xp, U, Xb)
     if not (is_numpy and isinstance(kern.kernel, str)):
         rows = kern.rows_per_block(itemsize)
-        return _run_blocks(xp, Xb, Yb, swb, kern, U_x, range(0, n, rows), rows, is_numpy, None)
+        U_x = None if U is None else _like(xp, U, Xb)
+        return _run_blocks(xp, Xb, Yb, swb, kern, U_x, range(0, n, rows), rows)
     rows = kern.rows_per_block(itemsize, CACHE_BYTES)
     starts = list(range(0, n, rows))
     if not starts:
@@ -168,7 +184,7 @@ def _block_products(
 
     def job(i: int) -> None:
         stripe = starts[cut[i] : cut[i + 1]]
-        parts[i] = _run_blocks(xp, Xb, Yb, swb, kern, U_x, stripe, rows, is_numpy, cache)
+        parts[i] = _numpy_stripe(Xb, Yb, swb, kern, U, stripe, rows, cache)
 
     with blas_single_thread(float(n) * kern.m * Xb.shape[1]):
         run_blocks(job, len(parts))
@@ -178,24 +194,66 @@ def _block_products(
     return out
 
 
-def _run_blocks(xp, Xb, Yb, swb, kern, U_x, starts, rows, is_numpy, cache) -> dict:  # noqa: ANN001
-    n = Xb.shape[0]
-    hu = rhs = None
-    buf = None
-    if is_numpy and isinstance(kern.kernel, str):
-        buf = np.empty((min(rows, n), kern.m), dtype=Xb.dtype)
+def _numpy_stripe(Xb, Yb, swb, kern, U, starts, rows, cache) -> dict:  # noqa: ANN001
+    """The products over the blocks at ``starts``: each block made (or found in ``cache``),
+    then every row of it read once from cache by ``_gram_rows``."""
+    n, m = Xb.shape[0], kern.m
+    Ut = np.zeros((0, m)) if U is None else np.ascontiguousarray(U.T, dtype=np.float64)
+    ty = 0 if Yb is None else Yb.shape[1]
+    acc = np.zeros((Ut.shape[0] + ty, m))
+    buf = np.empty((min(rows, n), m), dtype=Xb.dtype)
     for s in starts:
         e = min(n, s + rows)
         K = None if cache is None else cache.blocks.get(s)
         if K is None:
             keep = cache is not None and e <= cache.rows
-            if keep:
-                out = np.empty((e - s, kern.m), Xb.dtype)
-            else:
-                out = None if buf is None else buf[: e - s]
-            K = kern.block(Xb[s:e, ...], out)
+            K = kern.block(Xb[s:e], np.empty((e - s, m), Xb.dtype) if keep else buf[: e - s])
             if keep:
                 cache.blocks[s] = K
+        w = np.ones(e - s) if swb is None else np.asarray(swb[s:e], dtype=np.float64)
+        Yw = np.zeros((e - s, 0)) if Yb is None else np.asarray(Yb[s:e], np.float64) * w[:, None]
+        _gram_rows(K, Ut, w, Yw, acc)
+    out = {}
+    if U is not None:
+        out["hu"] = acc[: Ut.shape[0]].T
+    if Yb is not None:
+        out["rhs"] = acc[Ut.shape[0] :].T
+    return out
+
+
+# reassociation lets the row's dot products run in SIMD lanes; the sums stay in float64
+@njit(cache=True, nogil=True, error_model="numpy", fastmath={"reassoc", "contract"})
+def _gram_rows(K, Ut, w, Yw, acc):  # pragma: no cover - compiled
+    """acc (t_u + t_y, m) += [W·K·Utᵀ, Yw]ᵀK for a block K (r, m), each row of K read once
+    from memory: its dot products with Ut's rows, then its scaled additions into acc."""
+    r, m = K.shape
+    tu, ty = Ut.shape[0], Yw.shape[1]
+    for i in range(r):
+        row = K[i]
+        for j in range(tu):
+            u = Ut[j]
+            z = 0.0
+            for c in range(m):
+                z += row[c] * u[c]
+            z *= w[i]
+            a = acc[j]
+            for c in range(m):
+                a[c] += z * row[c]
+        for j in range(ty):
+            z = Yw[i, j]
+            a = acc[tu + j]
+            for c in range(m):
+                a[c] += z * row[c]
+
+
+def _run_blocks(xp, Xb, Yb, swb, kern, U_x, starts, rows) -> dict:  # noqa: ANN001
+    """The products over the blocks at ``starts`` in X's namespace (torch, a callable
+    kernel): each block by two matrix products."""
+    n = Xb.shape[0]
+    hu = rhs = None
+    for s in starts:
+        e = min(n, s + rows)
+        K = kern.block(Xb[s:e, ...])
         w = None if swb is None else swb[s:e][:, None]
         cols = []
         if U_x is not None:
