@@ -21,6 +21,7 @@ from scipy.special import expit, ndtr
 from qed.autograd import ops, select
 from qed.autograd import reduce as _reduce
 from qed.autograd.tensor import Tensor, as_tensor
+from qed.nn._activation_kernels import gelu_float32
 
 __all__ = [
     "sigmoid",
@@ -173,10 +174,15 @@ def gelu(x: Any, approximate: str = "none") -> Tensor:
     x = as_tensor(x)
     a = x.data
     if approximate == "none":
-        cdf = ndtr(a)
-        out = a * cdf
+        if a.dtype == np.float32:  # one compiled pass gives both (``_activation_kernels``)
+            out, slope = gelu_float32(a)
+        else:
+            cdf = ndtr(a)
+            out, slope = a * cdf, None
 
         def backward(g):
+            if slope is not None:
+                return (g * slope,)
             d = a * a
             d *= -0.5
             np.exp(d, out=d)
