@@ -249,39 +249,9 @@ def binary_hessp_pass(X, v, vb, s):
 
 @njit(cache=True, fastmath=FASTMATH, error_model="numpy", inline="always")
 def _scores8(row, W8, b8, z):
-    """z[q] = b8[q] + W8[q]·row for every q, eight scores per sweep over the row.
-
-    W8 (8·g, d) holds the k score vectors padded with zero rows to a multiple of 8, so that
-    one load of each row entry feeds eight independent sums (LLVM vectorises each): a loop
-    of k separate dot products took 1.75× as long at k = 5, d = 50.
-    """
-    d = row.size
-    for g in range(0, W8.shape[0], 8):
-        w0, w1, w2, w3 = W8[g], W8[g + 1], W8[g + 2], W8[g + 3]
-        w4, w5, w6, w7 = W8[g + 4], W8[g + 5], W8[g + 6], W8[g + 7]
-        a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = 0.0
-        for j in range(d):
-            x = row[j]
-            a0 += x * w0[j]
-            a1 += x * w1[j]
-            a2 += x * w2[j]
-            a3 += x * w3[j]
-            a4 += x * w4[j]
-            a5 += x * w5[j]
-            a6 += x * w6[j]
-            a7 += x * w7[j]
-        z[g], z[g + 1], z[g + 2], z[g + 3] = (
-            a0 + b8[g],
-            a1 + b8[g + 1],
-            a2 + b8[g + 2],
-            a3 + b8[g + 3],
-        )
-        z[g + 4], z[g + 5], z[g + 6], z[g + 7] = (
-            a4 + b8[g + 4],
-            a5 + b8[g + 5],
-            a6 + b8[g + 6],
-            a7 + b8[g + 7],
-        )
+    """z[q] = b8[q] + W8[q]·row for every q: ``_scores8x2`` with the row as both rows (the
+    passes take rows in pairs; this serves a chunk's odd last row)."""
+    _scores8x2(row, row, W8, b8, z, z)
 
 
 def pad8(W, b):
@@ -436,7 +406,13 @@ def _softmax_hessp_row(row, V8, vb8, p, si, u, Gc):
 
 @njit(cache=True, fastmath=FASTMATH, error_model="numpy", inline="always")
 def _scores8x2(r0, r1, W8, b8, z0, z1):
-    """``_scores8`` for two rows in one sweep: each load of W8 feeds both rows' sums."""
+    """z0[q] = b8[q] + W8[q]·r0 and z1[q] = b8[q] + W8[q]·r1 for every q, in one sweep.
+
+    W8 (8·g, d) holds the k score vectors padded with zero rows to a multiple of 8, so that
+    one load of each row entry feeds eight independent sums (LLVM vectorises each): a loop
+    of k separate dot products took 1.75× as long at k = 5, d = 50. Each load of W8 then
+    feeds both rows' sums.
+    """
     d = r0.size
     for g in range(0, W8.shape[0], 8):
         w0, w1, w2, w3 = W8[g], W8[g + 1], W8[g + 2], W8[g + 3]
