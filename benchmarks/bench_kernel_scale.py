@@ -246,7 +246,7 @@ def _exact_at(threads: int, X: np.ndarray, y: np.ndarray, repeats: int) -> None:
         K.flat[:: n + 1] += 0.1
         K32 = np.empty((n, n), dtype=np.float32)
         t_cast = best_time(lambda: _upper_to_single(K, K32), repeats)  # cast + ‖K‖∞
-        t_spotrf = best_time(lambda: lapack.spotrf(K32.T, lower=1, clean=0), repeats)
+        t_spotrf = best_time(lambda: lapack.spotrf(K32.T, lower=0, clean=0), repeats)
         t_solve = best_time(lambda: spd_solve_refined(K, y[:, None]), repeats)
         t_dpotrf = best_time(lambda: lapack.dpotrf(K, lower=1, clean=0), repeats)
         print(

@@ -167,8 +167,8 @@ def test_large_n_mixed_precision_path_matches_sklearn(kernel, alpha):
 
 
 def test_upper_to_single_casts_the_upper_triangle_and_measures_the_inf_norm():
-    """The float32 upper triangle spotrf reads (as numpy rounds it) and ‖A‖∞ of the
-    symmetric A, measured from that triangle alone."""
+    """A's upper triangle in float32 (as numpy rounds it), written into A32's lower triangle,
+    which spotrf reads; and ‖A‖∞ of the symmetric A, measured from that triangle alone."""
     from qed.linear._solvers import _upper_to_single
 
     rng = np.random.default_rng(1)
@@ -178,8 +178,8 @@ def test_upper_to_single_casts_the_upper_triangle_and_measures_the_inf_norm():
         A32 = np.full((n, n), np.nan, dtype=np.float32)
         norm = _upper_to_single(A, A32)
         upper = np.triu_indices(n)
-        np.testing.assert_array_equal(A32[upper], A[upper].astype(np.float32))
-        assert np.isnan(A32[np.tril_indices(n, -1)]).all()  # the lower triangle is not touched
+        np.testing.assert_array_equal(A32.T[upper], A[upper].astype(np.float32))
+        assert np.isnan(A32[np.triu_indices(n, 1)]).all()  # A32's upper triangle is not touched
         np.testing.assert_allclose(norm, np.abs(A).sum(axis=1).max(), rtol=1e-13)
 
 
@@ -275,8 +275,7 @@ def test_sparse_input_equals_dense_and_sklearn(kernel, fmt):
 def test_refined_solve_is_as_exact_as_float64_cholesky_when_ill_conditioned(seed):
     """A linear kernel on 4 features, n = 600, λ = 1e-3 (κ ≈ 10⁶): the dual solution is
     ill-conditioned but its predictions are the primal ridge's, a 4 × 4 well-conditioned
-    solve. The mixed-precision solve (refinement past dsposv's test while it contracts
-    slowly) is within 10κ·eps of that answer, about the floor of a float64 solve of the dual
+    solve. The mixed-precision solve (refinement one step past dsposv's test) is within 10κ·eps of that answer, about the floor of a float64 solve of the dual
     (scikit-learn's float64 Cholesky: 4e-11 to 4e-10); stopping at dsposv's test alone left
     1.6e-8 (seed 5, weighted)."""
     X, y, w, X_new = _data(seed, 600, 4)

@@ -189,8 +189,7 @@ def spd_solve_refined(A: np.ndarray, B: np.ndarray, *, max_iter: int = 30) -> np
     last step shrank the residual by less than 100× (κ·eps32 ≳ 1%), the error left is well
     above its floor, and one step more takes it from about κ·√n·eps toward κ·eps, as a
     float64 Cholesky solve's (linear kernel, n = 600, κ ≈ 10⁶, weighted: the last ratio 0.08;
-    1.6e-8 → 8.4e-10 from the exact answer; scikit-learn's float64 solve 3.2e-10). An rbf
-    kernel with λ = 0.1 contracts 4,000× a step and stops at the test.
+    1.6e-8 → 8.4e-10 from the exact answer; scikit-learn's float64 solve 3.2e-10).
     Refinement contracts by about κ(A)·eps32 per step; when it stalls (κ(A) ≳ 1/eps32) or
     float32 overflows, returns None and the caller factors in float64. A is not modified;
     only its upper triangle is read. B (n, t). Returns X (n, t) or None.
@@ -198,16 +197,17 @@ def spd_solve_refined(A: np.ndarray, B: np.ndarray, *, max_iter: int = 30) -> np
     n = A.shape[0]
     if n == 0:
         return np.zeros_like(B)
-    # one pass over the upper triangle casts it (all spotrf reads) and measures ‖A‖∞; its
-    # transpose is the Fortran-ordered lower triangle LAPACK takes without a copy: A = LLᵀ.
-    # The upper triangle, as scipy's solve(assume_a="pos") and so scikit-learn read it
+    # one pass over the upper triangle casts it, transposed, into A32's lower triangle (all
+    # spotrf reads: LAPACK's upper factor of A32's Fortran view, A = UᵀU, as before the solve
+    # read one triangle, so the same float32 factor) and measures ‖A‖∞. The upper triangle,
+    # as scipy's solve(assume_a="pos") and so scikit-learn read it
     A32 = np.empty((n, n), dtype=np.float32)
     anorm = _upper_to_single(A, A32)
-    L, info = lapack.spotrf(A32.T, lower=1, clean=0, overwrite_a=1)
+    U, info = lapack.spotrf(A32.T, lower=0, clean=0, overwrite_a=1)
     if info != 0:
         return None
     eps = np.finfo(np.float64).eps
-    X, info = lapack.spotrs(L, B.astype(np.float32), lower=1)
+    X, info = lapack.spotrs(U, B.astype(np.float32), lower=0)
     X = X.astype(np.float64)
     previous = np.inf
     for _ in range(max_iter):
@@ -217,12 +217,12 @@ def spd_solve_refined(A: np.ndarray, B: np.ndarray, *, max_iter: int = 30) -> np
             return None
         if np.all(r_norm <= np.sqrt(n) * eps * anorm * np.abs(X).max(axis=0)):
             if r_norm.max() > 1e-2 * previous:  # slow contraction: the error left is not
-                X += lapack.spotrs(L, R.astype(np.float32), lower=1)[0]  # yet at its floor
+                X += lapack.spotrs(U, R.astype(np.float32), lower=0)[0]  # yet at its floor
             return X
         if r_norm.max() > 0.5 * previous:  # not contracting: float32 is too coarse here
             return None
         previous = r_norm.max()
-        X += lapack.spotrs(L, R.astype(np.float32), lower=1)[0]
+        X += lapack.spotrs(U, R.astype(np.float32), lower=0)[0]
     return None
 
 
@@ -242,20 +242,21 @@ def _symmetric_times(A: np.ndarray, X: np.ndarray) -> np.ndarray:
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def _upper_to_single(A, A32):  # pragma: no cover - compiled
-    """A32[i, i:] = A[i, i:] rounded to float32 (beyond float32's range: ±inf, which spotrf
-    then refuses), and return ‖A‖∞ = maxᵢ Σⱼ|Aᵢⱼ| from that triangle alone, A being
-    symmetric: row i's sum is its own part plus what the rows above hold in column i."""
+    """A32[i:, i] = A[i, i:] rounded to float32 (beyond float32's range: ±inf, which spotrf
+    then refuses): A's upper triangle into A32's lower one; and return ‖A‖∞ = maxᵢ Σⱼ|Aᵢⱼ|
+    from that triangle alone, A being symmetric: row i's sum is its own part plus what the
+    rows above hold in column i."""
     n = A.shape[0]
     sums = np.zeros(n)
     for i in range(n):
-        a, b = A[i], A32[i]
+        a = A[i]
         t = abs(a[i])
-        b[i] = a[i]
+        A32[i, i] = a[i]
         for j in range(i + 1, n):
             v = abs(a[j])
             t += v
             sums[j] += v
-            b[j] = a[j]
+            A32[j, i] = a[j]
         sums[i] += t
     return sums.max()
 
