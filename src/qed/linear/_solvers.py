@@ -245,19 +245,29 @@ def _upper_to_single(A, A32):  # pragma: no cover - compiled
     """A32[i:, i] = A[i, i:] rounded to float32 (beyond float32's range: ±inf, which spotrf
     then refuses): A's upper triangle into A32's lower one; and return ‖A‖∞ = maxᵢ Σⱼ|Aᵢⱼ|
     from that triangle alone, A being symmetric: row i's sum is its own part plus what the
-    rows above hold in column i."""
+    rows above hold in column i.
+
+    In 64 × 64 tiles, so that the transposed writes of a tile stay in L1 (row by row they
+    took 22-26 ms at n = 4,000, against 12 ms for an untransposed cast)."""
     n = A.shape[0]
     sums = np.zeros(n)
-    for i in range(n):
-        a = A[i]
-        t = abs(a[i])
-        A32[i, i] = a[i]
-        for j in range(i + 1, n):
-            v = abs(a[j])
-            t += v
-            sums[j] += v
-            A32[j, i] = a[j]
-        sums[i] += t
+    tile = 64
+    for i0 in range(0, n, tile):
+        i1 = min(n, i0 + tile)
+        for j0 in range(i0, n, tile):
+            j1 = min(n, j0 + tile)
+            for i in range(i0, i1):
+                a = A[i]
+                t = 0.0
+                for j in range(max(j0, i + 1), j1):
+                    v = abs(a[j])
+                    t += v
+                    sums[j] += v
+                    A32[j, i] = a[j]
+                sums[i] += t
+        for i in range(i0, i1):
+            sums[i] += abs(A[i, i])
+            A32[i, i] = A[i, i]
     return sums.max()
 
 
