@@ -65,15 +65,8 @@ def _gelu_rows(x, out, deriv):  # pragma: no cover - compiled
             z = abs(v) * _INV_SQRT2
             ti = 1.0 / (1.0 + 0.5 * z)
             p = c[9]
-            p = p * ti + c[8]
-            p = p * ti + c[7]
-            p = p * ti + c[6]
-            p = p * ti + c[5]
-            p = p * ti + c[4]
-            p = p * ti + c[3]
-            p = p * ti + c[2]
-            p = p * ti + c[1]
-            p = p * ti + c[0]
+            for k in range(8, -1, -1):  # Horner; a constant trip count, unrolled by LLVM
+                p = p * ti + c[k]
             t[i] = ti
             e[i] = p
             g[i] = -0.5 * v * v
