@@ -437,30 +437,16 @@ def _scores8x2(r0, r1, W8, b8, z0, z1):
             c6 += y * w6[j]
             a7 += x * w7[j]
             c7 += y * w7[j]
-        z0[g], z0[g + 1], z0[g + 2], z0[g + 3] = (
-            a0 + b8[g],
-            a1 + b8[g + 1],
-            a2 + b8[g + 2],
-            a3 + b8[g + 3],
-        )
-        z0[g + 4], z0[g + 5], z0[g + 6], z0[g + 7] = (
-            a4 + b8[g + 4],
-            a5 + b8[g + 5],
-            a6 + b8[g + 6],
-            a7 + b8[g + 7],
-        )
-        z1[g], z1[g + 1], z1[g + 2], z1[g + 3] = (
-            c0 + b8[g],
-            c1 + b8[g + 1],
-            c2 + b8[g + 2],
-            c3 + b8[g + 3],
-        )
-        z1[g + 4], z1[g + 5], z1[g + 6], z1[g + 7] = (
-            c4 + b8[g + 4],
-            c5 + b8[g + 5],
-            c6 + b8[g + 6],
-            c7 + b8[g + 7],
-        )
+        _store8(z0, g, b8, a0, a1, a2, a3, a4, a5, a6, a7)
+        _store8(z1, g, b8, c0, c1, c2, c3, c4, c5, c6, c7)
+
+
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy", inline="always")
+def _store8(z, g, b8, s0, s1, s2, s3, s4, s5, s6, s7):
+    """z[g + q] = s_q + b8[g + q] for q < 8: one score group's sums, shifted."""
+    z[g], z[g + 1], z[g + 2], z[g + 3] = s0 + b8[g], s1 + b8[g + 1], s2 + b8[g + 2], s3 + b8[g + 3]
+    z[g + 4], z[g + 5] = s4 + b8[g + 4], s5 + b8[g + 5]
+    z[g + 6], z[g + 7] = s6 + b8[g + 6], s7 + b8[g + 7]
 
 
 @njit(cache=True)
