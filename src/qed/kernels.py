@@ -37,6 +37,7 @@ __all__ = [
     "Nystroem",
     "resolve_gamma",
     "sample_rows",
+    "random_source",
 ]
 
 
@@ -155,17 +156,14 @@ def pairwise_kernel(
     X: Any,
     Y: Any = None,
     kernel: str | Callable = "linear",
-    *,
-    gamma: float | None = None,
-    degree: float = 3,
-    coef0: float = 1,
-    **kernel_params: Any,
+    **params: Any,
 ) -> np.ndarray:
     """K(X, Y) for a named kernel (``KERNELS``) or a callable ``k(x, y) -> float``.
 
-    Named kernels take only their own parameters (γ for rbf; γ, degree, c₀ for poly), as
-    scikit-learn's ``pairwise_kernels(filter_params=True)``. A callable gets
-    ``kernel_params`` and is evaluated on every pair of rows.
+    Named kernels take only their own parameters (``gamma`` for rbf; ``gamma``, ``degree``
+    (default 3), ``coef0`` (default 1) for poly), as scikit-learn's
+    ``pairwise_kernels(filter_params=True)``. A callable gets every parameter given,
+    ``gamma`` included, and is evaluated on every pair of rows.
     """
     if isinstance(kernel, str):
         if kernel not in KERNELS:
@@ -173,9 +171,8 @@ def pairwise_kernel(
                 f"Unknown kernel {kernel!r}; choose one of {sorted(KERNELS)} or 'precomputed', "
                 "or pass a callable k(x, y) -> float."
             )
-        given = {"gamma": gamma, "degree": degree, "coef0": coef0}
-        params = {k: given[k] for k in _KERNEL_PARAMS[kernel]}
-        return KERNELS[kernel](X, Y, **params)
+        given = {"gamma": None, "degree": 3, "coef0": 1, **params}
+        return KERNELS[kernel](X, Y, **{k: given[k] for k in _KERNEL_PARAMS[kernel]})
     if not callable(kernel):
         raise TypeError(f"kernel must be a string or a callable, got {type(kernel).__name__}.")
     X, Y, same = _check_pair(X, Y)
@@ -185,7 +182,7 @@ def pairwise_kernel(
     for i in range(X.shape[0]):
         xi = row(X, i)
         for j in range(i if same else 0, Y.shape[0]):
-            K[i, j] = kernel(xi, row(Y, j), **kernel_params)
+            K[i, j] = kernel(xi, row(Y, j), **params)
             if same:
                 K[j, i] = K[i, j]
     return K
@@ -294,19 +291,19 @@ def sample_rows(n: int, m: int, random_state: Any = None) -> np.ndarray:
     An int seeds numpy's RandomState exactly as scikit-learn's Nystroem does, so the same
     seed draws the same rows there and here; a Generator or RandomState is used as given.
     """
-    return _permutation(random_state, n)[:m]
+    return random_source(random_state).permutation(n)[:m]
 
 
-def _permutation(random_state: Any, n: int) -> np.ndarray:
-    if isinstance(random_state, np.random.Generator):
-        return random_state.permutation(n)
-    if isinstance(random_state, np.random.RandomState):
-        return random_state.permutation(n)
+def random_source(random_state: Any = None) -> np.random.Generator | np.random.RandomState:
+    """The generator behind ``random_state``: a Generator or RandomState as given, an int as
+    ``RandomState(int)`` (scikit-learn's convention), None as a fresh ``default_rng()``."""
+    if isinstance(random_state, (np.random.Generator, np.random.RandomState)):
+        return random_state
     if random_state is None:
-        return np.random.default_rng().permutation(n)
+        return np.random.default_rng()
     if not isinstance(random_state, numbers.Integral) or isinstance(random_state, bool):
         raise TypeError(
             "random_state must be None, an int, a numpy Generator or RandomState, got "
             f"{type(random_state).__name__}."
         )
-    return np.random.RandomState(int(random_state)).permutation(n)
+    return np.random.RandomState(int(random_state))

@@ -268,7 +268,11 @@ def test_torch_tensors_fit_in_torch(dtype):
 
 
 _MARK = parametrize_with_checks(
-    [KernelRidge(kernel="rbf", solver="falkon"), KernelRidge(kernel="poly", solver="falkon")],
+    [
+        KernelRidge(kernel="rbf", solver="falkon"),
+        KernelRidge(kernel="poly", solver="falkon"),
+        KernelRidge(kernel="rbf", solver="falkon", center_selection="leverage"),
+    ],
     expected_failed_checks=lambda est: {
         "check_sample_weight_equivalence_on_dense_data": (
             "the centres are drawn from the rows: repeating a row instead of weighting it "

@@ -173,3 +173,23 @@ def test_rbf_in_blocks_matches_sklearn(dtype, shapes):
     np.testing.assert_allclose(got, want, **tol)
     if Y is None:
         np.testing.assert_array_equal(np.diag(got), 1.0)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_callable_kernel_gets_a_gamma_given_in_kernel_params(seed):
+    """kernel_params={"gamma": …} reaches a callable, as in scikit-learn's KernelRidge."""
+    from sklearn.kernel_ridge import KernelRidge as SkKernelRidge
+
+    from qed.linear import KernelRidge
+
+    rng = np.random.default_rng(seed)
+    X, y = rng.standard_normal((30, 3)), rng.standard_normal(30)
+
+    def k(a, b, gamma):
+        return float(np.exp(-gamma * np.abs(a - b).sum()))
+
+    kw = {"alpha": 0.5, "kernel": k, "kernel_params": {"gamma": 0.4}}
+    ours, ref = KernelRidge(**kw).fit(X, y), SkKernelRidge(**kw).fit(X, y)
+    np.testing.assert_allclose(ours.predict(X[:5]), ref.predict(X[:5]), rtol=1e-10)
+    got = pairwise_kernel(X, None, k, gamma=0.4)
+    np.testing.assert_allclose(got, pairwise.pairwise_kernels(X, metric=k, gamma=0.4), rtol=1e-12)

@@ -34,12 +34,12 @@ import numpy as np
 from numba import njit
 from scipy import linalg
 
-from qed._array_api import device_of, get_namespace, to_numpy
-from qed._blockwise import is_dask_collection, map_reduce_rows
+from qed._array_api import get_namespace, to_numpy
+from qed._blockwise import map_reduce_rows
 from qed._kernels_xp import resolve_gamma
 from qed._sparse_kernels import blas_single_thread, run_blocks
 from qed._vmath import exp_rows
-from qed.kernels import pairwise_kernel, sample_rows
+from qed.kernels import pairwise_kernel
 
 __all__ = ["NystroemKernel", "BlockCache", "nystroem_products", "falkon_cg", "FalkonResult"]
 
@@ -418,18 +418,3 @@ def _cg_loop(operator, apply_B, apply_Bt, true_residual_norm, b, s, max_iter, to
         active[cols] = (rel[cols] > tol) & (pAp > 0)
         n_iter += 1
     return FalkonResult(beta=apply_B(gamma, all_cols), n_iter=n_iter, residual=rel)
-
-
-def uniform_centers(X: Any, m: int, random_state: Any) -> tuple[Any, np.ndarray]:
-    """m rows of X drawn uniformly without replacement, and their indices.
-
-    The draw is ``qed.kernels.sample_rows``: an int seed picks the same rows as
-    scikit-learn's Nystroem with that random_state, hence the same Nyström problem.
-    """
-    idx = sample_rows(X.shape[0], m, random_state)
-    if is_dask_collection(X):
-        return np.asarray(X[idx].compute()), idx
-    if isinstance(X, np.ndarray):
-        return X[idx], idx
-    xp, _ = get_namespace(X)
-    return xp.take(X, xp.asarray(idx, device=device_of(X)), axis=0), idx

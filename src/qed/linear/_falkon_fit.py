@@ -20,13 +20,8 @@ from qed._blockwise import is_dask_collection
 from qed._params import check_scalar
 from qed._validation import ConvergenceWarning, check_sample_weight, check_X_y
 from qed.kernels import KERNELS
-from qed.linear._falkon import (
-    BlockCache,
-    NystroemKernel,
-    falkon_cg,
-    nystroem_products,
-    uniform_centers,
-)
+from qed.linear._centers import leverage_centers, uniform_centers
+from qed.linear._falkon import BlockCache, NystroemKernel, falkon_cg, nystroem_products
 
 __all__ = ["fit_falkon", "falkon_residual", "default_n_centers", "default_tol"]
 
@@ -41,7 +36,15 @@ def default_tol(dtype: Any) -> float:
     return 1e-4 if np.dtype(dtype) == np.float32 else 1e-7
 
 
+CENTER_SELECTIONS = ("uniform", "leverage")
+
+
 def _check_options(est: Any, n: int) -> tuple[int, int, float | None]:
+    if est.center_selection not in CENTER_SELECTIONS:
+        raise ValueError(
+            f"center_selection={est.center_selection!r} is not supported; choose one of "
+            f"{CENTER_SELECTIONS}."
+        )
     if est.kernel == "precomputed":
         raise ValueError(
             "solver='falkon' evaluates the kernel at Nyström centres and needs the features, "
@@ -125,7 +128,7 @@ def fit_falkon(est: Any, X: Any, y: Any, sample_weight: Any, alpha_of: Any) -> A
     alpha = alpha_of(Y.shape[1])
     dtype = np.float32 if _is_float32(X) else np.float64
     tol = default_tol(dtype) if tol is None else tol
-    C, idx = uniform_centers(X, m, est.random_state)
+    C, idx = _centers(est, X, m, alpha)
     kern = _kernel_of(est, C)
     cache = BlockCache(kern, X)  # K_nm's leading rows, made in this pass, reused in the next
     b = nystroem_products(kern, X, Y, sw, cache=cache)["rhs"]
@@ -170,6 +173,19 @@ def fit_falkon(est: Any, X: Any, y: Any, sample_weight: Any, alpha_of: Any) -> A
     est._beta_fit = to_numpy(est.dual_coef_).copy()
     est._residual = falkon_residual(kern, X, Y, sw, beta, Kmm, alpha, cache)
     return est
+
+
+def _centers(est: Any, X: Any, m: int, alpha: np.ndarray) -> tuple[Any, np.ndarray]:
+    if est.center_selection == "uniform":
+        return uniform_centers(X, m, est.random_state)
+    # one draw serves every target: scored at the smallest λ, where most rows matter
+    lam = float(np.min(alpha))
+    if lam <= 0.0:
+        raise ValueError(
+            "center_selection='leverage' needs alpha > 0: the ridge leverage scores "
+            "[K(K + αI)⁻¹]ᵢᵢ are all 1 at alpha = 0; use center_selection='uniform'."
+        )
+    return leverage_centers(X, m, lam, lambda C: _kernel_of(est, C), est.random_state)
 
 
 def _is_float32(X: Any) -> bool:

@@ -115,10 +115,9 @@ def estimator_kernel(est: Any, X: np.ndarray, Y: np.ndarray | None = None) -> np
             f"kernel={est.kernel!r} is not supported; choose one of "
             f"{sorted(KERNELS) + ['precomputed']} or pass a callable."
         )
-    params = dict(est.kernel_params or {})
-    return pairwise_kernel(
-        X, Y, est.kernel, gamma=est.gamma, degree=est.degree, coef0=est.coef0, **params
-    )
+    if callable(est.kernel):  # scikit-learn's convention: a callable gets kernel_params only
+        return pairwise_kernel(X, Y, est.kernel, **dict(est.kernel_params or {}))
+    return pairwise_kernel(X, Y, est.kernel, gamma=est.gamma, degree=est.degree, coef0=est.coef0)
 
 
 class KernelRidge(RegressorMixin, BaseEstimator):
@@ -139,16 +138,22 @@ class KernelRidge(RegressorMixin, BaseEstimator):
         (``qed.linear._falkon``) in O(n·m) memory-light passes. "auto" is "cholesky" up to
         n = 10,000 samples and "falkon" above, or for dask arrays.
     n_centers : int, optional
-        m, the number of centres drawn uniformly from X ("falkon"); default ⌈5√n⌉.
-        m = n reproduces the exact solution.
+        m, the number of centres drawn from X ("falkon"); default ⌈5√n⌉. m = n reproduces
+        the exact solution.
+    center_selection : {"uniform", "leverage"}, default="uniform"
+        How the centres are drawn ("falkon"). "uniform": without replacement, uniformly.
+        "leverage": with probability ∝ approximate ridge leverage scores
+        ℓᵢ = [K(K + αI)⁻¹]ᵢᵢ, estimated from m uniformly drawn rows
+        (``qed.linear._centers``); it costs O(n·m²) flops more, and carries the kernel with
+        fewer centres where the data are uneven (clusters, outlying regions).
     max_iter : int, optional
         Conjugate-gradient iterations at most ("falkon"); default 100.
     tol : float, optional
         CG stops when ‖(K_nmᵀWK_nm + λK_mm)β − K_nmᵀWy‖ ≤ tol·‖K_nmᵀWy‖ ("falkon");
         default 1e-7 (1e-4 for float32 data).
     random_state : None, int, numpy Generator or RandomState
-        Draws the centres ("falkon"); an int draws the same rows as scikit-learn's
-        ``Nystroem(random_state=int)``, so that both solve the same Nyström problem.
+        Draws the centres ("falkon"); with "uniform", an int draws the same rows as
+        scikit-learn's ``Nystroem(random_state=int)``, so that both solve the same problem.
 
     Attributes
     ----------
@@ -175,6 +180,7 @@ class KernelRidge(RegressorMixin, BaseEstimator):
         kernel_params: dict | None = None,
         solver: str = "auto",
         n_centers: int | None = None,
+        center_selection: str = "uniform",
         max_iter: int | None = None,
         tol: float | None = None,
         random_state: Any = None,
@@ -187,6 +193,7 @@ class KernelRidge(RegressorMixin, BaseEstimator):
         self.kernel_params = kernel_params
         self.solver = solver
         self.n_centers = n_centers
+        self.center_selection = center_selection
         self.max_iter = max_iter
         self.tol = tol
         self.random_state = random_state
