@@ -134,17 +134,19 @@ def binary_hessian(X, s, alpha, fit_intercept):
 
 
 def binary_hessp(V, X, s, alpha, fit_intercept):
-    """∇²f·V = X̃ᵀ(s ⊙ X̃v) + α[v_w, 0] for V of Θ's shape (1, d₁), without forming ∇²f."""
+    """∇²f·V = X̃ᵀ(s ⊙ X̃v) + α[v_w, 0] for V of Θ's shape (1, d₁), without forming ∇²f.
+
+    A sparse X's pass runs in X's dtype (s given in it too); the result is float64."""
     d = X.shape[1]
     vb = float(V[0, d]) if fit_intercept else 0.0
-    if sparse.issparse(X):
+    if sparse.issparse(X):  # in X's precision (float32 for CG's search directions)
         g = np.empty(d + 1)
-        v = np.ascontiguousarray(V[0, :d])
+        v = np.ascontiguousarray(V[0, :d], dtype=X.dtype)
         indptr, indices, data, bounds = SK.csr_arrays(X)
         g[:d], g[d] = SK.csr_weighted_gram_matvec(indptr, indices, data, v, vb, s, bounds)
     else:
         g = K.binary_hessp_pass(X, V[0, :d], vb, s)
-    HV = np.empty_like(V)
+    HV = np.empty(V.shape)
     HV[0, :d] = g[:d] + alpha * V[0, :d]
     if fit_intercept:
         HV[0, d] = g[d]
