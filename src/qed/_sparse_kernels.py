@@ -209,17 +209,23 @@ def csr_weighted_gram_matvec(
     shift: float,
     s: np.ndarray,
     bounds: np.ndarray,
+    *,
+    single: bool = False,
 ) -> tuple[np.ndarray, float]:
     """(Aᵀu (d,), Σᵢuᵢ) with uᵢ = sᵢ·(aᵢᵀv + shift), in one pass over the rows of A.
+
+    The sums are float64; with ``single`` (data, v and s then float32) each block's are
+    float32 (the blocks are then added in float64): the gathered v and the scattered sums
+    take half the cache (400 KB together at d = 50,000),
+    ~20% faster, for products that only steer a search (CG's, in logistic Newton).
 
     With s the IRLS weights this is the logistic Hessian's product X̃ᵀSX̃[v, c]; with s the
     sample weights and shift = −x̄ᵀv, the centered Gram's X_cᵀWX_cv = Aᵀu − x̄Σu.
     """
     nb, d = bounds.size - 1, v.size
-    # float32 data, v and s give a float32 pass: the gathered v and the scattered sums then
-    # take half the cache (400 KB together at d = 50,000), ~20% faster
-    acc, sums = np.zeros((nb, d), dtype=data.dtype), np.zeros(nb)
-    shift = data.dtype.type(shift)
+    dtype = np.float32 if single else np.float64
+    acc, sums = np.zeros((nb, d), dtype=dtype), np.zeros(nb)
+    shift = dtype(shift)
 
     def job(b: int) -> None:
         lo, hi = bounds[b], bounds[b + 1]

@@ -82,6 +82,14 @@ def test_every_product_equals_scipys(shape, density, dtype, index_dtype):
     np.testing.assert_allclose(out, A64.T @ r, rtol=0, atol=tol * _scale(A64.T @ r))
     assert total == pytest.approx(r.sum(), abs=tol * _scale(r))
 
+    if dtype == np.float32:  # float32 sums on request, within float32's rounding
+        v32, s32 = v.astype(np.float32), s.astype(np.float32)
+        out, total = SK.csr_weighted_gram_matvec(
+            indptr, indices, data, v32, shift, s32, bounds, single=True
+        )
+        np.testing.assert_allclose(out, A64.T @ r, rtol=0, atol=1e-5 * _scale(A64.T @ r))
+        assert total == pytest.approx(r.sum(), abs=1e-5 * max(n, 1) * _scale(r))
+
     first, second = SK.csr_weighted_column_moments(indptr, indices, data, s, d, bounds)
     np.testing.assert_allclose(first, A64.T @ s, rtol=0, atol=tol * _scale(A64.T @ s))
     squares = A64.multiply(A64).T @ s

@@ -143,7 +143,9 @@ def binary_hessp(V, X, s, alpha, fit_intercept):
         g = np.empty(d + 1)
         v = np.ascontiguousarray(V[0, :d], dtype=X.dtype)
         indptr, indices, data, bounds = SK.csr_arrays(X)
-        g[:d], g[d] = SK.csr_weighted_gram_matvec(indptr, indices, data, v, vb, s, bounds)
+        g[:d], g[d] = SK.csr_weighted_gram_matvec(
+            indptr, indices, data, v, vb, s, bounds, single=X.dtype == np.float32
+        )
     else:
         g = K.binary_hessp_pass(X, V[0, :d], vb, s)
     HV = np.empty(V.shape)

@@ -26,6 +26,8 @@ from qed.classify._newton import SolverResult, cholesky, factor_apply, null_spac
 
 __all__ = ["LogisticProblem", "lbfgs", "as_float64", "blas_single_thread"]
 
+# CG's Hessian-vector products run in float32 when max|X| lies in this range (``_Curvature``)
+SINGLE_MIN_ABS, SINGLE_MAX_ABS = 1e-10, 1e10
 # rows of the random subsample that the CG preconditioner's Hessian is estimated on
 SUBSAMPLE_ROWS = 4096
 # for a sparse X with more parameters than this, CG is preconditioned by diag(∇²f) with the
@@ -186,6 +188,12 @@ class LogisticProblem:
         Z[rows, self.y] = -np.inf
         return bool(np.all((own - Z.max(axis=1))[keep] > 0))
 
+    def single_is_safe(self) -> bool:
+        """True when float32 products over X cannot overflow or flush to zero: max|X| within
+        [1e-10, 1e10] (x² and its sums over 10⁸ rows then stay far inside float32's range)."""
+        self.gradient_floor()  # measures max|X| when no pass has yet
+        return SINGLE_MIN_ABS <= self.x_max <= SINGLE_MAX_ABS
+
     def gradient_floor(self, dtype=np.float64) -> float:
         """Rounding level of ‖∇f‖∞: eps·Σᵢ sᵢ·max|x̃ᵢ| (the terms summed into each entry),
         with eps of ``dtype`` (the precision the parameters are stored in)."""
@@ -233,8 +241,10 @@ class _Curvature:
 
     def matvec(self, V: np.ndarray) -> np.ndarray:
         pb = self.problem
-        if pb.binary and not sparse.issparse(pb.X):
-            return L.binary_hessp(V, pb.X, self.aux, pb.alpha, pb.fit_intercept)
+        if (pb.binary and not sparse.issparse(pb.X)) or not pb.single_is_safe():
+            if pb.binary:
+                return L.binary_hessp(V, pb.X, self.aux, pb.alpha, pb.fit_intercept)
+            return L.multinomial_hessp(V, pb.X, self.aux, pb.sw, pb.alpha, pb.fit_intercept)
         # the other products in float32: the softmax's fused dense pass and the sparse
         # sigmoid's gather-scatter pass are ~20% faster, the softmax's two sparse-times-skinny
         # products take half the time, and their ~1e-6 relative error is far below CG's
@@ -266,8 +276,9 @@ def _subsampled_preconditioner(problem, aux):
     the full matrix for the sigmoid and for a small softmax (``FULL_PRECOND_FLOPS``), else
     the softmax's k diagonal blocks.
 
-    The full matrix is formed in float32 (2.7× faster at 4,096 × 51, k = 5, than float64):
-    its ~1e-7 relative rounding changes CG's number of steps, not the answer.
+    The full matrix is formed in float32 where that is safe (``single_is_safe``; 2.7× faster
+    than float64 at 4,096 × 51, k = 5): its ~1e-7 relative rounding changes CG's number of
+    steps, not the answer.
     """
     n = len(problem.y)
     k, p = problem.shape
@@ -275,11 +286,10 @@ def _subsampled_preconditioner(problem, aux):
     rows = np.sort(np.random.default_rng(0).choice(n, m, replace=False)) if m < n else slice(None)
     scale = n / m
     fi = problem.fit_intercept
+    single = np.float32 if problem.single_is_safe() else np.float64
     if problem.binary:
-        X32, s32 = problem.X[rows].astype(np.float32), (aux[rows] * scale).astype(np.float32)
-        return factor_apply(
-            cholesky(L.binary_hessian(X32, s32, problem.alpha, fi).astype(np.float64))
-        )
+        Xs, s = problem.X[rows].astype(single), (aux[rows] * scale).astype(single)
+        return factor_apply(cholesky(L.binary_hessian(Xs, s, problem.alpha, fi).astype(np.float64)))
     sub = LogisticProblem(
         problem.X[rows], problem.y[rows], problem.sw[rows] * scale, problem.alpha, fi, k
     )
@@ -288,11 +298,7 @@ def _subsampled_preconditioner(problem, aux):
     # the whole (k·d₁)² matrix, its class-to-class blocks included, with the shared-shift
     # directions lifted as for a direct solve (``_newton._direction``)
     H = L.multinomial_hessian(
-        sub.X.astype(np.float32),
-        aux[rows].astype(np.float32),
-        sub.sw.astype(np.float32),
-        sub.alpha,
-        fi,
+        sub.X.astype(single), aux[rows].astype(single), sub.sw.astype(single), sub.alpha, fi
     ).astype(np.float64)
     N = null_space((k, p))
     return factor_apply(cholesky(H + N @ N.T))
