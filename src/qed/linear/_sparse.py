@@ -149,7 +149,10 @@ def _solve_cg(stats, alpha, rtol, max_iter):
     coef = np.zeros((d, t))
     for j in range(t):
         a = float(alpha[j])
-        A = LinearOperator((d, d), matvec=lambda v, a=a: op.matvec(v) + a * np.ravel(v))
+        # dtype given: without it scipy finds it by a product with a zero vector, a whole pass
+        A = LinearOperator(
+            (d, d), matvec=lambda v, a=a: op.matvec(v) + a * np.ravel(v), dtype=np.float64
+        )
         diag = stats["gram_diag"] + a
         M = sparse.diags(np.where(diag > 0, 1.0 / np.where(diag > 0, diag, 1.0), 1.0))
         coef[:, j], info = cg(A, xty[:, j], rtol=rtol, atol=0.0, maxiter=max_iter, M=M)
