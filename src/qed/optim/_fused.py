@@ -20,7 +20,16 @@ from numba import njit, prange
 
 from qed.optim._kernels import nadam_coefficients
 
-__all__ = ["fusable", "sgd_", "adagrad_", "rmsprop_", "adam_", "nadam_", "PARALLEL_MIN_SIZE"]
+__all__ = [
+    "fusable",
+    "sgd_",
+    "adagrad_",
+    "rmsprop_",
+    "adam_",
+    "adam_scalars",
+    "nadam_",
+    "PARALLEL_MIN_SIZE",
+]
 
 # Below this many elements a parallel loop costs more than it saves: thread wake-up, and in a
 # training loop contention with the BLAS threads that just ran the matmuls (a 784×256 layer
@@ -32,17 +41,17 @@ PARALLEL_MIN_SIZE = 1 << 20
 def fusable(*arrays: np.ndarray | None) -> bool:
     """True when every array is a C-contiguous float32/float64 ndarray of one dtype."""
     dtype = arrays[0].dtype
-    return all(
-        a is None
-        or (
-            isinstance(a, np.ndarray)
-            and a.dtype == dtype
-            and a.dtype in (np.float32, np.float64)
-            and a.flags.c_contiguous
-            and a.flags.writeable
-        )
-        for a in arrays
-    )
+    if dtype != np.float32 and dtype != np.float64:
+        return False
+    for a in arrays:  # a loop, not all(genexpr): this runs for every parameter every step
+        if a is None:
+            continue
+        if not isinstance(a, np.ndarray) or a.dtype != dtype:
+            return False
+        flags = a.flags
+        if not (flags.c_contiguous and flags.writeable):
+            return False
+    return True
 
 
 # ------------------------------------------------------------------------ SGD
@@ -290,20 +299,15 @@ def _adam_parallel(x, g, m, v, w, step_size, bc2_sqrt, b1, omb1, b2, omb2, eps, 
             w[i] = wi
 
 
-def adam_(x, g, m, v, t, lr, beta1, beta2, eps, weight_decay, decoupled, vmax=None):
-    """In place twin of ``rules.adam_array`` (t ≥ 1 is the step after this update); with
-    ``vmax`` (AMSGrad's running maximum of v) the twin of ``rules.adam_amsgrad_array``."""
-    d = x.dtype.type
+def adam_scalars(dtype, t, lr, beta1, beta2, eps, weight_decay, decoupled) -> tuple:
+    """The scalar arguments of the Adam kernels after ``w`` (``_adam_serial``): the step
+    size, √(1 − β₂ᵗ), β₁, 1 − β₁, β₂, 1 − β₂, ε, λ and 1 − αλ in ``dtype``, then the mode of
+    weight decay (0 none, 1 L2, 2 decoupled)."""
+    d = np.dtype(dtype).type
     mode = 0 if weight_decay == 0 else (2 if decoupled else 1)
     step_size = lr / (1 - beta1**t)
     bc2_sqrt = (1 - beta2**t) ** 0.5
-    kernel = _adam_parallel if x.size >= PARALLEL_MIN_SIZE else _adam_serial
-    kernel(
-        x.reshape(-1),
-        g.reshape(-1),
-        m.reshape(-1),
-        v.reshape(-1),
-        x.reshape(-1)[:0] if vmax is None else vmax.reshape(-1),
+    return (
         d(step_size),
         d(bc2_sqrt),
         d(beta1),
@@ -314,6 +318,20 @@ def adam_(x, g, m, v, t, lr, beta1, beta2, eps, weight_decay, decoupled, vmax=No
         d(weight_decay),
         d(1 - lr * weight_decay),
         mode,
+    )
+
+
+def adam_(x, g, m, v, t, lr, beta1, beta2, eps, weight_decay, decoupled, vmax=None):
+    """In place twin of ``rules.adam_array`` (t ≥ 1 is the step after this update); with
+    ``vmax`` (AMSGrad's running maximum of v) the twin of ``rules.adam_amsgrad_array``."""
+    kernel = _adam_parallel if x.size >= PARALLEL_MIN_SIZE else _adam_serial
+    kernel(
+        x.reshape(-1),
+        g.reshape(-1),
+        m.reshape(-1),
+        v.reshape(-1),
+        x.reshape(-1)[:0] if vmax is None else vmax.reshape(-1),
+        *adam_scalars(x.dtype, t, lr, beta1, beta2, eps, weight_decay, decoupled),
     )
 
 

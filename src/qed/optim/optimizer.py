@@ -52,7 +52,8 @@ def _is_param(p: Any) -> bool:
 class Optimizer:
     """Base class: parameter groups, ``step``, ``zero_grad``, ``state_dict``.
 
-    Subclasses set ``_hyper`` (hyperparameter names), ``_check_group`` and ``_update``.
+    Subclasses set ``_hyper`` (hyperparameter names), ``_check_group`` and ``_update``, and
+    may update small fused arrays together (``_foreach``, ``_update_foreach``).
     """
 
     _hyper: tuple[str, ...] = ("lr",)
@@ -144,6 +145,7 @@ class Optimizer:
         loss = closure() if closure is not None else None
         for group in self.param_groups:
             lr = R.lr_at(group["lr"], self._step_count)
+            batch = []  # fused small arrays, updated together by ``_update_foreach``
             for i, p in enumerate(group["params"]):
                 if p.grad is None:
                     continue
@@ -163,7 +165,12 @@ class Optimizer:
                 fused = self.fused is not False and _fused.fusable(
                     x, g, *(v for v in st.values() if isinstance(v, np.ndarray))
                 )
-                self._update(x, g, st, group, lr, fused)
+                if fused and self._foreach(x):
+                    batch.append((x, g, st))
+                else:
+                    self._update(x, g, st, group, lr, fused)
+            if batch:
+                self._update_foreach(batch, group, lr)
         self._step_count += 1
         return loss
 
@@ -172,6 +179,16 @@ class Optimizer:
 
     def _update(self, x, g, st, group, lr, fused) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def _foreach(self, x: np.ndarray) -> bool:
+        """True when this fusable parameter is updated with others by ``_update_foreach``
+        (one compiled call for many small arrays) instead of alone by ``_update``."""
+        return False
+
+    def _update_foreach(self, batch: list, group: dict, lr: float) -> None:
+        """Update each (x, g, state) of ``batch``; the same arithmetic as ``_update``."""
+        for x, g, st in batch:  # pragma: no cover - only rules with a _foreach override
+            self._update(x, g, st, group, lr, True)
 
     # -------------------------------------------------------------- state dicts
     def state_dict(self) -> dict[str, Any]:

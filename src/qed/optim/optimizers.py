@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from qed.optim import _fused
+from qed.optim import _foreach, _fused
 from qed.optim import rules as R
 from qed.optim.optimizer import Optimizer
 from qed.persist import register
@@ -294,6 +294,12 @@ class Adam(Optimizer):
         if group["amsgrad"]:
             st["max_exp_avg_sq"] = _zeros(x)
         return st
+
+    def _foreach(self, x):
+        return x.size < _fused.PARALLEL_MIN_SIZE  # large arrays take the parallel kernel
+
+    def _update_foreach(self, batch, group, lr):
+        _foreach.adam_batch(batch, group, lr)
 
     def _update(self, x, g, st, group, lr, fused):
         t = st["step"] + 1
