@@ -29,12 +29,14 @@ class LinearRegression(LinearPredictor, RegressorMixin, BaseEstimator):
     ----------
     fit_intercept : bool, default=True
         Fit the unpenalised intercept b = ȳ − x̄ᵀβ (centering), else b = 0.
-    solver : {"auto", "normal", "qr", "svd"}, default="auto"
+    solver : {"auto", "normal", "qr", "svd", "cg"}, default="auto"
         ``"normal"``: Cholesky of XᵀX (the notes' normal equations); ``"qr"``: pivoted
         Householder QR of X; ``"svd"``: minimum-norm least squares by SVD (LAPACK gelsd);
-        ``"auto"``: the normal equations when XᵀX is well conditioned (κ < 1/√eps after
-        Jacobi scaling), else SVD — with a ``RankDeficiencyWarning`` naming the rank when X is
-        rank deficient.
+        ``"cg"``: Jacobi-preconditioned conjugate gradients on the normal equations, XᵀX
+        kept as an operator (one pass over X per iteration), to a relative residual of
+        1e-10; ``"auto"``: the normal equations when XᵀX is well conditioned (κ < 1/√eps
+        after Jacobi scaling), else SVD — with a ``RankDeficiencyWarning`` naming the rank
+        when X is rank deficient; "cg" for a sparse X with more than 4,096 features.
 
     Attributes
     ----------

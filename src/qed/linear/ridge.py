@@ -26,10 +26,13 @@ class Ridge(LinearPredictor, RegressorMixin, BaseEstimator):
     alpha : float or ndarray of shape (n_targets,), default=1.0
         The penalty λ of the notes (≥ 0); one per target is allowed, as in scikit-learn.
     fit_intercept : bool, default=True
-    solver : {"auto", "primal", "dual"}, default="auto"
+    solver : {"auto", "primal", "dual", "cg"}, default="auto"
         ``"primal"``: Cholesky of XᵀX + αI (d × d); ``"dual"``: β = Xᵀ(XXᵀ + αI)⁻¹y
-        (n × n); ``"auto"``: dual when n_features > n_samples. A singular system (α = 0 and
-        rank-deficient X) falls back to minimum-norm least squares with a warning.
+        (n × n); ``"cg"``: Jacobi-preconditioned conjugate gradients on XᵀX + αI kept as an
+        operator (one pass over X per iteration, ``qed.linear._sparse``), to a relative
+        residual of 1e-10; ``"auto"``: "cg" for a sparse X with more than 4,096 features,
+        else dual when n_features > n_samples. A singular system (α = 0 and rank-deficient X) falls
+        back to minimum-norm least squares with a warning.
 
     Attributes
     ----------
