@@ -33,7 +33,8 @@ class LinearRegression(LinearPredictor, RegressorMixin, BaseEstimator):
         ``"normal"``: Cholesky of XᵀX (the notes' normal equations); ``"qr"``: pivoted
         Householder QR of X; ``"svd"``: minimum-norm least squares by SVD (LAPACK gelsd);
         ``"cg"``: Jacobi-preconditioned conjugate gradients on the normal equations, XᵀX
-        kept as an operator (one pass over X per iteration), to a relative residual of
+        kept as an operator (one pass over X per iteration; float32 passes over a float32
+        copy of X's values, inside float64 iterative refinement), to a relative residual of
         1e-10; ``"auto"``: the normal equations when XᵀX is well conditioned (κ < 1/√eps
         after Jacobi scaling), else SVD — with a ``RankDeficiencyWarning`` naming the rank
         when X is rank deficient; "cg" for a sparse X with more than 4,096 features.

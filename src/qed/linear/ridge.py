@@ -29,8 +29,9 @@ class Ridge(LinearPredictor, RegressorMixin, BaseEstimator):
     solver : {"auto", "primal", "dual", "cg"}, default="auto"
         ``"primal"``: Cholesky of XᵀX + αI (d × d); ``"dual"``: β = Xᵀ(XXᵀ + αI)⁻¹y
         (n × n); ``"cg"``: Jacobi-preconditioned conjugate gradients on XᵀX + αI kept as an
-        operator (one pass over X per iteration, ``qed.linear._sparse``), to a relative
-        residual of 1e-10; ``"auto"``: "cg" for a sparse X with more than 4,096 features,
+        operator (one pass over X per iteration, ``qed.linear._sparse``; float32 passes
+        over a float32 copy of X's values, inside float64 iterative refinement), to a
+        relative residual of 1e-10; ``"auto"``: "cg" for a sparse X with more than 4,096 features,
         else dual when n_features > n_samples. A singular system (α = 0 and rank-deficient X) falls
         back to minimum-norm least squares with a warning.
 
