@@ -81,3 +81,33 @@ def test_cg_fit_with_single_products_equals_sklearn_sparse_binary(seed):
     ref = SkLogistic(C=2.0, tol=1e-12, max_iter=10_000, solver="newton-cg").fit(X, y)
     np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=1e-7, atol=1e-8)
     np.testing.assert_allclose(ours.intercept_, ref.intercept_, rtol=1e-7, atol=1e-8)
+
+
+def test_nearly_flat_direction_switches_to_float64_products(monkeypatch):
+    """Two features equal to 1e-6 and C = 1e8: float32 products leave Newton crawling along
+    the nearly flat direction until a full step is rejected; from then on the products are
+    float64, and the answer matches the float64-only fit."""
+    import qed.classify._logistic_solvers as solvers
+
+    rng = np.random.default_rng(0)
+    n, d = 40_000, 50
+    X = rng.standard_normal((n, d))
+    X[:, 1] = X[:, 0] + 1e-6 * rng.standard_normal(n)
+    X[:, 2] = X[:, 3] * 100 + 1e-3 * rng.standard_normal(n)
+    rng.standard_normal((6, 2)), rng.gumbel(size=(n, 2))  # the draw that showed it
+    y = (X[:, :6] @ rng.standard_normal((6, 4)) + rng.gumbel(size=(n, 4))).argmax(1)
+    switched = []
+    real = solvers.LogisticProblem.exact_products
+
+    def spy(self):
+        switched.append(len(self.y))
+        real(self)
+
+    monkeypatch.setattr(solvers.LogisticProblem, "exact_products", spy)
+    ours = LogisticRegression(C=1e8, tol=1e-8).fit(X, y)
+    assert n in switched
+    monkeypatch.setattr(solvers, "SINGLE_MAX_ABS", 0.0)  # float64 products throughout
+    ref = LogisticRegression(C=1e8, tol=1e-8).fit(X, y)
+    scale = np.abs(ref.coef_).max()
+    assert np.abs(ours.coef_ - ref.coef_).max() <= 1e-5 * scale
+    assert ours.certificate(X, y).holds

@@ -243,6 +243,7 @@ def newton(
     # Armijo is blind to changes below the rounding of an n-term sum (n·eps·|f|): at the
     # end Newton's decrease is smaller than that and only ∇f can see progress
     noise = obj.n_rows * np.finfo(float).eps * abs(f)
+    local = False  # a full step has been accepted: Newton's quadratic model holds here
     for it in range(1, max_iter + 1):
         gmax = np.abs(G).max()
         if gmax <= max(tol * total, floor):
@@ -272,6 +273,9 @@ def newton(
             return SolverResult(
                 Theta, it, bool(gmax <= 1e3 * floor), curve, last=(f, G, curv), cache=cache
             )
+        if t < 1.0 and local and hasattr(obj, "exact_products"):
+            obj.exact_products()  # the model failed where it should hold: exact products
+        local = local or t == 1.0
         Theta = Theta + t * D
         f, G, curv = f_new, G_new, curv_new
         curve.append(f / total)
