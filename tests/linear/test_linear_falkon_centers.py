@@ -138,3 +138,31 @@ def test_draw_is_reproducible_distinct_and_equal_for_dask_and_torch():
     np.testing.assert_array_equal(t.center_indices_, a.center_indices_)
     np.testing.assert_allclose(t.predict(torch.from_numpy(X)).numpy(), a.predict(X), rtol=1e-8,
                                atol=1e-10)  # fmt: skip
+
+
+def test_a_pool_of_candidates_bounds_the_scoring(monkeypatch):
+    """Beyond 10·m rows only a uniform pool of 10·m candidates is scored; a row's score is
+    the one it gets among all n rows (J stands for n rows either way)."""
+    import qed.linear._centers as centers
+
+    X, y = _uneven(6, 3000)
+    kern_J = NystroemKernel("rbf", X[:40], 1.0)
+    every = approximate_leverage_scores(kern_J, X, 0.05)
+    pool = np.sort(np.random.default_rng(0).choice(3000, 400, replace=False))
+    np.testing.assert_allclose(
+        approximate_leverage_scores(kern_J, X[pool], 0.05, n=3000), every[pool], rtol=1e-12
+    )
+    scored = []
+    real = centers.approximate_leverage_scores
+
+    def spy(kern, rows, alpha, n=None):
+        scored.append((len(rows), n))
+        return real(kern, rows, alpha, n)
+
+    monkeypatch.setattr(centers, "approximate_leverage_scores", spy)
+    model = KernelRidge(
+        kernel="rbf", gamma=1.0, solver="falkon", n_centers=30, center_selection="leverage",
+        random_state=1,
+    ).fit(X, y)  # fmt: skip
+    assert scored == [(300, 3000)]
+    assert len(set(model.center_indices_.tolist())) == 30

@@ -16,8 +16,9 @@ one-level estimate of Rudi, Calandriello, Carratino and Rosasco, 2018):
     ℓ̃ᵢ = (Kᵢᵢ − K_iJ (K_JJ + (q/n)λI)⁻¹ K_Ji) / λ,
 
 exact when J is every row (then it is λ⁻¹[K − K(K + λI)⁻¹K]ᵢᵢ = ℓᵢ). It costs a Cholesky
-factor of the q × q matrix and one triangular solve per row block: O(n·q·(q + d)) flops,
-against O(n·m) per CG iteration, so it pays where uniform centres would need many more.
+factor of the q × q matrix and one triangular solve per row block, O(q·(q + d)) flops a row;
+the rows scored are a uniform pool of 10·m candidates (all rows when n ≤ 10·m), so the
+draw costs O(m³) flops whatever n is.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ import numpy as np
 from scipy import linalg
 
 from qed._array_api import device_of, get_namespace, to_numpy
-from qed._blockwise import is_dask_collection, row_blocks_aligned
+from qed._blockwise import is_dask_collection
 from qed.kernels import random_source, sample_rows
 
 __all__ = ["uniform_centers", "leverage_centers", "approximate_leverage_scores", "take_rows"]
@@ -36,6 +37,8 @@ __all__ = ["uniform_centers", "leverage_centers", "approximate_leverage_scores",
 # Bytes of one row block of K(X_b, J) while the scores are computed: the block and its
 # triangular solve stay this small whatever n is.
 SCORE_BLOCK_BYTES = 16 * 2**20
+# candidate rows scored per centre (``leverage_centers``)
+POOL = 10
 
 
 def take_rows(X: Any, idx: np.ndarray) -> Any:
@@ -89,23 +92,21 @@ def _block_scores(Xb: Any, kern: Any, L: np.ndarray, alpha: float) -> np.ndarray
     return np.clip(out, 0.0, 1.0)
 
 
-def approximate_leverage_scores(kern_J: Any, X: Any, alpha: float) -> np.ndarray:
-    """ℓ̃ (n,) for every row of X (n, d), from the kernel ``kern_J`` on the q subsample rows.
+def approximate_leverage_scores(
+    kern_J: Any, X: Any, alpha: float, n: int | None = None
+) -> np.ndarray:
+    """ℓ̃ (rows,) for every row of X (rows, d), from the kernel ``kern_J`` on the q subsample
+    rows, each standing for n/q rows of the data (n defaults to X's rows).
 
     kern_J : ``NystroemKernel`` whose centres are the rows J. alpha : λ > 0 (KernelRidge's
-    alpha, unscaled). A dask X is scored chunk by chunk on its workers.
+    alpha, unscaled). X : numpy or Array API rows (scored in blocks of ``SCORE_BLOCK_BYTES``).
     """
-    n, q = int(X.shape[0]), kern_J.m
+    n = int(X.shape[0]) if n is None else int(n)
+    q = kern_J.m
     KJJ = to_numpy(kern_J.block(kern_J.centers)).astype(np.float64)
     KJJ = 0.5 * (KJJ + KJJ.T)
     KJJ.flat[:: q + 1] += alpha * q / n
     L = linalg.cholesky(KJJ, lower=True, check_finite=False)
-    if is_dask_collection(X):
-        X = row_blocks_aligned(X)[0]  # one column chunk: each task scores whole rows
-        scores = X.map_blocks(
-            _block_scores, kern_J, L, alpha, drop_axis=1, dtype=np.float64, meta=np.array(())
-        )
-        return np.asarray(scores.compute())
     return _block_scores(X, kern_J, L, alpha)
 
 
@@ -114,21 +115,25 @@ def leverage_centers(
 ) -> tuple[Any, np.ndarray]:
     """m rows of X drawn without replacement with probability ∝ ℓ̃ᵢ, and their indices.
 
-    The subsample J is the q = m rows that ``uniform_centers`` would take, and the same
-    random source then draws the centres (an int seed fixes both draws); ``kernel_of(C)``
-    makes the kernel on C.
-    Rows whose score is 0 (explained to round-off by J) get a floor of 10⁻¹² of the mean
-    score, so that m distinct rows can always be drawn.
+    One permutation of the rows (``random_source(random_state)``; an int seed fixes every
+    draw) gives the subsample J, its first q = m rows (those ``uniform_centers`` would
+    take), and the pool of candidates, its first min(n, ``POOL``·m) rows; the same source
+    then draws the centres from the pool. Scoring the pool instead of all n rows bounds the
+    cost by O(m³) flops whatever n is: at n = 10⁶, m = 5,000 all rows would take ~10 minutes
+    here. ``kernel_of(C)`` makes the kernel on C. Rows whose score is 0 (explained to
+    round-off by J) get a floor of 10⁻¹² of the mean score, so that m distinct rows can
+    always be drawn.
     """
     n = int(X.shape[0])
     rng = random_source(random_state)
-    J = np.sort(sample_rows(n, m, rng))
-    scores = approximate_leverage_scores(kernel_of(take_rows(X, J)), X, alpha)
+    order = rng.permutation(n)
+    J, pool = np.sort(order[:m]), np.sort(order[: min(n, POOL * m)])
+    scores = approximate_leverage_scores(kernel_of(take_rows(X, J)), take_rows(X, pool), alpha, n)
     total = float(scores.sum())
     if not np.isfinite(total) or total <= 0.0:
-        p = np.full(n, 1.0 / n)
+        p = np.full(pool.size, 1.0 / pool.size)
     else:
-        p = scores + 1e-12 * total / n
+        p = scores + 1e-12 * total / pool.size
         p /= p.sum()
-    idx = rng.choice(n, size=m, replace=False, p=p)
+    idx = pool[rng.choice(pool.size, size=m, replace=False, p=p)]
     return take_rows(X, idx), idx

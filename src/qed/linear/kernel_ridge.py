@@ -143,9 +143,10 @@ class KernelRidge(RegressorMixin, BaseEstimator):
     center_selection : {"uniform", "leverage"}, default="uniform"
         How the centres are drawn ("falkon"). "uniform": without replacement, uniformly.
         "leverage": with probability ∝ approximate ridge leverage scores
-        ℓᵢ = [K(K + αI)⁻¹]ᵢᵢ, estimated from m uniformly drawn rows
-        (``qed.linear._centers``); it costs O(n·m²) flops more, and carries the kernel with
-        fewer centres where the data are uneven (clusters, outlying regions).
+        ℓᵢ = [K(K + αI)⁻¹]ᵢᵢ, estimated from m uniformly drawn rows, over a uniform pool
+        of 10·m candidate rows (all rows when n ≤ 10·m; ``qed.linear._centers``); it costs
+        O(m³) flops more, and carries the kernel with fewer centres where the data are
+        uneven (clusters, outlying regions).
     max_iter : int, optional
         Conjugate-gradient iterations at most ("falkon"); default 100.
     tol : float, optional
