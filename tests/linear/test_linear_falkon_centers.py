@@ -166,3 +166,23 @@ def test_a_pool_of_candidates_bounds_the_scoring(monkeypatch):
     ).fit(X, y)  # fmt: skip
     assert scored == [(300, 3000)]
     assert len(set(model.center_indices_.tolist())) == 30
+
+
+def test_weighted_preconditioner_cuts_cg_iterations(monkeypatch):
+    """Leverage-drawn centres break the uniform FALKON preconditioner's K_nmᵀK_nm ≈
+    (n/m)K_mm²; weighting each centre by 1/(n·pⱼ) restores it: fewer CG iterations (146–175
+    against 78–102 here when measured), the same solution."""
+    import qed.linear._falkon_fit as falkon_fit
+
+    X, y = _uneven(1, 4000)
+    kw = {"alpha": 1e-2, "kernel": "rbf", "gamma": 1.0, "solver": "falkon", "n_centers": 100}
+    kw.update(center_selection="leverage", max_iter=2000, tol=1e-9)
+    weighted = [KernelRidge(random_state=s, **kw).fit(X, y) for s in range(3)]
+    real = falkon_fit._centers
+    monkeypatch.setattr(falkon_fit, "_centers", lambda *a: (*real(*a)[:2], None))
+    plain = [KernelRidge(random_state=s, **kw).fit(X, y) for s in range(3)]
+    for a, b in zip(weighted, plain, strict=True):
+        np.testing.assert_array_equal(a.center_indices_, b.center_indices_)
+        np.testing.assert_allclose(a.predict(X), b.predict(X), rtol=1e-6, atol=1e-6)
+    iters_w, iters_p = [m.n_iter_ for m in weighted], [m.n_iter_ for m in plain]
+    assert np.mean(iters_w) < 0.8 * np.mean(iters_p), (iters_w, iters_p)

@@ -112,8 +112,10 @@ def approximate_leverage_scores(
 
 def leverage_centers(
     X: Any, m: int, alpha: float, kernel_of: Any, random_state: Any
-) -> tuple[Any, np.ndarray]:
-    """m rows of X drawn without replacement with probability ∝ ℓ̃ᵢ, and their indices.
+) -> tuple[Any, np.ndarray, np.ndarray]:
+    """m rows of X drawn without replacement with probability ∝ ℓ̃ᵢ, their indices, and
+    their weights 1/(n·pⱼ) for FALKON's preconditioner (1 for a uniform draw; clipped to
+    [1e-6, 1e6]), with pⱼ the probability of row j among all n rows.
 
     One permutation of the rows (``random_source(random_state)``; an int seed fixes every
     draw) gives the subsample J, its first q = m rows (those ``uniform_centers`` would
@@ -135,5 +137,8 @@ def leverage_centers(
     else:
         p = scores + 1e-12 * total / pool.size
         p /= p.sum()
-    idx = pool[rng.choice(pool.size, size=m, replace=False, p=p)]
-    return take_rows(X, idx), idx
+    pick = rng.choice(pool.size, size=m, replace=False, p=p)
+    idx = pool[pick]
+    # pool.size/n of the rows are candidates, each drawn with p[pick]: 1/(n·pⱼ) overall
+    weights = np.clip(1.0 / (pool.size * p[pick]), 1e-6, 1e6)
+    return take_rows(X, idx), idx, weights

@@ -336,11 +336,15 @@ def falkon_cg(
     *,
     max_iter: int,
     tol: float,
+    center_weights: np.ndarray | None = None,
 ) -> FalkonResult:
     """Solve (K_nmᵀWK_nm + λK_mm)β = b by FALKON's preconditioned CG, column by column.
 
     products(V) returns K_nmᵀWK_nmV (m, k) for V (m, k) — the only pass over the data, one per
     iteration for all targets together. Kmm (m, m), b (m, t), alpha (t,) per target, s = Σw.
+    ``center_weights`` (m,) = 1/(n·pⱼ) for centres drawn with probabilities pⱼ (None:
+    uniformly, all 1): then K_nmᵀWK_nm ≈ (s/m)·K_mm·diag(w)·K_mm, and A is factored from
+    T·diag(w)·Tᵀ/m + (λ/s)I (FALKON's preconditioner for leverage-score sampling).
     A column stops once its residual ‖b − Hβ‖ ≤ tol·‖b‖ (tracked through the recursion:
     r = s·TᵀAᵀr̃ for the preconditioned residual r̃) or after max_iter iterations.
     """
@@ -348,8 +352,10 @@ def falkon_cg(
     T = _cholesky_upper(Kmm)
     groups = {a: np.flatnonzero(alpha == a) for a in np.unique(alpha)}
     As = {}
+    TD = T if center_weights is None else T * center_weights
     for a in groups:
-        M = (T @ T.T) / m
+        M = (TD @ T.T) / m
+        M = 0.5 * (M + M.T)
         M.flat[:: m + 1] += a / s
         As[a] = _cholesky_upper(M)
 

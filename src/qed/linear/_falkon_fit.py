@@ -128,7 +128,7 @@ def fit_falkon(est: Any, X: Any, y: Any, sample_weight: Any, alpha_of: Any) -> A
     alpha = alpha_of(Y.shape[1])
     dtype = np.float32 if _is_float32(X) else np.float64
     tol = default_tol(dtype) if tol is None else tol
-    C, idx = _centers(est, X, m, alpha)
+    C, idx, weights = _centers(est, X, m, alpha)
     kern = _kernel_of(est, C)
     cache = BlockCache(kern, X)  # K_nm's leading rows, made in this pass, reused in the next
     b = nystroem_products(kern, X, Y, sw, cache=cache)["rhs"]
@@ -145,6 +145,7 @@ def fit_falkon(est: Any, X: Any, y: Any, sample_weight: Any, alpha_of: Any) -> A
         s,
         max_iter=max_iter,
         tol=tol,
+        center_weights=weights,
     )
     if np.any(result.residual > tol):
         warnings.warn(
@@ -175,9 +176,10 @@ def fit_falkon(est: Any, X: Any, y: Any, sample_weight: Any, alpha_of: Any) -> A
     return est
 
 
-def _centers(est: Any, X: Any, m: int, alpha: np.ndarray) -> tuple[Any, np.ndarray]:
+def _centers(est: Any, X: Any, m: int, alpha: np.ndarray) -> tuple[Any, np.ndarray, Any]:
+    """(C, their row indices, their preconditioner weights or None for a uniform draw)."""
     if est.center_selection == "uniform":
-        return uniform_centers(X, m, est.random_state)
+        return (*uniform_centers(X, m, est.random_state), None)
     # one draw serves every target: scored at the smallest λ, where most rows matter
     lam = float(np.min(alpha))
     if lam <= 0.0:
