@@ -186,3 +186,15 @@ def test_weighted_preconditioner_cuts_cg_iterations(monkeypatch):
         np.testing.assert_allclose(a.predict(X), b.predict(X), rtol=1e-6, atol=1e-6)
     iters_w, iters_p = [m.n_iter_ for m in weighted], [m.n_iter_ for m in plain]
     assert np.mean(iters_w) < 0.8 * np.mean(iters_p), (iters_w, iters_p)
+
+
+def test_rank_deficient_subsample_kernel_is_factored_with_jitter():
+    """A linear kernel on 3 features with q = 50 rows makes K_JJ rank 3; at alpha = 1e-14 its
+    shift is below rounding and a plain Cholesky fails. The draw still succeeds."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((3000, 3))
+    kern_J = NystroemKernel("linear", X[:50])
+    scores = approximate_leverage_scores(kern_J, X, 1e-14)
+    assert np.all(np.isfinite(scores)) and np.all((scores >= 0) & (scores <= 1))
+    C, idx, weights = leverage_centers(X, 50, 1e-14, lambda C: NystroemKernel("linear", C), 0)
+    assert len(set(idx.tolist())) == 50 and np.all(np.isfinite(weights))

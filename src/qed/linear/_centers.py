@@ -31,6 +31,7 @@ from scipy import linalg
 from qed._array_api import device_of, get_namespace, to_numpy
 from qed._blockwise import is_dask_collection
 from qed.kernels import random_source, sample_rows
+from qed.linear._falkon import _cholesky_upper
 
 __all__ = ["uniform_centers", "leverage_centers", "approximate_leverage_scores", "take_rows"]
 
@@ -106,7 +107,9 @@ def approximate_leverage_scores(
     KJJ = to_numpy(kern_J.block(kern_J.centers)).astype(np.float64)
     KJJ = 0.5 * (KJJ + KJJ.T)
     KJJ.flat[:: q + 1] += alpha * q / n
-    L = linalg.cholesky(KJJ, lower=True, check_finite=False)
+    # a rank-deficient K_JJ (a linear kernel with q > d) and a tiny λ leave it singular to
+    # rounding: the factor then carries the smallest jitter that succeeds, as K_mm's does
+    L = _cholesky_upper(KJJ).T
     return _block_scores(X, kern_J, L, alpha)
 
 
