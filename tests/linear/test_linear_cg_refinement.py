@@ -78,3 +78,16 @@ def test_values_beyond_float32_make_no_single_operator(scale, monkeypatch):
     assert calls == ([] if scale > 1 else [True])
     ref = LinearRegression().fit(X.toarray(), y, sample_weight=w)
     np.testing.assert_allclose(ours.predict(X), ref.predict(X.toarray()), rtol=1e-8, atol=1e-8)
+
+
+def test_refined_fit_saves_and_loads(tmp_path):
+    """The float32 operator lives on the float64 one, which the fitted model does not keep:
+    qed.save stores the model as any other."""
+    from qed import persist
+
+    X, y, w = _tfidf(5, 600, 5_000, 0.002)
+    model = Ridge(alpha=0.5).fit(X, y, sample_weight=w)
+    assert model.solver_ == "cg"
+    persist.save(model, tmp_path / "ridge.qed")
+    loaded = persist.load(tmp_path / "ridge.qed")
+    np.testing.assert_array_equal(loaded.predict(X), model.predict(X))

@@ -141,11 +141,10 @@ def _sparse_statistics(X, Y, sw, fit_intercept, operator):
     )
     if operator:
         squares = w_sum_x2 if is_sparse else w @ (X * X)
-        stats.update(
-            operator=centered_gram_operator(X, w, x_mean), gram_diag=squares - sw_sum * x_mean**2
-        )
-        if _single_is_safe(squares, w, x_mean):
-            stats["single_operator"] = lambda: centered_gram_operator(X, w, x_mean, single=True)
+        op = centered_gram_operator(X, w, x_mean)
+        if _single_is_safe(squares, w, x_mean):  # its float32 twin, made when CG starts
+            op.single = lambda: centered_gram_operator(X, w, x_mean, single=True)
+        stats.update(operator=op, gram_diag=squares - sw_sum * x_mean**2)
     else:
         WX = sparse.diags(w) @ X if is_sparse else X * w[:, None]
         gram = (X.T @ WX).toarray() - sw_sum * np.outer(x_mean, x_mean)
@@ -219,7 +218,7 @@ def _solve_cg(stats, alpha, rtol, max_iter):
     d, t = xty.shape
     max_iter = max(1000, 10 * d) if max_iter is None else max_iter
     coef = np.zeros((d, t))
-    single = stats.get("single_operator")
+    single = getattr(op, "single", None)
     op32 = single() if single is not None else None
     for j in range(t):
         a = float(alpha[j])
