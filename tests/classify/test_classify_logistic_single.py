@@ -43,6 +43,7 @@ def _float64_product(pb, curv, V):
 def test_single_products_are_within_float32_rounding_of_float64(seed, k, sparse):
     pb, V = _problem(seed, 3000, 20, k, 1.0, sparse)
     curv = pb(np.zeros_like(V) + 0.1)[2]
+    assert pb.single_is_safe()  # the float32 path is the one measured
     want = _float64_product(pb, curv, V)
     got = curv.matvec(V)
     assert got.dtype == np.float64

@@ -193,3 +193,27 @@ def test_callable_kernel_gets_a_gamma_given_in_kernel_params(seed):
     np.testing.assert_allclose(ours.predict(X[:5]), ref.predict(X[:5]), rtol=1e-10)
     got = pairwise_kernel(X, None, k, gamma=0.4)
     np.testing.assert_allclose(got, pairwise.pairwise_kernels(X, metric=k, gamma=0.4), rtol=1e-12)
+
+
+@pytest.mark.parametrize("seed", [0, 7, 2**31 - 1])
+def test_random_source_follows_sklearn_check_random_state(seed):
+    """An int seeds RandomState as scikit-learn's check_random_state does (same stream); a
+    Generator or RandomState is used as given; None gives a fresh Generator."""
+    from sklearn.utils import check_random_state
+
+    from qed.kernels import random_source
+
+    np.testing.assert_array_equal(
+        random_source(seed).permutation(50), check_random_state(seed).permutation(50)
+    )
+    gen, rs = np.random.default_rng(seed), np.random.RandomState(seed)
+    assert random_source(gen) is gen and random_source(rs) is rs
+    assert isinstance(random_source(None), np.random.Generator)
+
+
+@pytest.mark.parametrize("bad", ["x", 1.5, True, [1, 2]])
+def test_random_source_refuses_other_types(bad):
+    from qed.kernels import random_source
+
+    with pytest.raises(TypeError, match="random_state must be None, an int"):
+        random_source(bad)

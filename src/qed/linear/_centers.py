@@ -30,7 +30,7 @@ from scipy import linalg
 
 from qed._array_api import device_of, get_namespace, to_numpy
 from qed._blockwise import is_dask_collection
-from qed.kernels import random_source, sample_rows
+from qed.kernels import pairwise_kernel, random_source, sample_rows
 from qed.linear._falkon import _cholesky_upper
 
 __all__ = ["uniform_centers", "leverage_centers", "approximate_leverage_scores", "take_rows"]
@@ -66,8 +66,6 @@ def _diagonal(kern: Any, Xb: np.ndarray) -> np.ndarray:
     """k(xᵢ, xᵢ) for each row of Xb (rows, d), float64."""
     Xb = np.asarray(Xb, dtype=np.float64)
     if not isinstance(kern.kernel, str):
-        from qed.kernels import pairwise_kernel
-
         return np.array(
             [pairwise_kernel(x[None], x[None], kern.kernel, **kern.kernel_params)[0, 0] for x in Xb]
         )

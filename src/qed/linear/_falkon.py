@@ -354,8 +354,7 @@ def falkon_cg(
     As = {}
     TD = T if center_weights is None else T * center_weights
     for a in groups:
-        M = (TD @ T.T) / m
-        M = 0.5 * (M + M.T)
+        M = (TD @ T.T) / m  # symmetric: _cholesky_upper reads its upper triangle alone
         M.flat[:: m + 1] += a / s
         As[a] = _cholesky_upper(M)
 

@@ -185,10 +185,9 @@ class Optimizer:
         (one compiled call for many small arrays) instead of alone by ``_update``."""
         return False
 
-    def _update_foreach(self, batch: list, group: dict, lr: float) -> None:
+    def _update_foreach(self, batch: list, group: dict, lr: float) -> None:  # pragma: no cover
         """Update each (x, g, state) of ``batch``; the same arithmetic as ``_update``."""
-        for x, g, st in batch:  # pragma: no cover - only rules with a _foreach override
-            self._update(x, g, st, group, lr, True)
+        raise NotImplementedError  # a rule whose _foreach accepts arrays defines it
 
     # -------------------------------------------------------------- state dicts
     def state_dict(self) -> dict[str, Any]:
